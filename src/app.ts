@@ -1,0 +1,193 @@
+import { Server as SocketServer } from 'socket.io';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { CredentialService } from './domain/credentials.js';
+import { EventBus } from './domain/events.js';
+import { SecretBox, loadSecretKey } from './domain/secrets.js';
+import { StatusService } from './domain/status-service.js';
+import { FatalConfigError } from './errors.js';
+import { nativeFamily } from './http/native/index.js';
+import { alohubFamily } from './http/alohub/index.js';
+import { antbuddyFamily } from './http/antbuddy/index.js';
+import { recordingsFamily } from './http/recordings.js';
+import { attachRealtime } from './realtime/gateway.js';
+import { RecordingRetentionJob, repairUnfinishedRecordings } from './media/recordings.js';
+import { ccaiFamily } from './http/ccai/index.js';
+import { type FamilyPlugin, type HttpServer, buildHttpServer } from './http/server.js';
+import {
+  type CounterStore,
+  MemoryCounterStore,
+  RateLimiter,
+  RedisCounterStore,
+} from './ratelimit/limiter.js';
+import { type Store, openStore } from './store/db.js';
+import { type Telephony, createTelephony } from './calls/index.js';
+import { createOutboxWorker } from './webhooks/index.js';
+import { omicallFamily } from './http/omicall/index.js';
+
+/** The route families, in registration order. Each is a thin adapter over the shared domain. */
+const FAMILIES: FamilyPlugin[] = [
+  nativeFamily,
+  alohubFamily,
+  omicallFamily,
+  ccaiFamily,
+  antbuddyFamily,
+  recordingsFamily,
+];
+
+export interface BuildOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** An already-open store (tests); otherwise one is opened from the config. */
+  store?: Store;
+  /** PostgreSQL schema to isolate this instance in (tests). */
+  pgSchema?: string;
+  /** Run the durable outbox worker once listening (default true); tests may drive it by hand instead. */
+  outboxWorker?: boolean;
+}
+
+export interface Tongdai {
+  readonly ctx: AppContext;
+  readonly http: HttpServer;
+  readonly io: SocketServer;
+  /** The bound SIP port (UDP and TCP), known once listening. */
+  readonly sipPort: number;
+  /** The SIP server and call engine (tests and benchmarks inspect live calls through it). */
+  readonly telephony: Telephony;
+  /** Start listening; resolves with the bound HTTP port. */
+  listen(): Promise<number>;
+  /** Graceful stop: in-flight requests finish, then engines and the database close. */
+  close(): Promise<void>;
+}
+
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (e) {
+    redis.disconnect();
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new FatalConfigError(
+      `cannot connect to Redis at ${url}: ${msg} (check REDIS_URL and that Redis is running)`,
+    );
+  }
+  return redis;
+}
+
+/** The composition root: config → store → services → engines → servers. No module-level singletons. */
+export async function createTongdai(config: Config, opts: BuildOptions = {}): Promise<Tongdai> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const store =
+    opts.store ??
+    (await openStore({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      pgSchema: opts.pgSchema ?? config.databaseSchema,
+    }));
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    await store.migrate();
+    const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
+    let counters: CounterStore = new MemoryCounterStore(clock);
+    if (config.redisUrl) {
+      const redis = await connectRedis(config.redisUrl, logger);
+      closers.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+      counters = new RedisCounterStore(
+        redis,
+        `tongdai:rl:${opts.pgSchema ?? config.databaseSchema ?? 'main'}:`,
+      );
+    }
+    const bus = new EventBus((err, e) => logger.error({ err, event: e.type }, 'event subscriber failed'));
+    const outbox = createOutboxWorker({ db: store.db, clock, box, logger, config });
+    const ctx: AppContext = {
+      outbox,
+      config,
+      clock,
+      store,
+      db: store.db,
+      bus,
+      box,
+      credentials: new CredentialService(store.db, clock, box),
+      limiter: new RateLimiter(counters, clock),
+      statuses: new StatusService(store.db, store.dialect, clock, bus),
+      logger,
+      async tenantLimits(tenantId) {
+        const t = await store.db
+          .selectFrom('tenants')
+          .select(['rate_limit_tenant', 'rate_limit_route'])
+          .where('id', '=', tenantId)
+          .executeTakeFirst();
+        return {
+          tenant: t?.rate_limit_tenant ?? config.rateLimitTenant,
+          route: t?.rate_limit_route ?? config.rateLimitRoute,
+        };
+      },
+    };
+    const telephony = createTelephony(ctx);
+    ctx.clickToCall = telephony.clickToCall;
+    const retention = new RecordingRetentionJob({ db: store.db, clock, dataDir: config.dataDir, logger });
+    const http = await buildHttpServer(ctx, FAMILIES);
+    const io = new SocketServer(http.server, {
+      allowEIO3: true,
+      cors: { origin: '*' },
+      // A client that reconnects within two minutes gets its rooms back and the events it missed (per node).
+      connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
+    });
+    const realtime = attachRealtime(ctx, io);
+    closers.push(() => realtime.close());
+
+    let closed = false;
+    return {
+      ctx,
+      http,
+      io,
+      telephony,
+      get sipPort() {
+        return telephony.sip.port;
+      },
+      async listen() {
+        try {
+          await http.listen({ port: config.port, host: config.host });
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          if (code === 'EADDRINUSE') {
+            throw new FatalConfigError(
+              `HTTP port ${config.port} is already in use (set PORT or --port to another one)`,
+            );
+          }
+          if (code === 'EACCES') throw new FatalConfigError(`not allowed to listen on port ${config.port}`);
+          throw e;
+        }
+        if (opts.outboxWorker !== false) outbox.start();
+        await telephony.start();
+        await repairUnfinishedRecordings(store.db, clock, config.dataDir);
+        retention.start();
+        const addr = http.server.address();
+        return typeof addr === 'object' && addr ? addr.port : config.port;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        await telephony.stop();
+        await retention.stop();
+        await outbox.stop();
+        io.disconnectSockets(true);
+        await http.close();
+        // socket.io closes the HTTP server too; fastify already did, so its "not running" callback is expected.
+        await new Promise<void>((resolve) => void io.close(() => resolve()));
+        for (const c of closers.reverse()) await c();
+        if (!opts.store) await store.close();
+      },
+    };
+  } catch (e) {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+    if (!opts.store) await store.close().catch(() => undefined);
+    throw e;
+  }
+}

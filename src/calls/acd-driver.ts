@@ -1,0 +1,127 @@
+import { Acd, type AcdDecision, type AcdInput, type ManagementType, type QueueConfig } from '../acd/index.js';
+import type { AgentSelector } from '../domain/queues.js';
+import { getRevision } from '../domain/tenants.js';
+import type { InboundQueue } from '../store/schema.js';
+import type { CallDeps } from './engine.js';
+
+type QueueMemberRow = { queue_id: number; agent_id: number; priority: number };
+
+/** What the driver needs from whoever carries decisions out (the queue flow). */
+export interface DecisionSink {
+  carryOut(d: AcdDecision): void;
+}
+
+/**
+ * Owns the one Acd instance: feeds it each tenant's queue configs, caller lists and agent availability
+ * (reloaded whenever `tenants.revision` moved), forwards status changes, and runs its timers with one
+ * setTimeout armed at `nextDeadline()`.
+ */
+export class AcdDriver {
+  readonly acd: Acd;
+  private readonly revisions = new Map<number, number>();
+  private timer?: NodeJS.Timeout;
+  private sink?: DecisionSink;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly d: CallDeps) {
+    this.acd = new Acd(d.clock);
+    this.unsubscribe = d.bus.on('agent.status_changed', (tenantId, p) => {
+      if (!this.revisions.has(tenantId)) return;
+      void this.refreshAgent(tenantId, p.agentId);
+    });
+  }
+
+  attach(sink: DecisionSink): void {
+    this.sink = sink;
+  }
+
+  /** Feed one input and carry out what the ACD decides. */
+  feed(input: AcdInput): void {
+    this.apply(this.acd.handle(input));
+  }
+
+  /** Make sure the ACD has the tenant's current configuration before one of its calls enters. */
+  async ensureTenant(tenantId: number): Promise<void> {
+    const rev = await getRevision(this.d.db, tenantId);
+    if (this.revisions.get(tenantId) === rev) return;
+    this.revisions.set(tenantId, rev);
+    const queues = await this.d.db
+      .selectFrom('inbound_queues')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    const members = await this.d.db
+      .selectFrom('queue_members')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    for (const q of queues) this.feed({ type: 'queue_config', queue: queueConfigOf(q, members) });
+    const lists = await this.d.db
+      .selectFrom('caller_lists')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .execute();
+    this.feed({
+      type: 'caller_lists',
+      tenantId,
+      vip: lists.filter((l) => l.list === 'vip').map((l) => l.number),
+      blacklist: lists.filter((l) => l.list === 'blacklist').map((l) => l.number),
+    });
+    const agentIds = [...new Set(members.map((m) => m.agent_id))];
+    for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
+      this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
+    }
+  }
+
+  private async refreshAgent(tenantId: number, agentId: number): Promise<void> {
+    const [v] = await this.d.statuses.getStatuses(tenantId, [agentId]);
+    if (v) this.feed({ type: 'agent_availability', tenantId, agentId, presence: v.presence });
+  }
+
+  private apply(decisions: AcdDecision[]): void {
+    for (const dec of decisions) {
+      try {
+        this.sink?.carryOut(dec);
+      } catch (err) {
+        this.d.logger.error({ err, decision: dec.type }, 'ACD decision failed');
+      }
+    }
+    this.arm();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    const at = this.acd.nextDeadline();
+    if (at === null) return;
+    this.timer = setTimeout(() => this.apply(this.acd.tick()), Math.max(0, at - this.d.clock.now()));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.unsubscribe();
+  }
+}
+
+/** The ACD's view of one inbound queue row and its members. */
+function queueConfigOf(q: InboundQueue, members: QueueMemberRow[]): QueueConfig {
+  const tenantId = q.tenant_id;
+  return {
+    id: q.id,
+    tenantId,
+    managementType: q.management_type as ManagementType,
+    selector: q.agent_selector as AgentSelector | null,
+    maxWaitSec: q.max_wait_sec,
+    announcePosition: q.announce_position === 1,
+    announceIntervalSec: q.announce_interval_sec,
+    wrapupSec: q.wrapup_sec,
+    ringTimeoutSec: q.ring_timeout_sec,
+    maxNoAnswer: q.max_no_answer,
+    serviceLevelSec: q.service_level_sec,
+    overflowTarget: q.overflow_target,
+    divertTarget: q.divert_target,
+    members: members
+      .filter((m) => m.queue_id === q.id)
+      .map((m) => ({ agentId: m.agent_id, priority: m.priority })),
+  };
+}

@@ -1,0 +1,154 @@
+import type { MediaEngine } from '../media/engine.js';
+import type { DialogRegistry } from '../sip/dialogs.js';
+import type { Binding } from '../sip/location.js';
+import type { SipStack } from '../sip/stack.js';
+import type { Remote } from '../sip/transport.js';
+import { type UacHandlers, UacSession } from '../sip/uac.js';
+import { MediaLeg } from './media-leg.js';
+
+/** An answered outgoing leg: its SIP session and its anchored media. */
+export interface CalleeLeg {
+  readonly session: UacSession;
+  readonly media: MediaLeg;
+}
+
+export interface DialHandlers {
+  onRinging?(): void;
+  onAnswer(leg: CalleeLeg): void;
+  /** Every fork failed: the most telling final status (486 beats 480 beats the rest). */
+  onFail(status: number, reason: string): void;
+  /** After the answer: the callee hung up. */
+  onHangup(): void;
+  /** After the answer: the callee sent a re-INVITE (hold/unhold). */
+  onReinvite?(leg: CalleeLeg): void;
+}
+
+export interface DialTarget {
+  /** Request-URI and where to send it. */
+  requestUri: string;
+  remote: Remote;
+  to: string;
+  /** Digest credentials for a peer that challenges us (a carrier's trunk). */
+  credentials?: { username: string; password: string };
+}
+
+/** How a call attempt in progress is stopped (CANCEL every fork still ringing). */
+export interface Dialing {
+  cancel(): void;
+}
+
+const rank = (s: number) => (s === 486 || s === 600 ? 3 : s === 480 || s === 408 ? 2 : s === 603 ? 1 : 0);
+
+/** Places outgoing legs: parallel forks to every registered contact of an agent, or one INVITE to a trunk. */
+export class Dialer {
+  constructor(
+    private readonly stack: SipStack,
+    private readonly registry: DialogRegistry,
+    private readonly media: MediaEngine,
+  ) {}
+
+  /** Ring every binding at once; the first to answer wins and the others are cancelled. */
+  async dialBindings(bindings: Binding[], from: string, h: DialHandlers): Promise<Dialing> {
+    return this.dial(
+      bindings.map((b) => ({ requestUri: b.contact, remote: b.remote, to: `<${toAor(b.contact)}>` })),
+      from,
+      h,
+    );
+  }
+
+  async dial(targets: DialTarget[], from: string, h: DialHandlers): Promise<Dialing> {
+    const media = new MediaLeg(await this.media.allocate());
+    const sdp = media.offer();
+    const attempt = new Attempt(media, targets.length, h);
+    for (const t of targets) {
+      const opts = {
+        requestUri: t.requestUri,
+        remote: t.remote,
+        from,
+        to: t.to,
+        sdp,
+        credentials: t.credentials,
+      };
+      const session: UacSession = new UacSession(
+        this.stack,
+        this.registry,
+        opts,
+        attempt.handlersFor(() => session),
+      );
+      attempt.add(session);
+    }
+    if (targets.length === 0) attempt.nobody();
+    return attempt;
+  }
+}
+
+/**
+ * The parallel forks of one outgoing attempt, sharing one RTP endpoint: the first 2xx wins and the others are
+ * cancelled; when every fork failed, the most telling status is reported once.
+ */
+class Attempt implements Dialing {
+  private readonly forks = new Set<UacSession>();
+  private won = false;
+  private stopped = false;
+  private failed = 0;
+  private best = { status: 480, reason: 'Temporarily Unavailable' };
+
+  constructor(
+    private readonly media: MediaLeg,
+    private readonly total: number,
+    private readonly h: DialHandlers,
+  ) {}
+
+  add(session: UacSession): void {
+    this.forks.add(session);
+    session.start();
+  }
+
+  /** No contact to ring at all. */
+  nobody(): void {
+    this.media.endpoint.close();
+    queueMicrotask(() => this.h.onFail(480, 'Not Registered'));
+  }
+
+  handlersFor(session: () => UacSession): UacHandlers {
+    let leg: CalleeLeg | undefined;
+    return {
+      onProgress: (status) => (status === 180 || status === 183 ? this.h.onRinging?.() : undefined),
+      onAnswer: (answer) => {
+        if (this.won || this.stopped || !this.media.accept(answer)) return session().bye();
+        this.won = true;
+        for (const other of this.forks) if (other !== session()) other.cancel();
+        leg = { session: session(), media: this.media };
+        this.h.onAnswer(leg);
+      },
+      onFail: (status, reason) => {
+        if (rank(status) >= rank(this.best.status)) this.best = { status, reason };
+        if (++this.failed < this.total || this.won || this.stopped) return;
+        this.media.endpoint.close();
+        this.h.onFail(this.best.status, this.best.reason);
+      },
+      onBye: () => {
+        this.media.endpoint.close();
+        this.h.onHangup();
+      },
+      onReinvite: (offer) => {
+        const answer = this.media.answer(offer);
+        if (answer !== null && leg) this.h.onReinvite?.(leg);
+        return answer;
+      },
+    };
+  }
+
+  cancel(): void {
+    if (this.won || this.stopped) return;
+    this.stopped = true;
+    for (const f of this.forks) f.cancel();
+    this.media.endpoint.close();
+  }
+}
+
+/** `sip:1001@1.2.3.4:5060;transport=udp` → `sip:1001@1.2.3.4:5060` for the To header. */
+function toAor(contact: string): string {
+  const semi = contact.indexOf(';');
+  return semi < 0 ? contact : contact.slice(0, semi);
+}

@@ -1,0 +1,158 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { StatusService } from '../domain/status-service.js';
+import type { EventBus } from '../domain/events.js';
+import type { SecretBox } from '../domain/secrets.js';
+import type { MediaEngine } from '../media/engine.js';
+import type { DialogRegistry } from '../sip/dialogs.js';
+import { dialledNumber, parseNameAddr, parseUri } from '../sip/headers.js';
+import { type SipRequest, makeResponse } from '../sip/message.js';
+import type { SipServer } from '../sip/server.js';
+import type { ServerTransaction } from '../sip/transactions.js';
+import { UasSession } from '../sip/uas.js';
+import type { Db } from '../store/db.js';
+import type { Tenant } from '../store/schema.js';
+import { Call, type Side, uasSide } from './call.js';
+import type { Dialer } from './dialer.js';
+import type { CallLimits } from './limits.js';
+import { MediaLeg } from './media-leg.js';
+import type { StatusFollower } from './presence.js';
+import { CallRecord, type CallStart } from './records.js';
+import type { Routing } from './routing.js';
+
+/** Everything the call flows share; built once by createTelephony. */
+export interface CallDeps {
+  db: Db;
+  /** Where hold music and prompt files live. */
+  dataDir: string;
+  /** Opens sealed secrets (trunk passwords). */
+  box: SecretBox;
+  clock: Clock;
+  bus: EventBus;
+  logger: Logger;
+  sip: SipServer;
+  registry: DialogRegistry;
+  media: MediaEngine;
+  dialer: Dialer;
+  routing: Routing;
+  limits: CallLimits;
+  follower: StatusFollower;
+  statuses: StatusService;
+}
+
+/** An incoming INVITE turned into side A of a call, not yet answered. */
+export interface Incoming {
+  call: Call;
+  session: UasSession;
+  side: Side;
+  /** Our SDP answer to the caller's offer, sent with the 200 when the call is answered. */
+  answerSdp: string;
+}
+
+/** The caller's number as the From user part (or the display name when there is no user part). */
+export function callerNumberOf(req: SipRequest): string {
+  const from = parseNameAddr(req.headers.get('from') ?? '');
+  return parseUri(from.uri)?.user ?? from.display ?? 'anonymous';
+}
+
+/**
+ * Common machinery of every call flow: admission (caps), the call record, side A from an INVITE with its
+ * anchored media, and the bookkeeping of live calls.
+ */
+export class CallCore {
+  readonly calls = new Map<string, Call>();
+  /** The last ended calls (bounded), for diagnostics and tests. */
+  readonly recent = new Map<string, Call>();
+
+  constructor(readonly d: CallDeps) {}
+
+  /** Admit a new call of `tenant` or refuse it: a SIP error and a call record carrying the reason. */
+  admit(tenant: Tenant, start: CallStart, tx?: ServerTransaction): (() => void) | null {
+    const refusal = this.d.limits.admit(tenant);
+    if (!refusal) return this.d.limits.hold(tenant.id);
+    this.refuse(start, refusal.status, refusal.cause, refusal.reason, tx);
+    return null;
+  }
+
+  /** A call refused before it started: answer the INVITE and write its record (created and ended at once). */
+  refuse(
+    start: CallStart,
+    status: number,
+    cause: Parameters<Call['end']>[0],
+    reason: string,
+    tx?: ServerTransaction,
+  ): void {
+    if (tx) tx.respond(makeResponse(tx.request, status));
+    const rec = new CallRecord(this.d, start);
+    rec.end({ cause, by: 'system', sipCode: status, reason });
+  }
+
+  /** Side A from an INVITE: allocate RTP, answer the SDP offer (488 when no codec fits). */
+  async incoming(
+    req: SipRequest,
+    tx: ServerTransaction,
+    start: CallStart,
+    release: () => void,
+  ): Promise<Incoming | null> {
+    let endpoint;
+    try {
+      endpoint = await this.d.media.allocate();
+    } catch (err) {
+      this.d.logger.error({ err }, 'no RTP port for a new call');
+      release();
+      this.refuse(start, 503, 'NORMAL_CIRCUIT_CONGESTION', 'no media ports left', tx);
+      return null;
+    }
+    const media = new MediaLeg(endpoint);
+    const answerSdp = media.answer(req.body);
+    if (answerSdp === null) {
+      endpoint.close();
+      release();
+      this.refuse(start, 488, 'INCOMPATIBLE_DESTINATION', 'no common codec (G.711 only)', tx);
+      return null;
+    }
+    // The session's handlers need the call, which needs the session's side: bound once both exist.
+    const ref: { call?: Call } = {};
+    const session = new UasSession(this.d.sip.stack, this.d.registry, req, tx, {
+      // The caller hanging up ends the call; flows learn it (and who ended it) from call.onEnd.
+      onCancel: () => ref.call?.end('ORIGINATOR_CANCEL', 'caller', { from: side }),
+      onBye: () => ref.call?.end('NORMAL_CLEARING', 'caller', { from: side }),
+      onReinvite: (sdp) => {
+        const answer = media.answer(sdp);
+        if (answer !== null) ref.call?.holdChanged(side);
+        return answer;
+      },
+    });
+    const side = uasSide(session, media);
+    const call = new Call(this.d.media, new CallRecord(this.d, start), side);
+    ref.call = call;
+    this.track(call, release);
+    return { call, session, side, answerSdp };
+  }
+
+  /** Keep a live call in the table until it ends, and release its admission slot then. */
+  track(call: Call, release: () => void): void {
+    this.calls.set(call.callId, call);
+    call.onEnd(() => {
+      this.calls.delete(call.callId);
+      this.recent.set(call.callId, call);
+      if (this.recent.size > 500) this.recent.delete(this.recent.keys().next().value!);
+      release();
+    });
+  }
+
+  /** The number an INVITE is for (Request-URI user part, digits and `+` only). */
+  dialled(req: SipRequest): string | null {
+    return dialledNumber(req.uri);
+  }
+
+  tenant(id: number): Promise<Tenant | undefined> {
+    return this.d.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Hang up every live call (shutdown): records end with a cause instead of staying open. */
+  endAll(): void {
+    for (const c of [...this.calls.values()])
+      c.end('NORMAL_TEMPORARY_FAILURE', 'system', { reason: 'shutdown' });
+  }
+}

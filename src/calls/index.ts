@@ -1,0 +1,98 @@
+import type { AppContext } from '../context.js';
+import { loadSecretKey } from '../domain/secrets.js';
+import { MediaEngine } from '../media/engine.js';
+import { DialogRegistry } from '../sip/dialogs.js';
+import { type SipOptions, sipOptionsFromEnv } from '../sip/options.js';
+import { SipServer } from '../sip/server.js';
+import { AcdDriver } from './acd-driver.js';
+import { ClickToCall } from './click-to-call.js';
+import { Dialer } from './dialer.js';
+import { CallCore, type CallDeps } from './engine.js';
+import { InviteRouter } from './inbound.js';
+import { CallLimits } from './limits.js';
+import { StatusFollower, followRegistrations } from './presence.js';
+import { QueueFlow } from './queue-flow.js';
+import { closeInterruptedCalls } from './records.js';
+import { Routing } from './routing.js';
+
+/** The telephony half of tongdai: the SIP server, the media engine and the call engine on top of them. */
+export interface Telephony {
+  readonly sip: SipServer;
+  readonly core: CallCore;
+  readonly acd: AcdDriver;
+  readonly clickToCall: ClickToCall;
+  /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Build the SIP server and the call engine from the application context (composition root helper). */
+export function createTelephony(
+  ctx: AppContext,
+  options: SipOptions = sipOptionsFromEnv(process.env),
+): Telephony {
+  const logger = ctx.logger.child({ module: 'sip' });
+  const sip = new SipServer({
+    db: ctx.db,
+    box: ctx.box,
+    clock: ctx.clock,
+    logger,
+    host: ctx.config.sipHost,
+    port: ctx.config.sipPort,
+    publicIp: ctx.config.publicIp,
+    secretKey: loadSecretKey(ctx.config.secretKey, ctx.config.dataDir),
+    options,
+  });
+  followRegistrations(sip.location, ctx);
+  const media = new MediaEngine({
+    publicIp: ctx.config.publicIp,
+    bindIp: ctx.config.sipHost,
+    portMin: ctx.config.rtpPortMin,
+    portMax: ctx.config.rtpPortMax,
+    clock: ctx.clock,
+    logger: ctx.logger.child({ module: 'media' }),
+    bus: ctx.bus,
+  });
+  // New INVITEs reach the router, which needs the registry itself: bound once both exist.
+  const ref: { router?: InviteRouter } = {};
+  const registry = new DialogRegistry((req, tx) => ref.router?.onInvite(req, tx));
+  sip.setDialogHandler(registry);
+  const deps: CallDeps = {
+    db: ctx.db,
+    dataDir: ctx.config.dataDir,
+    box: ctx.box,
+    clock: ctx.clock,
+    bus: ctx.bus,
+    logger,
+    sip,
+    registry,
+    media,
+    dialer: new Dialer(sip.stack, registry, media),
+    routing: new Routing(ctx.db, ctx.box),
+    limits: new CallLimits(ctx.clock),
+    follower: new StatusFollower(ctx),
+    statuses: ctx.statuses,
+  };
+  const core = new CallCore(deps);
+  const acd = new AcdDriver(deps);
+  const router = new InviteRouter(core, new QueueFlow(core, acd));
+  ref.router = router;
+  const clickToCall = new ClickToCall(core, router);
+  return {
+    sip,
+    core,
+    acd,
+    clickToCall,
+    async start() {
+      const closed = await closeInterruptedCalls(deps);
+      if (closed) logger.warn({ closed }, 'closed calls left open by a previous run');
+      return sip.start();
+    },
+    async stop() {
+      core.endAll();
+      acd.stop();
+      await sip.stop();
+      await media.close();
+    },
+  };
+}

@@ -1,0 +1,243 @@
+import type { AcdDecision, RejectReason } from '../acd/index.js';
+import { type Side, calleeSide } from './call.js';
+import type { Dialing } from './dialer.js';
+import type { AcdDriver } from './acd-driver.js';
+import type { CallCore, Incoming } from './engine.js';
+import type { HangupCause } from './q850.js';
+import { announcementFiles, resolveMohFile } from '../media/library.js';
+import { connectDirect } from './direct.js';
+import type { DialTarget } from './dialer.js';
+import { trunkTarget } from './inbound.js';
+import { checkDestination } from './limits.js';
+import { recordIfWanted } from './recording.js';
+
+interface Queued {
+  inc: Incoming;
+  queueId: number;
+  /** Agents ringing for this call, with their attempt. */
+  ringing: Map<number, Dialing>;
+  /** The agent who answered, once bridged. */
+  agentId: number | null;
+  misses: number;
+}
+
+const REJECT_CAUSE: Record<RejectReason, HangupCause> = {
+  blacklisted: 'CALL_REJECTED',
+  closed: 'CALL_REJECTED',
+  no_agents: 'NO_USER_RESPONSE',
+  max_wait: 'NO_ANSWER',
+  unknown_queue: 'UNALLOCATED_NUMBER',
+  queue_removed: 'UNALLOCATED_NUMBER',
+  no_target: 'UNALLOCATED_NUMBER',
+};
+
+/**
+ * Queued inbound calls: the caller is answered at once and hears hold music while the ACD decides; offers ring
+ * the chosen agents' registered phones, answers and misses go back to the ACD, and the agent's status follows
+ * the call (Ringing, In-call, Wrap-up, back to their own status).
+ */
+export class QueueFlow {
+  private readonly queued = new Map<string, Queued>();
+
+  constructor(
+    private readonly core: CallCore,
+    private readonly driver: AcdDriver,
+  ) {
+    driver.attach({ carryOut: (d) => this.carryOut(d) });
+  }
+
+  /** A caller reached a queue: enter the ACD, then answer with hold music unless refused outright. */
+  async enter(inc: Incoming, queueId: number, callerNumber: string): Promise<void> {
+    const { call, session } = inc;
+    await this.driver.ensureTenant(call.tenantId);
+    if (call.ended) return;
+    const q: Queued = { inc, queueId, ringing: new Map(), agentId: null, misses: 0 };
+    this.queued.set(call.callId, q);
+    call.onEnd((e) => {
+      for (const d of q.ringing.values()) d.cancel();
+      for (const agentId of q.ringing.keys()) void this.core.d.follower.set(call.tenantId, agentId, 'resume');
+      q.ringing.clear();
+      if (q.agentId !== null) this.driver.feed({ type: 'call_ended', callId: call.callId });
+      else if (e.by === 'caller') this.driver.feed({ type: 'call_abandoned', callId: call.callId });
+      this.queued.delete(call.callId);
+    });
+    this.driver.feed({
+      type: 'call_entered',
+      callId: call.callId,
+      tenantId: call.tenantId,
+      queueId,
+      callerNumber,
+    });
+    // A call the ACD refused at once (closed, blacklisted, nobody logged in) is refused unanswered (4xx);
+    // otherwise the caller is answered and waits with hold music.
+    if (call.ended) return;
+    session.answer(inc.answerSdp);
+    const queue = await this.core.d.db
+      .selectFrom('inbound_queues')
+      .select('moh_file')
+      .where('tenant_id', '=', call.tenantId)
+      .where('id', '=', queueId)
+      .executeTakeFirst();
+    const moh = await resolveMohFile(
+      this.core.d.db,
+      this.core.d.dataDir,
+      call.tenantId,
+      queue?.moh_file ?? null,
+    );
+    if (!call.ended && !call.b) inc.side.media.endpoint.startMoh(moh);
+  }
+
+  private carryOut(d: AcdDecision): void {
+    switch (d.type) {
+      case 'offer':
+        for (const agentId of d.agentIds) void this.offer(d.callId, agentId);
+        return;
+      case 'stop_offer':
+        for (const agentId of d.agentIds) this.stopRinging(d.callId, agentId);
+        return;
+      case 'reject':
+        return this.queued
+          .get(d.callId)
+          ?.inc.call.end(REJECT_CAUSE[d.reason], 'system', { reason: `queue: ${d.reason}` });
+      case 'overflow':
+        return void this.overflow(d.callId, d.target, d.reason);
+      case 'agent_not_ready':
+        return void this.notReady(d.tenantId, d.agentId);
+      case 'agent_wrapup':
+        return void this.core.d.follower.set(d.tenantId, d.agentId, 'Wrap-up');
+      case 'agent_released':
+        return void this.core.d.follower.set(d.tenantId, d.agentId, 'resume');
+      case 'call_finished':
+        return this.finished(d);
+      case 'announce':
+        return this.announce(d.callId, d.position, d.expectedWaitSec);
+    }
+  }
+
+  /** Position (and expected wait, in minutes) as earcon prompts; hold music pauses meanwhile. */
+  private announce(callId: string, position: number, expectedWaitSec: number): void {
+    const q = this.queued.get(callId);
+    if (!q || q.inc.call.b || q.inc.call.ended) return;
+    const files = announcementFiles(this.core.d.dataDir, 'position', position);
+    if (expectedWaitSec > 0)
+      files.push(...announcementFiles(this.core.d.dataDir, 'wait', Math.ceil(expectedWaitSec / 60)));
+    void q.inc.side.media.endpoint.playPrompt(files);
+  }
+
+  /**
+   * Overflow (max wait, nobody logged in) and divert: the target is another extension of the tenant (its phones
+   * ring) or an external number (through the trunk, allowed destinations apply); anything else releases the
+   * caller with the reason recorded.
+   */
+  private async overflow(callId: string, target: string, reason: string): Promise<void> {
+    const q = this.queued.get(callId);
+    if (!q) return;
+    const { call } = q.inc;
+    const dest = await this.core.d.routing.agentDestination(call.tenantId, target.trim());
+    const tenant = await this.core.tenant(call.tenantId);
+    let targets: DialTarget[] = [];
+    let calleeAgentId: number | null = null;
+    if (dest.kind === 'extension') {
+      calleeAgentId = dest.agent.id;
+      targets = this.core.d.sip.location
+        .lookup(call.tenantId, dest.agent.id)
+        .map((b) => ({ requestUri: b.contact, remote: b.remote, to: `<${b.contact}>` }));
+    } else if (dest.kind === 'external' && tenant && !checkDestination(dest.number, tenant)) {
+      const trunk = await this.core.d.routing.outboundTrunk(call.tenantId);
+      if (trunk) targets = [trunkTarget(trunk, dest.number)];
+    }
+    if (targets.length === 0) {
+      return call.end('NO_ANSWER', 'system', {
+        reason: `queue: ${reason}, overflow target ${target} unreachable`,
+      });
+    }
+    const caller = call.record.start.callerNumber;
+    await connectDirect(this.core, q.inc, {
+      from: `"${caller}" <sip:${caller}@${this.core.d.sip.stack.hostport()}>`,
+      targets,
+      calleeAgentId,
+    });
+  }
+
+  private async offer(callId: string, agentId: number): Promise<void> {
+    const q = this.queued.get(callId);
+    if (!q || q.inc.call.ended) return;
+    const { call } = q.inc;
+    const { location } = this.core.d.sip;
+    const bindings = location.lookup(call.tenantId, agentId);
+    if (bindings.length === 0) {
+      // Ready in the status model but no phone registered: a miss, so the ACD moves on.
+      return this.driver.feed({ type: 'agent_no_answer', callId, agentId });
+    }
+    void this.core.d.follower.set(call.tenantId, agentId, 'Ringing');
+    let b: Side | undefined;
+    const caller = call.record.start.callerNumber;
+    const dialing = await this.core.d.dialer.dialBindings(
+      bindings,
+      `"${caller}" <sip:${caller}@${this.core.d.sip.stack.hostport()}>`,
+      {
+        onAnswer: (leg) => {
+          q.ringing.delete(agentId);
+          if (call.ended || q.agentId !== null) return leg.session.bye();
+          b = calleeSide(leg);
+          q.agentId = agentId;
+          call.record.queueId = q.queueId;
+          call.connect(b, agentId);
+          void recordIfWanted(this.core.d, call, [agentId], q.queueId).catch((err: unknown) =>
+            this.core.d.logger.error({ err }, 'recording did not start'),
+          );
+          void this.core.d.follower.set(call.tenantId, agentId, 'In-call');
+          this.driver.feed({ type: 'agent_answered', callId, agentId });
+        },
+        onFail: (status) => {
+          if (!q.ringing.delete(agentId)) return;
+          q.misses++;
+          void this.core.d.follower.set(call.tenantId, agentId, 'resume');
+          const rejected = status === 486 || status === 600 || status === 603;
+          this.driver.feed({ type: rejected ? 'agent_rejected' : 'agent_no_answer', callId, agentId });
+        },
+        onHangup: () => call.end('NORMAL_CLEARING', 'callee', { from: b }),
+        onReinvite: () => b && call.holdChanged(b),
+      },
+    );
+    if (call.ended || !this.queued.has(callId)) return dialing.cancel();
+    q.ringing.set(agentId, dialing);
+  }
+
+  private stopRinging(callId: string, agentId: number): void {
+    const q = this.queued.get(callId);
+    const dialing = q?.ringing.get(agentId);
+    if (!q || !dialing) return;
+    q.ringing.delete(agentId);
+    q.misses++;
+    dialing.cancel();
+    void this.core.d.follower.set(q.inc.call.tenantId, agentId, 'resume');
+  }
+
+  private async notReady(tenantId: number, agentId: number): Promise<void> {
+    const status = await this.core.d.db
+      .selectFrom('statuses')
+      .select('name')
+      .where('tenant_id', '=', tenantId)
+      .where('is_ready', '=', 0)
+      .where('deleted_at', 'is', null)
+      .orderBy('position')
+      .executeTakeFirst();
+    if (status) await this.core.d.statuses.setCustomStatus(tenantId, [agentId], status.name, 'acd:no_answer');
+  }
+
+  private finished(d: Extract<AcdDecision, { type: 'call_finished' }>): void {
+    const q = this.queued.get(d.callId);
+    const call = q?.inc.call;
+    if (!call) return;
+    call.record.queueId = d.queueId;
+    call.record.queueStat = {
+      outcome: d.outcome,
+      wait_sec: Math.round(d.waitMs / 1000),
+      entered: 1,
+      handled: d.outcome === 'answered' ? 1 : 0,
+      misses: q.misses,
+      reason: d.reason ?? null,
+    };
+  }
+}

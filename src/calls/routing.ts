@@ -1,0 +1,156 @@
+import type { SecretBox } from '../domain/secrets.js';
+import type { Db } from '../store/db.js';
+import type { Agent, Tenant } from '../store/schema.js';
+
+export interface TrunkRow {
+  id: number;
+  tenant_id: number;
+  host: string;
+  port: number;
+  transport: string;
+  allowed_ips: string;
+  username?: string | null;
+  password_enc?: string | null;
+  /** Digest credentials tongdai answers the trunk's challenges with (from username / password_enc). */
+  credentials?: { username: string; password: string };
+}
+
+export type InboundTarget =
+  | { kind: 'queue'; tenant: Tenant; queueId: number; did: string; trunk: TrunkRow }
+  | { kind: 'agent'; tenant: Tenant; agentId: number; did: string; trunk: TrunkRow }
+  | { kind: 'unknown'; did: string };
+
+export type AgentDestination =
+  { kind: 'extension'; agent: Agent } | { kind: 'external'; number: string } | { kind: 'invalid' };
+
+/** Normalise an IPv4-mapped IPv6 source so `::ffff:127.0.0.1` and `127.0.0.1` compare equal. */
+const plain = (ip: string) => ip.replace(/^::ffff:/i, '');
+
+/** How long trunk and number lookups are reused: they sit on every INVITE's path, and change rarely. */
+const CACHE_MS = 2000;
+
+/** Where calls come from and go to: trunks by source address, DIDs to their target, agents' dialled numbers. */
+export class Routing {
+  private trunks?: { at: number; rows: Promise<TrunkRow[]> };
+  private readonly targets = new Map<string, { at: number; target: Promise<InboundTarget> }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly box?: SecretBox,
+  ) {}
+
+  private allTrunks(): Promise<TrunkRow[]> {
+    const now = Date.now();
+    if (!this.trunks || now - this.trunks.at > CACHE_MS) {
+      this.trunks = { at: now, rows: this.db.selectFrom('trunks').selectAll().execute() };
+    }
+    return this.trunks.rows;
+  }
+
+  /** Every trunk whose allowed_ips contains `address` (one carrier address may serve several tenants). */
+  async trunksFor(address: string): Promise<TrunkRow[]> {
+    const rows = await this.allTrunks();
+    const ip = plain(address);
+    return rows.filter((t) => {
+      try {
+        return (JSON.parse(t.allowed_ips) as string[]).some((a) => plain(a) === ip);
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** The DID's target among the trunks a call came through: the first tenant that owns the number. */
+  async inboundFrom(address: string, did: string): Promise<InboundTarget> {
+    for (const trunk of await this.trunksFor(address)) {
+      const target = await this.inboundTarget(trunk, did);
+      if (target.kind !== 'unknown') return target;
+    }
+    return { kind: 'unknown', did };
+  }
+
+  /** The tenant's trunk for calls out, with its digest credentials opened when it has some. */
+  async outboundTrunk(tenantId: number): Promise<TrunkRow | undefined> {
+    const t: TrunkRow | undefined = await this.db
+      .selectFrom('trunks')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('id')
+      .executeTakeFirst();
+    if (t?.username && t.password_enc && this.box) {
+      t.credentials = { username: t.username, password: this.box.open(t.password_enc) };
+    }
+    return t;
+  }
+
+  /** A DID arriving from `trunk`: its number row, in the trunk's tenant (reused for CACHE_MS). */
+  inboundTarget(trunk: TrunkRow, did: string): Promise<InboundTarget> {
+    const key = `${trunk.tenant_id}|${did}`;
+    const now = Date.now();
+    const hit = this.targets.get(key);
+    if (hit && now - hit.at <= CACHE_MS) return hit.target;
+    if (this.targets.size > 10_000) this.targets.clear();
+    const target = this.lookupTarget(trunk, did);
+    this.targets.set(key, { at: now, target });
+    return target;
+  }
+
+  private async lookupTarget(trunk: TrunkRow, did: string): Promise<InboundTarget> {
+    const n = await this.db
+      .selectFrom('numbers')
+      .selectAll()
+      .where('tenant_id', '=', trunk.tenant_id)
+      .where('number', 'in', variants(did))
+      .executeTakeFirst();
+    const tenant = await this.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', trunk.tenant_id)
+      .executeTakeFirst();
+    if (!n || !tenant) return { kind: 'unknown', did };
+    if (n.target_type === 'queue')
+      return { kind: 'queue', tenant, queueId: n.target_id, did: n.number, trunk };
+    return { kind: 'agent', tenant, agentId: n.target_id, did: n.number, trunk };
+  }
+
+  /** What an agent dialled: another live extension of the tenant, or an external number. */
+  async agentDestination(tenantId: number, dialled: string): Promise<AgentDestination> {
+    const agent = await this.db
+      .selectFrom('agents')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('extension', '=', dialled)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (agent) return { kind: 'extension', agent };
+    if (/^\+?\d{2,20}$/.test(dialled)) return { kind: 'external', number: dialled };
+    return { kind: 'invalid' };
+  }
+
+  /** The caller id for an agent's outbound call: the first number of their callout queue. */
+  async callerIdFor(agent: Agent): Promise<string | null> {
+    if (agent.callout_queue_id === null) return null;
+    const q = await this.db
+      .selectFrom('outbound_queues')
+      .select('caller_ids')
+      .where('tenant_id', '=', agent.tenant_id)
+      .where('id', '=', agent.callout_queue_id)
+      .executeTakeFirst();
+    try {
+      const ids = q ? (JSON.parse(q.caller_ids) as string[]) : [];
+      return ids[0] ?? null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** A DID as carriers send it: national `028…`, E.164 `+8428…` or `8428…` all match the stored number. */
+function variants(did: string): string[] {
+  const out = new Set([did]);
+  const national = did.replace(/^\+?84/, '0');
+  out.add(national);
+  out.add('+84' + national.slice(1));
+  out.add('84' + national.slice(1));
+  return [...out];
+}

@@ -1,0 +1,137 @@
+import { resolve } from 'node:path';
+import { FatalConfigError } from './errors.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Validated, frozen configuration: read from the environment (and CLI flags) once, then passed down. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly sipHost: string;
+  readonly sipPort: number;
+  /** The address written into SDP and Contact headers; loopback by default. */
+  readonly publicIp: string;
+  readonly rtpPortMin: number;
+  readonly rtpPortMax: number;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  /** PostgreSQL schema to keep tongdai's tables in (default: the connection's search_path). */
+  readonly databaseSchema: string | undefined;
+  readonly redisUrl: string | undefined;
+  readonly logLevel: LogLevel;
+  /** Base URL used in links tongdai hands out (signed recording URLs); derived from the port when unset. */
+  readonly publicUrl: string;
+  /** Key for secrets encrypted at rest (app secrets, SIP passwords); from TONGDAI_SECRET_KEY or the data dir. */
+  readonly secretKey: string | undefined;
+  readonly rateLimitTenant: number;
+  readonly rateLimitRoute: number;
+  /** Allow webhook/callback URLs that resolve to loopback or private addresses (tests, on-premise). */
+  readonly allowPrivateWebhooks: boolean;
+  /** Where the demo tenant's trunk sends outbound calls (a sipp on loopback plays the carrier). */
+  readonly demoTrunkPort: number;
+}
+
+export type ConfigOverrides = Partial<Record<keyof Config, string | number | boolean | undefined>>;
+
+function int(
+  name: string,
+  raw: string | number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new FatalConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function bool(name: string, raw: string | number | boolean | undefined, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw === 'boolean') return raw;
+  const s = String(raw).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off'].includes(s)) return false;
+  throw new FatalConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function url(name: string, raw: string | undefined, protocols: string[]): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new FatalConfigError(`${name} is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new FatalConfigError(
+      `${name} must start with ${protocols.map((p) => p + '//').join(' or ')}, got "${raw}"`,
+    );
+  }
+  return raw;
+}
+
+function schemaName(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) {
+    throw new FatalConfigError(`DATABASE_SCHEMA must be a lowercase SQL identifier, got "${raw}"`);
+  }
+  return raw;
+}
+
+/** Build the configuration from an environment plus explicit overrides (CLI flags win over the environment). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const pick = (key: keyof Config, envName: string) => overrides[key] ?? env[envName];
+  const logLevel = String(pick('logLevel', 'LOG_LEVEL') ?? 'info');
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new FatalConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const port = int('PORT', pick('port', 'PORT') as string, 8080, 0, 65535);
+  const rtpPortMin = int('RTP_PORT_MIN', pick('rtpPortMin', 'RTP_PORT_MIN') as string, 20000, 1024, 65534);
+  const rtpPortMax = int('RTP_PORT_MAX', pick('rtpPortMax', 'RTP_PORT_MAX') as string, 29999, 1025, 65535);
+  if (rtpPortMax <= rtpPortMin) throw new FatalConfigError('RTP_PORT_MAX must be greater than RTP_PORT_MIN');
+  const publicUrl = url('PUBLIC_URL', pick('publicUrl', 'PUBLIC_URL') as string, ['http:', 'https:']);
+  const config: Config = {
+    host: String(pick('host', 'HOST') ?? '0.0.0.0'),
+    port,
+    sipHost: String(pick('sipHost', 'SIP_HOST') ?? '0.0.0.0'),
+    sipPort: int('SIP_PORT', pick('sipPort', 'SIP_PORT') as string, 5060, 0, 65535),
+    publicIp: String(pick('publicIp', 'PUBLIC_IP') ?? '127.0.0.1'),
+    rtpPortMin,
+    rtpPortMax,
+    dataDir: resolve(String(pick('dataDir', 'TONGDAI_DATA') ?? './data')),
+    databaseUrl: url('DATABASE_URL', pick('databaseUrl', 'DATABASE_URL') as string, [
+      'postgres:',
+      'postgresql:',
+    ]),
+    databaseSchema: schemaName(pick('databaseSchema', 'DATABASE_SCHEMA') as string | undefined),
+    redisUrl: url('REDIS_URL', pick('redisUrl', 'REDIS_URL') as string, ['redis:', 'rediss:']),
+    logLevel: logLevel as LogLevel,
+    publicUrl: (publicUrl ?? `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
+    secretKey: (pick('secretKey', 'TONGDAI_SECRET_KEY') as string | undefined) || undefined,
+    rateLimitTenant: int(
+      'RATE_LIMIT_TENANT',
+      pick('rateLimitTenant', 'RATE_LIMIT_TENANT') as string,
+      2000,
+      1,
+      1e9,
+    ),
+    rateLimitRoute: int(
+      'RATE_LIMIT_ROUTE',
+      pick('rateLimitRoute', 'RATE_LIMIT_ROUTE') as string,
+      1000,
+      1,
+      1e9,
+    ),
+    allowPrivateWebhooks: bool(
+      'WEBHOOK_ALLOW_PRIVATE',
+      pick('allowPrivateWebhooks', 'WEBHOOK_ALLOW_PRIVATE') as string,
+      false,
+    ),
+    demoTrunkPort: int('DEMO_TRUNK_PORT', pick('demoTrunkPort', 'DEMO_TRUNK_PORT') as string, 5090, 1, 65535),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,258 @@
+import type { Clock } from '../clock.js';
+import { invalid, notFound } from '../errors.js';
+import { secretToken } from '../ids.js';
+import { type Db, precompile } from '../store/db.js';
+import { getTenant } from './tenants.js';
+import { type SecretBox, safeEqual, sha256Hex } from './secrets.js';
+
+/** Scopes an API key can carry; `admin` implies every other one. */
+export const SCOPES = ['agent', 'queue', 'call', 'status', 'recording', 'webhook', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const API_KEY_PREFIX = 'td_live_';
+const BEARER_PREFIX = 'tdb_';
+const WS_PREFIX = 'tdw_';
+
+export type CredentialKind = 'api_key' | 'bearer' | 'ws' | 'app';
+
+/** Who is calling: always exactly one tenant. */
+export interface Principal {
+  tenantId: number;
+  scopes: ReadonlySet<string>;
+  kind: CredentialKind;
+  credentialId: number;
+  /** The tenant's own rate limits when the credential lookup already read them (null: the configured default). */
+  limits?: { tenant: number | null; route: number | null };
+}
+
+export function hasScope(p: Principal, scope: Scope): boolean {
+  return p.scopes.has(scope) || p.scopes.has('admin');
+}
+
+export function parseScopes(raw: string): Scope[] {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw invalid('at least one scope is required');
+  for (const s of list) {
+    if (!(SCOPES as readonly string[]).includes(s)) {
+      throw invalid(`unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
+    }
+  }
+  return [...new Set(list)] as Scope[];
+}
+
+export interface IssuedApiKey {
+  id: number;
+  tenantId: number;
+  key: string;
+  prefix: string;
+  scopes: Scope[];
+}
+
+export interface IssuedToken {
+  id: number;
+  tenantId: number;
+  token: string;
+  expiresAt: number;
+}
+
+const BEARER_TTL_MS = 24 * 3600_000;
+const WS_TTL_MS = 3600_000;
+
+/**
+ * Issues and verifies every kind of credential. Nothing is cached: each check reads the store, so a key revoked
+ * from the CLI (another process) is refused on the very next request.
+ */
+export class CredentialService {
+  private readonly keyLookup;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly box: SecretBox,
+  ) {
+    this.keyLookup = precompile(
+      db,
+      (hash: string) =>
+        db
+          .selectFrom('api_keys')
+          .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+          .select([
+            'api_keys.id',
+            'api_keys.tenant_id',
+            'api_keys.scopes',
+            'api_keys.key_hash',
+            'api_keys.revoked_at',
+            'tenants.rate_limit_tenant',
+            'tenants.rate_limit_route',
+          ])
+          .where('api_keys.key_hash', '=', hash),
+      ['string'],
+    );
+  }
+
+  async createApiKey(tenantId: number, scopes: Scope[], name = 'default'): Promise<IssuedApiKey> {
+    await getTenant(this.db, tenantId);
+    const key = API_KEY_PREFIX + secretToken(24);
+    const prefix = key.slice(0, API_KEY_PREFIX.length + 6);
+    const row = await this.db
+      .insertInto('api_keys')
+      .values({
+        tenant_id: tenantId,
+        name,
+        prefix,
+        key_hash: sha256Hex(key),
+        scopes: scopes.join(','),
+        created_at: this.clock.now(),
+        revoked_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, tenantId, key, prefix, scopes };
+  }
+
+  /** Revoke by numeric id or by the full key; returns the revoked key's id. */
+  async revokeApiKey(idOrKey: string, tenantId?: number): Promise<number> {
+    let q = this.db.selectFrom('api_keys').select(['id', 'tenant_id']);
+    q = /^\d+$/.test(idOrKey)
+      ? q.where('id', '=', Number(idOrKey))
+      : q.where('key_hash', '=', sha256Hex(idOrKey));
+    if (tenantId !== undefined) q = q.where('tenant_id', '=', tenantId);
+    const row = await q.executeTakeFirst();
+    if (!row) throw notFound('api key');
+    await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: this.clock.now() })
+      .where('id', '=', row.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    return row.id;
+  }
+
+  async listApiKeys(tenantId: number) {
+    return this.db
+      .selectFrom('api_keys')
+      .select(['id', 'name', 'prefix', 'scopes', 'created_at', 'revoked_at'])
+      .where('tenant_id', '=', tenantId)
+      .orderBy('id')
+      .execute();
+  }
+
+  async verifyApiKey(raw: string | undefined): Promise<Principal | null> {
+    if (!raw || !raw.startsWith(API_KEY_PREFIX) || raw.length > 200) return null;
+    const hash = sha256Hex(raw);
+    // One indexed read on every request: the key and its tenant's rate limits, nothing cached (see decisions.md).
+    const [row] = await this.keyLookup(hash);
+    if (!row || row.revoked_at !== null || !safeEqual(row.key_hash, hash)) return null;
+    return {
+      tenantId: row.tenant_id,
+      scopes: new Set(row.scopes.split(',')),
+      kind: 'api_key',
+      credentialId: row.id,
+      limits: { tenant: row.rate_limit_tenant, route: row.rate_limit_route },
+    };
+  }
+
+  async createApp(
+    tenantId: number,
+  ): Promise<{ id: number; tenantId: number; appId: string; appSecret: string }> {
+    await getTenant(this.db, tenantId);
+    const appId = 'app_' + secretToken(12);
+    const appSecret = secretToken(32);
+    const row = await this.db
+      .insertInto('app_credentials')
+      .values({
+        tenant_id: tenantId,
+        app_id: appId,
+        secret_enc: this.box.seal(appSecret),
+        created_at: this.clock.now(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, tenantId, appId, appSecret };
+  }
+
+  /** The app's tenant and its decrypted secret (signatures need it), or null for an unknown/revoked app id. */
+  async findApp(appId: string | undefined): Promise<{ id: number; tenantId: number; secret: string } | null> {
+    if (!appId || appId.length > 100) return null;
+    const row = await this.db
+      .selectFrom('app_credentials')
+      .select(['id', 'tenant_id', 'secret_enc', 'revoked_at'])
+      .where('app_id', '=', appId)
+      .executeTakeFirst();
+    if (!row || row.revoked_at !== null) return null;
+    return { id: row.id, tenantId: row.tenant_id, secret: this.box.open(row.secret_enc) };
+  }
+
+  async revokeApp(appId: string): Promise<void> {
+    const res = await this.db
+      .updateTable('app_credentials')
+      .set({ revoked_at: this.clock.now() })
+      .where('app_id', '=', appId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw notFound('app');
+  }
+
+  async createToken(
+    tenantId: number,
+    kind: 'bearer' | 'ws',
+    opts: { ttlMs?: number; appCredentialId?: number } = {},
+  ): Promise<IssuedToken> {
+    await getTenant(this.db, tenantId);
+    const ttl = opts.ttlMs ?? (kind === 'bearer' ? BEARER_TTL_MS : WS_TTL_MS);
+    if (!Number.isFinite(ttl) || ttl <= 0) throw invalid('token lifetime must be positive');
+    const token = (kind === 'bearer' ? BEARER_PREFIX : WS_PREFIX) + secretToken(32);
+    const now = this.clock.now();
+    const row = await this.db
+      .insertInto('access_tokens')
+      .values({
+        tenant_id: tenantId,
+        kind,
+        token_hash: sha256Hex(token),
+        app_credential_id: opts.appCredentialId ?? null,
+        created_at: now,
+        expires_at: now + ttl,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, tenantId, token, expiresAt: now + ttl };
+  }
+
+  async verifyToken(raw: string | undefined, kind: 'bearer' | 'ws'): Promise<Principal | null> {
+    if (!raw || raw.length > 200) return null;
+    const hash = sha256Hex(raw);
+    const row = await this.db
+      .selectFrom('access_tokens')
+      .innerJoin('tenants', 'tenants.id', 'access_tokens.tenant_id')
+      .select([
+        'access_tokens.id',
+        'access_tokens.tenant_id',
+        'access_tokens.kind',
+        'access_tokens.token_hash',
+        'access_tokens.expires_at',
+        'access_tokens.revoked_at',
+        'tenants.rate_limit_tenant',
+        'tenants.rate_limit_route',
+      ])
+      .where('access_tokens.token_hash', '=', hash)
+      .executeTakeFirst();
+    if (!row || row.kind !== kind || row.revoked_at !== null || row.expires_at <= this.clock.now())
+      return null;
+    if (!safeEqual(row.token_hash, hash)) return null;
+    // Tokens act for their tenant with the scopes an integration of that family needs.
+    const scopes = new Set<string>(kind === 'bearer' ? ['agent', 'queue', 'call', 'status'] : ['call']);
+    const limits = { tenant: row.rate_limit_tenant, route: row.rate_limit_route };
+    return { tenantId: row.tenant_id, scopes, kind, credentialId: row.id, limits };
+  }
+
+  async revokeToken(raw: string): Promise<void> {
+    await this.db
+      .updateTable('access_tokens')
+      .set({ revoked_at: this.clock.now() })
+      .where('token_hash', '=', sha256Hex(raw))
+      .execute();
+  }
+}

@@ -1,0 +1,79 @@
+/** The typed events the domain publishes; consumers (Socket.IO, webhooks, stats, dashboard) subscribe. */
+export interface DomainEvents {
+  'agent.status_changed': {
+    agentId: number;
+    agentUid: string;
+    extension: string;
+    previous: string;
+    current: string;
+    changedBy: string;
+    at: number;
+  };
+  'agent.changed': { agentId: number; at: number };
+  'queue.changed': { queueId: number; at: number };
+  'call.created': CallEventPayload;
+  'call.answered': CallEventPayload;
+  'call.ended': CallEventPayload;
+  dtmf: { callId: string; leg: 'caller' | 'agent'; digit: string; durationMs: number; at: number };
+}
+
+export interface CallEventPayload {
+  callId: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  callerNumber: string;
+  destinationNumber: string;
+  didNumber: string | null;
+  queueId: number | null;
+  agentId: number | null;
+  createdAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  durationSec: number | null;
+  hangupCause: string | null;
+  at: number;
+}
+
+export type EventType = keyof DomainEvents;
+export interface Envelope<K extends EventType = EventType> {
+  tenantId: number;
+  type: K;
+  payload: DomainEvents[K];
+}
+
+type Handler = (e: Envelope) => void;
+
+/**
+ * In-process event bus. Dispatch is synchronous, so each tenant's events reach every subscriber in the order
+ * they were published; a failing subscriber is reported and never stops the others.
+ */
+export class EventBus {
+  private readonly handlers = new Set<Handler>();
+  constructor(private readonly onError: (err: unknown, e: Envelope) => void = () => undefined) {}
+
+  publish<K extends EventType>(tenantId: number, type: K, payload: DomainEvents[K]): void {
+    const env = { tenantId, type, payload } as Envelope;
+    for (const h of this.handlers) {
+      try {
+        h(env);
+      } catch (err) {
+        this.onError(err, env);
+      }
+    }
+  }
+
+  /** Subscribe to every event; returns the unsubscribe function. */
+  subscribe(handler: Handler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Subscribe to one event type. */
+  on<K extends EventType>(
+    type: K,
+    handler: (tenantId: number, payload: DomainEvents[K]) => void,
+  ): () => void {
+    return this.subscribe((e) => {
+      if (e.type === type) handler(e.tenantId, e.payload as DomainEvents[K]);
+    });
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The media engine: allocates RTP ports, bridges two legs (relay, transcoding, recording, DTMF events)
+ * and plays hold music and prompts from one media clock. The SIP core drives it; see docs/media.md.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import type { EventBus } from '../domain/events.js';
+import { AudioCache, type Clip } from './audio-cache.js';
+import { Endpoint, type EndpointStats, type RemoteMedia } from './endpoint.js';
+import { type RecordingResult, StereoRecorder } from './recorder.js';
+import { MediaClock } from './scheduler.js';
+import type { Law } from './sdp.js';
+
+export type { EndpointStats, RemoteMedia } from './endpoint.js';
+export type { RecordingResult } from './recorder.js';
+
+/** One leg's RTP port, as the SIP core sees it. */
+export interface RtpEndpoint {
+  readonly localIp: string;
+  readonly localPort: number;
+  /** Where to send (from the SDP); the first packet's real source then wins (symmetric RTP, NAT). */
+  setRemote(r: {
+    ip: string;
+    port: number;
+    codec: Law;
+    payloadType: number;
+    dtmfPayloadType?: number | null;
+  }): void;
+  /** Loop a WAV file (or the synthesised default) to this leg from the media clock. */
+  startMoh(wavPath?: string): void;
+  stopMoh(): void;
+  /** Play files in order (hold music pauses meanwhile); resolves when done, stopped or closed. */
+  playPrompt(files: string[]): Promise<void>;
+  stats(): EndpointStats;
+  close(): void;
+}
+
+export interface BridgeOptions {
+  /** Record the call as stereo WAV: the caller's audio left, the agent's right. */
+  record?: { path: string; callerIsA?: boolean };
+  callId?: string;
+  tenantId?: number;
+}
+
+export interface Bridge {
+  /** Unlink the legs (each may then get hold music or a new bridge) and finish the recording. */
+  stop(): Promise<{ recording?: RecordingResult }>;
+}
+
+export interface MediaEngineOptions {
+  publicIp: string;
+  bindIp?: string;
+  portMin: number;
+  portMax: number;
+  clock?: Clock;
+  logger?: Logger;
+  bus?: EventBus;
+}
+
+/** Thrown when no even port in the configured range can be bound. */
+export class MediaPortsExhaustedError extends Error {
+  readonly code = 'MEDIA_PORTS_EXHAUSTED';
+}
+
+const FLUSH_EVERY_MS = 1000;
+
+/** A leg moving into a new bridge leaves its previous partner unbridged (it may then get hold music). */
+function detachPartner(e: Endpoint, next: Endpoint): void {
+  const old = e.peer;
+  if (!old || old === next) return;
+  old.peer = null;
+  old.bridgeToken = null;
+  old.tap = null;
+  old.onDtmf = null;
+}
+
+class EndpointHandle implements RtpEndpoint {
+  constructor(
+    readonly ep: Endpoint,
+    private readonly engine: MediaEngine,
+  ) {}
+  get localIp(): string {
+    return this.ep.localIp;
+  }
+  get localPort(): number {
+    return this.ep.localPort;
+  }
+  setRemote(r: RemoteMedia): void {
+    this.ep.setRemote(r);
+  }
+  startMoh(wavPath?: string): void {
+    this.ep.startMoh(this.engine.clip(wavPath));
+  }
+  stopMoh(): void {
+    this.ep.stopMoh();
+  }
+  playPrompt(files: string[]): Promise<void> {
+    return this.ep.playPrompt(this.engine.prompts(files));
+  }
+  stats(): EndpointStats {
+    return this.ep.stats();
+  }
+  close(): void {
+    this.ep.close();
+  }
+}
+
+export class MediaEngine {
+  readonly cache = new AudioCache();
+  readonly mediaClock: MediaClock;
+  private readonly used = new Set<number>();
+  private readonly endpoints = new Set<Endpoint>();
+  private readonly recorders = new Set<StereoRecorder>();
+  private readonly clock: Clock;
+  private readonly flushTimer: NodeJS.Timeout;
+  private cursor: number;
+
+  constructor(private readonly o: MediaEngineOptions) {
+    if (o.portMin > o.portMax - 1) throw new RangeError('RTP port range needs at least two ports');
+    this.clock = o.clock ?? systemClock;
+    this.mediaClock = new MediaClock(() => performance.now());
+    const first = o.portMin + (o.portMin % 2);
+    this.cursor = first + 2 * Math.floor(Math.random() * (Math.floor((o.portMax - first) / 2) + 1));
+    // The header patch interval bounds what a crash can lose from a recording.
+    this.flushTimer = setInterval(() => this.flushRecorders(), FLUSH_EVERY_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Bind an even UDP port in the range (RTCP is not used, so the odd one stays free). */
+  async allocate(): Promise<RtpEndpoint> {
+    const first = this.o.portMin + (this.o.portMin % 2);
+    const slots = Math.floor((this.o.portMax - first) / 2) + 1;
+    for (let i = 0; i < slots; i++) {
+      const port = this.nextPort(first, slots);
+      if (this.used.has(port)) continue;
+      this.used.add(port);
+      const socket = await this.bind(port);
+      if (!socket) {
+        this.used.delete(port);
+        continue;
+      }
+      const ep = new Endpoint(socket, this.o.publicIp, port, {
+        mediaClock: this.mediaClock,
+        cache: this.cache,
+        mono: () => performance.now(),
+        wall: () => this.clock.now(),
+        warn: (obj, msg) => this.o.logger?.warn(obj, msg),
+        released: (e) => {
+          this.endpoints.delete(e);
+          this.used.delete(e.localPort);
+        },
+      });
+      this.endpoints.add(ep);
+      return new EndpointHandle(ep, this);
+    }
+    throw new MediaPortsExhaustedError(`no free RTP port in ${this.o.portMin}-${this.o.portMax}`);
+  }
+
+  /** Connect two legs: audio and DTMF flow both ways, optionally recorded. */
+  bridge(a: RtpEndpoint, b: RtpEndpoint, o: BridgeOptions = {}): Bridge {
+    const ea = this.unwrap(a);
+    const eb = this.unwrap(b);
+    ea.stopLocal();
+    eb.stopLocal();
+    detachPartner(ea, eb);
+    detachPartner(eb, ea);
+    ea.peer = eb;
+    eb.peer = ea;
+    for (const e of [ea, eb]) {
+      e.tap = null;
+      e.onDtmf = null;
+    }
+    const callerIsA = o.record?.callerIsA ?? true;
+    let recorder: StereoRecorder | null = null;
+    if (o.record) recorder = this.startRecorder(ea, eb, o.record.path, callerIsA);
+    const { bus } = this.o;
+    if (bus && o.callId && o.tenantId !== undefined) {
+      const publish = (leg: 'caller' | 'agent') => (digit: string, durationMs: number) =>
+        bus.publish(o.tenantId!, 'dtmf', { callId: o.callId!, leg, digit, durationMs, at: this.clock.now() });
+      ea.onDtmf = publish(callerIsA ? 'caller' : 'agent');
+      eb.onDtmf = publish(callerIsA ? 'agent' : 'caller');
+    }
+    const token = {};
+    ea.bridgeToken = eb.bridgeToken = token;
+    let stopped: Promise<{ recording?: RecordingResult }> | null = null;
+    return {
+      stop: () => {
+        stopped ??= Promise.resolve().then(async () => {
+          // Undo only legs still in this bridge: either may already be in a newer one (transfer, re-bridge).
+          for (const e of [ea, eb]) {
+            if (e.bridgeToken !== token) continue;
+            e.bridgeToken = null;
+            e.peer = null;
+            e.tap = null;
+            e.onDtmf = null;
+          }
+          if (!recorder) return {};
+          this.recorders.delete(recorder);
+          return { recording: await recorder.close() };
+        });
+        return stopped;
+      },
+    };
+  }
+
+  /** Close every endpoint and recording; the engine is unusable afterwards. */
+  async close(): Promise<void> {
+    clearInterval(this.flushTimer);
+    await Promise.all([...this.recorders].map((r) => r.close()));
+    this.recorders.clear();
+    for (const e of [...this.endpoints]) e.close();
+    this.mediaClock.stop();
+  }
+
+  /** Number of endpoints currently open. */
+  get openEndpoints(): number {
+    return this.endpoints.size;
+  }
+
+  /** The hold-music clip for a path; the synthesised default when none is given or it cannot be read. */
+  clip(wavPath?: string): Clip {
+    if (!wavPath) return this.cache.fallbackMoh();
+    try {
+      const clip = this.cache.get(wavPath);
+      if (clip.pcm.length >= 160) return clip;
+      this.o.logger?.warn({ path: wavPath }, 'hold music shorter than one frame, using default');
+      return this.cache.fallbackMoh();
+    } catch (e) {
+      this.o.logger?.warn(
+        { err: (e as Error).message, path: wavPath },
+        'hold music unreadable, using default',
+      );
+      return this.cache.fallbackMoh();
+    }
+  }
+
+  /** A failure to open the file is logged and the call goes on unrecorded: losing audio beats losing the call. */
+  private startRecorder(ea: Endpoint, eb: Endpoint, path: string, callerIsA: boolean): StereoRecorder | null {
+    let rec: StereoRecorder;
+    try {
+      rec = new StereoRecorder(
+        path,
+        () => performance.now(),
+        (err) => this.o.logger?.error({ err: err.message, path }, 'recording write failed'),
+      );
+    } catch (e) {
+      this.o.logger?.error({ err: (e as Error).message, path }, 'cannot open recording file');
+      return null;
+    }
+    this.recorders.add(rec);
+    ea.tap = (law, p) => rec.write(callerIsA ? 0 : 1, law, p.ssrc, p.timestamp, p.payload);
+    eb.tap = (law, p) => rec.write(callerIsA ? 1 : 0, law, p.ssrc, p.timestamp, p.payload);
+    return rec;
+  }
+
+  /** The clips of prompt files; an unreadable file is logged and left out (the caller still hears the rest). */
+  prompts(files: string[]): Clip[] {
+    const clips: Clip[] = [];
+    for (const f of files) {
+      try {
+        clips.push(this.cache.get(f));
+      } catch (e) {
+        this.o.logger?.warn({ err: (e as Error).message, path: f }, 'prompt unreadable, skipped');
+      }
+    }
+    return clips;
+  }
+
+  private flushRecorders(): void {
+    for (const r of this.recorders) r.flush();
+  }
+
+  private unwrap(x: RtpEndpoint): Endpoint {
+    if (!(x instanceof EndpointHandle)) throw new TypeError('not an endpoint of this media engine');
+    return x.ep;
+  }
+
+  private nextPort(first: number, slots: number): number {
+    const port = this.cursor;
+    this.cursor = first + (((port - first) / 2 + 1) % slots) * 2;
+    return port;
+  }
+
+  private bind(port: number): Promise<Socket | null> {
+    return new Promise((resolve) => {
+      const address = this.o.bindIp ?? '0.0.0.0';
+      const s = createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
+      const fail = () => {
+        s.close();
+        resolve(null);
+      };
+      s.once('error', fail);
+      s.bind({ port, address, exclusive: true }, () => {
+        s.off('error', fail);
+        resolve(s);
+      });
+    });
+  }
+}

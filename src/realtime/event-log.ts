@@ -1,0 +1,61 @@
+import type { Executor } from '../store/db.js';
+
+/** How long pushed events stay replayable (reconnects within two minutes must find theirs, with margin). */
+export const EVENT_LOG_RETENTION_MS = 10 * 60_000;
+/** The most events one resume replays. */
+export const REPLAY_LIMIT = 1000;
+
+export interface LoggedEvent {
+  id: number;
+  type: string;
+  payload: string;
+  created_at: number;
+}
+
+/** Persist one pushed event; its id is the offset clients resume from. */
+export async function appendEvent(
+  db: Executor,
+  tenantId: number,
+  type: string,
+  payload: string,
+  at: number,
+): Promise<number> {
+  const row = await db
+    .insertInto('event_log')
+    .values({ tenant_id: tenantId, type, payload, created_at: at })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/** The tenant's retained events after `afterId`, oldest first. */
+export function eventsSince(
+  db: Executor,
+  tenantId: number,
+  afterId: number,
+  notBefore: number,
+): Promise<LoggedEvent[]> {
+  return db
+    .selectFrom('event_log')
+    .select(['id', 'type', 'payload', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '>', afterId)
+    .where('created_at', '>=', notBefore)
+    .orderBy('id')
+    .limit(REPLAY_LIMIT)
+    .execute();
+}
+
+/** Drop events of these types nobody can resume to any more; returns how many went. */
+export async function purgeEvents(
+  db: Executor,
+  types: readonly string[],
+  olderThan: number,
+): Promise<number> {
+  const res = await db
+    .deleteFrom('event_log')
+    .where('created_at', '<', olderThan)
+    .where('type', 'in', [...types])
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

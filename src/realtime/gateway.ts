@@ -1,0 +1,211 @@
+import type { Server } from 'socket.io';
+import type { AppContext } from '../context.js';
+import { getAgentById } from '../domain/agents.js';
+import { statusIsReady } from '../domain/dashboard.js';
+import type { Envelope } from '../domain/events.js';
+import { getTenant } from '../domain/tenants.js';
+import { EVENT_LOG_RETENTION_MS, appendEvent, eventsSince, purgeEvents } from './event-log.js';
+import { CALL_EVENT_NAMES, agentStatusWire, callWire } from './kazoo.js';
+import {
+  AGENT_STATUS_EVENT,
+  CALL_EVENTS,
+  type RealtimeServer,
+  type RealtimeSocket,
+  type Target,
+  type WireEventName,
+  type WirePayload,
+  matches,
+  roomOf,
+  roomsFor,
+} from './protocol.js';
+import { EventRelay, type RelayedEvent } from './cluster.js';
+import { registerSubscriptionHandlers } from './subscriptions.js';
+
+const PURGE_EVERY_MS = 60_000;
+const WIRE_TYPES: readonly string[] = [...CALL_EVENTS, AGENT_STATUS_EVENT];
+
+type Unnumbered = Omit<WirePayload, 'event_id'>;
+
+/**
+ * The one place realtime leaves the process: domain events from the bus become Kazoo-style Socket.IO events in
+ * per-tenant rooms. Each tenant's events go through one promise chain — persist (the row id is the resume
+ * offset), then emit — so clients see them in publish order and a resume can never interleave with live ones.
+ */
+export class RealtimeGateway {
+  private readonly io: RealtimeServer;
+  private readonly chains = new Map<number, Promise<void>>();
+  private readonly accounts = new Map<number, string>();
+  // Account and user ids never change, so one lookup each serves every later event.
+  private readonly agentUids = new Map<string, string>();
+  private unsubscribe: (() => void) | null = null;
+  private purgeTimer: NodeJS.Timeout | null = null;
+  private relay: EventRelay | null = null;
+  /** Sockets that just resumed, with the last offset their replay covered (relayed events up to it are dupes). */
+  private readonly resumeMarks = new Map<string, { tenantId: number; upTo: number; at: number }>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    io: Server,
+  ) {
+    this.io = io as unknown as RealtimeServer;
+  }
+
+  start(): this {
+    this.relay = EventRelay.create(this.ctx.config, this.ctx.logger, (e) => {
+      void this.enqueue(e.tenantId, async () => this.emitRelayed(e));
+    });
+    this.unsubscribe = this.ctx.bus.subscribe((e) => this.onDomainEvent(e));
+    this.io.on('connection', (socket) => registerSubscriptionHandlers(this.ctx, this, socket));
+    this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
+    this.purgeTimer.unref();
+    return this;
+  }
+
+  /** Stop taking events, then let the ones already queued finish before the database closes. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.purgeTimer) clearInterval(this.purgeTimer);
+    await Promise.allSettled([...this.chains.values()]);
+    await this.relay?.close();
+  }
+
+  /** Run `task` after every earlier task of the tenant (events and resumes alike). */
+  private enqueue(tenantId: number, task: () => Promise<void>): Promise<void> {
+    const prev = this.chains.get(tenantId) ?? Promise.resolve();
+    const next = prev.then(task).catch((err: unknown) => {
+      this.ctx.logger.error({ err, tenantId }, 'realtime task failed');
+    });
+    this.chains.set(tenantId, next);
+    void next.finally(() => {
+      if (this.chains.get(tenantId) === next) this.chains.delete(tenantId);
+    });
+    return next;
+  }
+
+  private onDomainEvent(e: Envelope): void {
+    if (e.type === 'call.created' || e.type === 'call.answered' || e.type === 'call.ended') {
+      const env = e as Envelope<'call.created'>;
+      void this.enqueue(e.tenantId, () =>
+        this.pushCall(env.tenantId, CALL_EVENT_NAMES[e.type as 'call.created'], env),
+      );
+    } else if (e.type === 'agent.status_changed') {
+      const env = e as Envelope<'agent.status_changed'>;
+      void this.enqueue(e.tenantId, () => this.pushAgentStatus(env));
+    }
+  }
+
+  private async accountOf(tenantId: number): Promise<string> {
+    let id = this.accounts.get(tenantId);
+    if (!id) {
+      id = (await getTenant(this.ctx.db, tenantId)).account_id;
+      this.accounts.set(tenantId, id);
+    }
+    return id;
+  }
+
+  private async agentUidOf(tenantId: number, agentId: number): Promise<string | null> {
+    const key = `${tenantId}:${agentId}`;
+    let uid = this.agentUids.get(key);
+    if (uid === undefined) {
+      uid = await getAgentById(this.ctx.db, tenantId, agentId).then(
+        (a) => a.uid,
+        () => '',
+      );
+      if (this.agentUids.size > 50_000) this.agentUids.clear();
+      if (uid) this.agentUids.set(key, uid);
+    }
+    return uid || null;
+  }
+
+  private async pushCall(tenantId: number, event: WireEventName, e: Envelope<'call.created'>): Promise<void> {
+    const p = e.payload;
+    const agentUid = p.agentId === null ? null : await this.agentUidOf(tenantId, p.agentId);
+    const wire = callWire(event as 'CHANNEL_CREATE', await this.accountOf(tenantId), p, agentUid);
+    await this.push(tenantId, event, p.callId, wire, p.at);
+  }
+
+  private async pushAgentStatus(e: Envelope<'agent.status_changed'>): Promise<void> {
+    const p = e.payload;
+    const [previous, current] = await Promise.all([
+      statusIsReady(this.ctx.db, e.tenantId, p.previous),
+      statusIsReady(this.ctx.db, e.tenantId, p.current),
+    ]);
+    const wire = agentStatusWire(await this.accountOf(e.tenantId), p, { previous, current });
+    await this.push(e.tenantId, AGENT_STATUS_EVENT, p.agentUid, wire, p.at);
+  }
+
+  private async push(tenantId: number, event: WireEventName, key: string, wire: Unnumbered, at: number) {
+    const id = await appendEvent(this.ctx.db, tenantId, event, JSON.stringify({ key, wire }), at);
+    const payload = { ...wire, event_id: id } as WirePayload;
+    (this.io.to(roomsFor(tenantId, event, key)).emit as (ev: string, p: WirePayload) => boolean)(
+      event,
+      payload,
+    );
+    this.relay?.publish({ tenantId, event, key, payload });
+  }
+
+  /** Another node's event, already persisted there: emit it here, except to sockets whose replay included it. */
+  private emitRelayed(e: RelayedEvent): void {
+    const now = Date.now();
+    const except: string[] = [];
+    for (const [socketId, m] of this.resumeMarks) {
+      if (now - m.at > 60_000) this.resumeMarks.delete(socketId);
+      else if (m.tenantId === e.tenantId && m.upTo >= e.payload.event_id) except.push(socketId);
+    }
+    const op = this.io.to(roomsFor(e.tenantId, e.event, e.key)).except(except);
+    (op.emit as (ev: string, p: WirePayload) => boolean)(e.event, e.payload);
+  }
+
+  /**
+   * Join the socket to its targets' rooms. With `since`, first replay the tenant's retained events after that
+   * offset that match the targets — inside the tenant's chain, so nothing is emitted between replay and join.
+   */
+  async join(
+    socket: RealtimeSocket,
+    tenantId: number,
+    targets: Target[],
+    since: number | null,
+  ): Promise<number> {
+    const rooms = targets.map((t) => roomOf(tenantId, t));
+    if (since === null) {
+      await socket.join(rooms);
+      return 0;
+    }
+    let replayed = 0;
+    await this.enqueue(tenantId, async () => {
+      const rows = await eventsSince(
+        this.ctx.db,
+        tenantId,
+        since,
+        this.ctx.clock.now() - EVENT_LOG_RETENTION_MS,
+      );
+      for (const r of rows) {
+        const { key, wire } = JSON.parse(r.payload) as { key: string; wire: Unnumbered };
+        if (!matches(targets, r.type, key)) continue;
+        (socket.emit as (ev: string, p: WirePayload) => boolean)(r.type, {
+          ...wire,
+          event_id: r.id,
+        } as WirePayload);
+        replayed++;
+      }
+      await socket.join(rooms);
+      if (this.relay)
+        this.resumeMarks.set(socket.id, { tenantId, upTo: rows.at(-1)?.id ?? since, at: Date.now() });
+    });
+    return replayed;
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await purgeEvents(this.ctx.db, WIRE_TYPES, this.ctx.clock.now() - EVENT_LOG_RETENTION_MS);
+    } catch (err) {
+      this.ctx.logger.warn({ err }, 'event log cleanup failed');
+    }
+  }
+}
+
+/** Wire realtime into a running server; the returned gateway's close() belongs in the shutdown sequence. */
+export function attachRealtime(ctx: AppContext, io: Server): RealtimeGateway {
+  return new RealtimeGateway(ctx, io).start();
+}

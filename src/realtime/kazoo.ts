@@ -1,0 +1,76 @@
+import { gregorianSeconds } from '../domain/dashboard.js';
+import { antbuddyState, presenceOf } from '../domain/statuses.js';
+import type { CallEventPayload, DomainEvents } from '../domain/events.js';
+import type { AgentStatusWire, CallEventName, CallWire } from './protocol.js';
+
+/** Which domain events become which wire events. */
+export const CALL_EVENT_NAMES: Record<'call.created' | 'call.answered' | 'call.ended', CallEventName> = {
+  'call.created': 'CHANNEL_CREATE',
+  'call.answered': 'CHANNEL_ANSWER',
+  'call.ended': 'CHANNEL_DESTROY',
+};
+
+type Unnumbered<T> = Omit<T, 'event_id'>;
+
+/**
+ * A call event as Kazoo's blackhole sends it (snake_case). `Timestamp` is the call's start in Gregorian seconds,
+ * as the AntBuddy document defines it; `event_timestamp` is when this event happened.
+ */
+export function callWire(
+  event: CallEventName,
+  accountId: string,
+  p: CallEventPayload,
+  agentUid: string | null,
+): Unnumbered<CallWire> {
+  // AntBuddy knows two directions: calls into the company, and calls its users place (internal ones included).
+  const direction = p.direction === 'inbound' ? 'inbound' : 'outbound';
+  const wire: Unnumbered<CallWire> = {
+    event_name: event,
+    account_id: accountId,
+    call_id: p.callId,
+    direction,
+    call_direction: direction,
+    call_class: p.direction === 'internal' ? 'one_one' : 'trunking',
+    caller_id_number: p.callerNumber,
+    caller_id_name: p.callerNumber,
+    callee_id_number: p.destinationNumber,
+    destination_number: p.destinationNumber,
+    did_number: p.didNumber,
+    queue_id: p.queueId,
+    agent_id: agentUid,
+    Timestamp: gregorianSeconds(p.createdAt),
+    unix_timestamp: Math.floor(p.createdAt / 1000),
+    event_timestamp: gregorianSeconds(p.at),
+  };
+  if (p.answeredAt !== null) wire.answered_timestamp = gregorianSeconds(p.answeredAt);
+  if (event === 'CHANNEL_DESTROY') {
+    const end = p.endedAt ?? p.at;
+    const duration = p.durationSec ?? Math.max(0, Math.round((end - p.createdAt) / 1000));
+    wire.duration = duration;
+    wire.duration_seconds = duration;
+    wire.billing_seconds = p.answeredAt === null ? 0 : Math.max(0, Math.round((end - p.answeredAt) / 1000));
+    wire.hangup_cause = p.hangupCause ?? 'NORMAL_UNSPECIFIED';
+  }
+  return wire;
+}
+
+/** An agent status change, projected to the AntBuddy states (`isReady` flags of the custom statuses). */
+export function agentStatusWire(
+  accountId: string,
+  p: DomainEvents['agent.status_changed'],
+  ready: { previous: number | null; current: number | null },
+): Unnumbered<AgentStatusWire> {
+  return {
+    event_name: 'AGENT_STATUS_CHANGED',
+    account_id: accountId,
+    agent_id: p.agentUid,
+    extension: p.extension,
+    status: antbuddyState(presenceOf(p.current, ready.current)),
+    previous_status: antbuddyState(presenceOf(p.previous, ready.previous)),
+    status_name: p.current,
+    previous_status_name: p.previous,
+    changed_by: p.changedBy,
+    Timestamp: gregorianSeconds(p.at),
+    unix_timestamp: Math.floor(p.at / 1000),
+  };
+}

@@ -1,0 +1,132 @@
+import type { Clock } from '../clock.js';
+import type { Db } from '../store/db.js';
+import type { Remote, TransportName } from './transport.js';
+
+/** One registered contact of an agent. Requests go to `remote` (where REGISTER came from), not to the
+ * Contact's host: that is what makes phones behind NAT reachable (RFC 3581 symmetric response routing). */
+export interface Binding {
+  tenantId: number;
+  agentId: number;
+  contact: string;
+  remote: Remote;
+  expiresAt: number;
+  callId: string;
+  cseq: number;
+  userAgent: string | null;
+}
+
+export type RegistrationListener = (tenantId: number, agentId: number, registered: boolean) => void;
+
+const key = (tenantId: number, agentId: number) => `${tenantId}:${agentId}`;
+
+/**
+ * The location service: live bindings in memory (routing reads them per call) written through to
+ * `sip_registrations`, so a restarted node keeps reaching phones whose registration has not expired.
+ */
+export class LocationService {
+  private readonly bindings = new Map<string, Binding[]>();
+  private readonly listeners: RegistrationListener[] = [];
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  onChange(l: RegistrationListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Load unexpired bindings persisted by a previous run. */
+  async load(): Promise<void> {
+    const rows = await this.db
+      .selectFrom('sip_registrations')
+      .selectAll()
+      .where('expires_at', '>', this.clock.now())
+      .execute();
+    for (const r of rows) {
+      const list = this.bindings.get(key(r.tenant_id, r.agent_id)) ?? [];
+      list.push({
+        tenantId: r.tenant_id,
+        agentId: r.agent_id,
+        contact: r.contact,
+        remote: { transport: r.transport as TransportName, address: r.source_ip, port: r.source_port },
+        expiresAt: r.expires_at,
+        callId: '',
+        cseq: 0,
+        userAgent: r.user_agent,
+      });
+      this.bindings.set(key(r.tenant_id, r.agent_id), list);
+    }
+  }
+
+  /** Live contacts of an agent, newest first. */
+  lookup(tenantId: number, agentId: number): Binding[] {
+    const now = this.clock.now();
+    return (this.bindings.get(key(tenantId, agentId)) ?? []).filter((b) => b.expiresAt > now);
+  }
+
+  isRegistered(tenantId: number, agentId: number): boolean {
+    return this.lookup(tenantId, agentId).length > 0;
+  }
+
+  /** Replace the agent's bindings with `next` (the registrar computed them); notifies on login/logout edges. */
+  replace(tenantId: number, agentId: number, next: Binding[]): void {
+    const was = this.isRegistered(tenantId, agentId);
+    if (next.length) this.bindings.set(key(tenantId, agentId), next);
+    else this.bindings.delete(key(tenantId, agentId));
+    this.persist(tenantId, agentId, next);
+    const is = next.some((b) => b.expiresAt > this.clock.now());
+    if (was !== is) for (const l of this.listeners) l(tenantId, agentId, is);
+  }
+
+  /** Drop expired bindings; agents left without any are reported as unregistered. */
+  sweep(): void {
+    const now = this.clock.now();
+    for (const [k, list] of this.bindings) {
+      const live = list.filter((b) => b.expiresAt > now);
+      if (live.length === list.length) continue;
+      const { tenantId, agentId } = list[0]!;
+      if (live.length) this.bindings.set(k, live);
+      else this.bindings.delete(k);
+      this.persist(tenantId, agentId, live);
+      if (!live.length) for (const l of this.listeners) l(tenantId, agentId, false);
+    }
+  }
+
+  /** Writes are chained so the table always ends with the latest state of each agent. */
+  private persist(tenantId: number, agentId: number, list: Binding[]): void {
+    const now = this.clock.now();
+    this.writes = this.writes
+      .then(async () => {
+        await this.db
+          .deleteFrom('sip_registrations')
+          .where('tenant_id', '=', tenantId)
+          .where('agent_id', '=', agentId)
+          .execute();
+        if (!list.length) return;
+        await this.db
+          .insertInto('sip_registrations')
+          .values(
+            list.map((b) => ({
+              tenant_id: tenantId,
+              agent_id: agentId,
+              contact: b.contact,
+              source_ip: b.remote.address,
+              source_port: b.remote.port,
+              transport: b.remote.transport,
+              user_agent: b.userAgent,
+              expires_at: b.expiresAt,
+              created_at: now,
+            })),
+          )
+          .execute();
+      })
+      .catch(() => undefined);
+  }
+
+  /** Wait for pending writes (shutdown, tests). */
+  flush(): Promise<void> {
+    return this.writes;
+  }
+}

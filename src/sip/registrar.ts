@@ -1,0 +1,102 @@
+import type { Clock } from '../clock.js';
+import { type SipRequest, type SipResponse, makeResponse } from './message.js';
+import { parseCSeq, parseNameAddr } from './headers.js';
+import type { Authenticator } from './auth.js';
+import type { Binding, LocationService } from './location.js';
+import type { SipOptions } from './options.js';
+import { parseUri } from './headers.js';
+import type { Remote } from './transport.js';
+
+const PRIVATE = [
+  /^10\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+  /^169\.254\./,
+];
+
+/**
+ * Where to send requests for a contact. Over TCP always the registering connection. Over UDP the REGISTER's
+ * source when the Contact names a private address the source is not (a phone behind NAT), else the Contact
+ * itself, over the transport its `transport` parameter names (which also allows registering a device on someone's
+ * behalf, as the end-to-end tests and the benchmark do).
+ */
+export function reachAt(contact: string, source: Remote): Remote {
+  if (source.transport !== 'udp') return source;
+  const u = parseUri(contact);
+  if (!u || !/^[\d.]+$/.test(u.host)) return source;
+  const behindNat = PRIVATE.some((re) => re.test(u.host)) && u.host !== source.address;
+  if (behindNat) return source;
+  const transport = u.params.transport?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+  return { transport, address: u.host, port: u.port ?? 5060 };
+}
+
+/** REGISTER (RFC 3261 §10.3): digest-authenticated, several contacts per agent, expiry and un-REGISTER. */
+export class Registrar {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly location: LocationService,
+    private readonly clock: Clock,
+    private readonly opts: SipOptions,
+  ) {}
+
+  async handle(req: SipRequest, remote: Remote): Promise<SipResponse> {
+    const outcome = await this.auth.authenticate(req, remote);
+    if (!outcome.ok) return outcome.response;
+    const { tenant, agent } = outcome.identity;
+    const contacts = req.headers.getAll('contact');
+    const current = this.location.lookup(tenant.id, agent.id);
+    if (contacts.length === 0) return this.ok(req, current);
+    const headerExpires = req.headers.get('expires');
+    const callId = req.headers.get('call-id')!;
+    const cseq = parseCSeq(req.headers.get('cseq')!).seq;
+    if (contacts.length === 1 && contacts[0]!.trim() === '*') {
+      if (headerExpires?.trim() !== '0') return makeResponse(req, 400, 'Wildcard Contact Needs Expires: 0');
+      this.location.replace(tenant.id, agent.id, []);
+      return this.ok(req, []);
+    }
+    const next = [...current];
+    const now = this.clock.now();
+    for (const raw of contacts) {
+      const c = parseNameAddr(raw);
+      const asked = Number(c.params.expires ?? headerExpires ?? 3600);
+      if (!Number.isFinite(asked) || asked < 0) return makeResponse(req, 400, 'Bad Expires');
+      if (asked > 0 && asked < this.opts.minExpires) {
+        const res = makeResponse(req, 423);
+        res.headers.add('min-expires', String(this.opts.minExpires));
+        return res;
+      }
+      const at = next.findIndex((b) => b.contact === c.uri);
+      const old = at >= 0 ? next[at] : undefined;
+      // An older or replayed REGISTER of the same Call-ID must not undo a newer one (§10.3 step 7).
+      if (old && old.callId === callId && old.cseq >= cseq) continue;
+      if (at >= 0) next.splice(at, 1);
+      if (asked === 0) continue;
+      next.unshift({
+        tenantId: tenant.id,
+        agentId: agent.id,
+        contact: c.uri,
+        remote: reachAt(c.uri, remote),
+        expiresAt: now + Math.min(asked, this.opts.maxExpires) * 1000,
+        callId,
+        cseq,
+        userAgent: req.headers.get('user-agent') ?? null,
+      });
+    }
+    this.location.replace(tenant.id, agent.id, next);
+    return this.ok(req, next);
+  }
+
+  private ok(req: SipRequest, bindings: Binding[]): SipResponse {
+    const res = makeResponse(req, 200);
+    const now = this.clock.now();
+    for (const b of bindings) {
+      res.headers.add(
+        'contact',
+        `<${b.contact}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`,
+      );
+    }
+    res.headers.add('date', new Date(now).toUTCString());
+    return res;
+  }
+}

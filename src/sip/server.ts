@@ -1,0 +1,133 @@
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../domain/secrets.js';
+import type { Db } from '../store/db.js';
+import { Authenticator } from './auth.js';
+import { SipDirectory } from './directory.js';
+import { LocationService } from './location.js';
+import { type SipRequest, makeResponse } from './message.js';
+import type { SipOptions } from './options.js';
+import { Registrar } from './registrar.js';
+import { SourceGuard } from './source-guard.js';
+import { SipStack } from './stack.js';
+import type { ServerTransaction } from './transactions.js';
+import type { Remote } from './transport.js';
+
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
+
+/** What handles dialog traffic (INVITE, in-dialog requests, ACK for 2xx): the call engine. */
+export interface DialogHandler {
+  onRequest(req: SipRequest, tx: ServerTransaction): void;
+  onAck(ack: SipRequest, remote: Remote): void;
+}
+
+export interface SipServerDeps {
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  host: string;
+  port: number;
+  publicIp: string;
+  /** Keys the stateless digest nonces; the same key on every node lets any node verify any nonce. */
+  secretKey: Buffer;
+  options: SipOptions;
+}
+
+/** The SIP front: transport, transactions, security guard, registrar, OPTIONS; dialogs go to the call engine. */
+export class SipServer {
+  readonly stack: SipStack;
+  readonly directory: SipDirectory;
+  readonly location: LocationService;
+  readonly guard: SourceGuard;
+  readonly auth: Authenticator;
+  private readonly registrar: Registrar;
+  private dialogs?: DialogHandler;
+  private sweeper?: NodeJS.Timeout;
+
+  constructor(private readonly d: SipServerDeps) {
+    this.directory = new SipDirectory(d.db, d.box);
+    this.location = new LocationService(d.db, d.clock);
+    this.guard = new SourceGuard(d.clock, d.options);
+    const nonceKey = createHmac('sha256', d.secretKey).update('tongdai sip nonce').digest();
+    this.auth = new Authenticator(
+      this.directory,
+      this.guard,
+      d.clock,
+      nonceKey,
+      d.options.nonceTtlSec,
+      d.options.digestAlgorithms,
+    );
+    this.registrar = new Registrar(this.auth, this.location, d.clock, d.options);
+    this.stack = new SipStack({
+      host: d.host,
+      port: d.port,
+      publicIp: d.publicIp,
+      onRequest: (req, tx) => this.onRequest(req, tx),
+      onAck: (ack, remote) => this.dialogs?.onAck(ack, remote),
+      onError: (err, remote) => d.logger.debug({ err: err.message, remote }, 'sip transport error'),
+    });
+  }
+
+  setDialogHandler(h: DialogHandler): void {
+    this.dialogs = h;
+  }
+
+  get port(): number {
+    return this.stack.port;
+  }
+
+  async start(): Promise<number> {
+    await this.location.load();
+    const port = await this.stack.listen();
+    this.sweeper = setInterval(() => {
+      this.location.sweep();
+      this.guard.sweep();
+    }, 1000);
+    this.sweeper.unref();
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.stack.close();
+    await this.location.flush();
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction): void {
+    const src = tx.remote.address;
+    if (this.guard.isBlocked(src)) return tx.respond(makeResponse(req, 403));
+    if (this.guard.isScanner(req.headers.get('user-agent'))) {
+      this.guard.block(src);
+      this.d.logger.warn({ src, ua: req.headers.get('user-agent') }, 'sip scanner blocked');
+      return tx.respond(makeResponse(req, 403));
+    }
+    switch (req.method) {
+      case 'REGISTER':
+        return void this.registrar
+          .handle(req, tx.remote)
+          .then((res) => tx.respond(res))
+          .catch((err: unknown) => {
+            this.d.logger.error({ err }, 'register failed');
+            tx.respond(makeResponse(req, 500));
+          });
+      case 'OPTIONS': {
+        const res = makeResponse(req, 200);
+        res.headers.add('allow', ALLOW);
+        res.headers.add('accept', 'application/sdp');
+        return tx.respond(res);
+      }
+      case 'SUBSCRIBE':
+      case 'PUBLISH':
+        return tx.respond(makeResponse(req, 489, 'Bad Event'));
+      case 'MESSAGE':
+      case 'REFER':
+      case 'NOTIFY':
+        return tx.respond(makeResponse(req, 405));
+      default:
+        if (this.dialogs) return this.dialogs.onRequest(req, tx);
+        return tx.respond(makeResponse(req, 503));
+    }
+  }
+}

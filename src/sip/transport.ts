@@ -1,0 +1,201 @@
+import { type Socket as UdpSocket, createSocket } from 'node:dgram';
+import { type Server, type Socket, createServer, connect, isIPv6 } from 'node:net';
+import { type SipMessage, SipParseError, parseHead, parseMessage, serialize } from './message.js';
+import { parseVia, stringifyVia } from './headers.js';
+
+export type TransportName = 'udp' | 'tcp';
+
+/** Where a message came from or goes to. For TCP the connection is looked up by address and port. */
+export interface Remote {
+  transport: TransportName;
+  address: string;
+  port: number;
+}
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  onMessage(msg: SipMessage, remote: Remote): void;
+  onError?(err: Error, remote?: Remote): void;
+  /** Largest accepted TCP message (headers plus body); a bigger one closes the connection. */
+  maxMessageBytes?: number;
+}
+
+const keyOf = (r: { address: string; port: number }) => `${r.address}|${r.port}`;
+
+/**
+ * SIP over UDP and TCP bound to the same port (RFC 3261 §18). Requests get `received` and a filled `rport`
+ * (RFC 3581) on their top Via here, so everything above sees where the request really came from.
+ */
+export class SipTransport {
+  private udp?: UdpSocket;
+  private tcp?: Server;
+  private readonly conns = new Map<string, Socket>();
+  private boundPort = 0;
+  private closed = false;
+
+  constructor(private readonly opts: TransportOptions) {}
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** Bind UDP, then TCP on the same port; with port 0 retries until both get the same ephemeral port. */
+  async listen(): Promise<number> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const udpPort = await this.bindUdp(this.opts.port);
+      try {
+        await this.bindTcp(udpPort);
+        this.boundPort = udpPort;
+        return udpPort;
+      } catch (e) {
+        this.udp?.close();
+        this.udp = undefined;
+        if (this.opts.port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      }
+    }
+    throw new Error('could not bind UDP and TCP to the same port');
+  }
+
+  private bindUdp(port: number): Promise<number> {
+    // Large buffers ride out event-loop pauses under bursts instead of dropping requests (capped by rmem_max).
+    const sock = createSocket({
+      type: isIPv6(this.opts.host) ? 'udp6' : 'udp4',
+      recvBufferSize: 4 << 20,
+      sendBufferSize: 4 << 20,
+    });
+    sock.on('message', (data, rinfo) =>
+      this.receive(data, { transport: 'udp', address: rinfo.address, port: rinfo.port }),
+    );
+    return new Promise((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(port, this.opts.host, () => {
+        sock.off('error', reject);
+        sock.on('error', (err) => this.opts.onError?.(err));
+        this.udp = sock;
+        resolve(sock.address().port);
+      });
+    });
+  }
+
+  private bindTcp(port: number): Promise<void> {
+    const server = createServer((s) => this.adopt(s));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.opts.host, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.opts.onError?.(err));
+        this.tcp = server;
+        resolve();
+      });
+    });
+  }
+
+  private adopt(s: Socket, known?: Remote): void {
+    const remote: Remote = known ?? {
+      transport: 'tcp',
+      address: s.remoteAddress ?? '',
+      port: s.remotePort ?? 0,
+    };
+    const key = keyOf(remote);
+    this.conns.set(key, s);
+    s.setNoDelay(true);
+    let buf = Buffer.alloc(0);
+    const max = this.opts.maxMessageBytes ?? 65536;
+    s.on('data', (chunk) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      for (;;) {
+        // RFC 5626 keepalives (CRLF) may precede a message.
+        let skip = 0;
+        while (buf[skip] === 13 || buf[skip] === 10) skip++;
+        if (skip) buf = buf.subarray(skip);
+        const sep = buf.indexOf('\r\n\r\n');
+        if (sep < 0) {
+          if (buf.length > max) s.destroy();
+          return;
+        }
+        let length = 0;
+        try {
+          length = Number(
+            parseHead(buf.subarray(0, sep).toString('utf8')).headers.get('content-length') ?? 0,
+          );
+        } catch {
+          s.destroy();
+          return;
+        }
+        const total = sep + 4 + length;
+        if (total > max) return void s.destroy();
+        if (buf.length < total) return;
+        const one = buf.subarray(0, total);
+        buf = buf.subarray(total);
+        this.receive(one, remote);
+      }
+    });
+    s.on('error', (err) => this.opts.onError?.(err, remote));
+    s.on('close', () => {
+      if (this.conns.get(key) === s) this.conns.delete(key);
+    });
+  }
+
+  private receive(data: Buffer, remote: Remote): void {
+    if (data.length <= 4 && data.toString().trim() === '') return; // UDP keepalive
+    let msg: SipMessage;
+    try {
+      msg = parseMessage(data);
+    } catch (e) {
+      if (e instanceof SipParseError) return this.opts.onError?.(e, remote);
+      throw e;
+    }
+    if (msg.kind === 'request') stampVia(msg, remote);
+    this.opts.onMessage(msg, remote);
+  }
+
+  /** Send a message; over TCP reuses the connection to that peer, else opens one. */
+  send(msg: SipMessage, to: Remote): void {
+    // Transaction timers may still fire during shutdown; there is nothing left to send them on.
+    if (this.closed) return;
+    const data = serialize(msg);
+    if (to.transport === 'udp') {
+      this.udp?.send(data, to.port, to.address, (err) => err && this.opts.onError?.(err, to));
+      return;
+    }
+    let s = this.conns.get(keyOf(to));
+    if (!s || s.destroyed) {
+      s = connect({ host: to.address, port: to.port });
+      this.adopt(s, to);
+    }
+    s.write(data);
+  }
+
+  /** The address and port to advertise in Via and Contact. */
+  localAddress(publicIp: string): string {
+    return `${publicIp}:${this.boundPort}`;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.conns.values()) s.destroy();
+    this.conns.clear();
+    await Promise.all([
+      new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
+      new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),
+    ]);
+  }
+}
+
+/** RFC 3261 §18.2.1 + RFC 3581: record the real source on the top Via. */
+function stampVia(msg: SipMessage, remote: Remote): void {
+  const top = msg.headers.get('via');
+  if (!top) return;
+  try {
+    const via = parseVia(top);
+    if (via.host !== remote.address) via.params.received = remote.address;
+    if ('rport' in via.params) {
+      via.params.rport = String(remote.port);
+      via.params.received = remote.address;
+    }
+    msg.headers.replaceFirst('via', stringifyVia(via));
+  } catch {
+    // An unparsable Via is reported when the transaction layer reads it.
+  }
+}

@@ -1,0 +1,185 @@
+import { mkdirSync, accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import { FatalConfigError } from '../errors.js';
+import type { Database } from './schema.js';
+import type { Dialect } from './migrations/helpers.js';
+import { migrateToLatest } from './migrate.js';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** A database handle or an open transaction: repositories accept either. */
+export type Executor = Db | Tx;
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: Dialect;
+  /** Human-readable location, for logs (never includes a password). */
+  readonly location: string;
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  /** PostgreSQL only: use (and create) this schema, so test runs never see each other's rows. */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+// COUNT(*) and bigint columns (ms timestamps) come back from pg as strings; they all fit in a double.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function describePgUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'the configured DATABASE_URL';
+  }
+}
+
+async function openPostgres(opts: StoreOptions & { databaseUrl: string }): Promise<Store> {
+  const where = describePgUrl(opts.databaseUrl);
+  const schema = opts.pgSchema;
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+    throw new FatalConfigError(`invalid schema name ${schema}`);
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: opts.poolSize ?? 10,
+    types: pgTypes,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  pool.on('error', () => {
+    // An idle client dropped by the server: the pool replaces it; queries report their own errors.
+  });
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema) await client.query(`create schema if not exists ${schema}`);
+      await client.query('select 1');
+    } finally {
+      client.release();
+    }
+  } catch (e) {
+    await pool.end().catch(() => undefined);
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new FatalConfigError(
+      `cannot connect to PostgreSQL at ${where}: ${msg} (check DATABASE_URL and that the server is running)`,
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    location: `postgres://${where}${schema ? ` (schema ${schema})` : ''}`,
+    migrate: () => migrateToLatest(db as Kysely<unknown>, 'postgres'),
+    close: () => db.destroy(),
+  };
+}
+
+function openSqlite(opts: StoreOptions): Store {
+  const dir = opts.dataDir;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new FatalConfigError(
+      `data directory ${dir} is not writable: ${msg} (set TONGDAI_DATA to another path)`,
+    );
+  }
+  const file = join(dir, 'tongdai.db');
+  let sqlite: SQLite.Database;
+  try {
+    sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.prepare('select count(*) from sqlite_master').get();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new FatalConfigError(
+      `cannot open the database ${file}: ${msg} (the data directory may be corrupt or from another program; ` +
+        `move it aside or point TONGDAI_DATA elsewhere — nothing was changed)`,
+    );
+  }
+  cacheStatements(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    migrate: () => migrateToLatest(db as Kysely<unknown>, 'sqlite'),
+    close: () => db.destroy(),
+  };
+}
+
+const STATEMENT_CACHE_SIZE = 1000;
+
+/**
+ * Kysely asks better-sqlite3 to prepare every query anew, which costs more than running a small one; keep prepared
+ * statements by SQL text. Safe because Kysely runs one query at a time on its single SQLite connection.
+ */
+function cacheStatements(sqlite: SQLite.Database): void {
+  const prepare = sqlite.prepare.bind(sqlite);
+  const cache = new Map<string, SQLite.Statement>();
+  sqlite.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (!stmt) {
+      stmt = prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+      cache.set(source, stmt);
+    }
+    return stmt;
+  }) as typeof sqlite.prepare;
+}
+
+/** Open the embedded SQLite store, or PostgreSQL when a DATABASE_URL is given. */
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  return opts.databaseUrl ? openPostgres({ ...opts, databaseUrl: opts.databaseUrl }) : openSqlite(opts);
+}
+
+/** Run `fn` in one transaction. */
+export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(fn);
+}
+
+/** The number of rows an aggregate returned, normalised across dialects. */
+export const countAll = () => sql<number>`count(*)`;
+
+/** True when `e` is a unique-constraint violation on either dialect. */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/**
+ * Compile a hot query once and run it with fresh arguments, skipping Kysely's builder on every call. `build` is
+ * called once with sentinel arguments; each compiled parameter equal to a sentinel is replaced by the matching
+ * argument at run time, every other parameter keeps its compiled value.
+ */
+export function precompile<A extends (string | number)[], R>(
+  db: Db,
+  build: (...args: A) => { compile(): CompiledQuery<R> },
+  kinds: readonly ('number' | 'string')[],
+): (...args: A) => Promise<R[]> {
+  const sentinels = kinds.map((k, i) => (k === 'number' ? -987654321 - i : `\u0000sentinel${i}\u0000`)) as A;
+  const compiled = build(...sentinels).compile();
+  const slots = compiled.parameters.map((p) => sentinels.indexOf(p as A[number]));
+  return async (...args: A) => {
+    const parameters = compiled.parameters.map((p, i) => (slots[i]! >= 0 ? args[slots[i]!] : p));
+    const { rows } = await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, parameters));
+    return rows;
+  };
+}

@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { createTongdai, type Tongdai } from '../../src/app.js';
+import { FakeClock, type Clock } from '../../src/clock.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type DemoInfo, demoCredentials, ensureDemoTenant } from '../../src/domain/demo.js';
+import { SCHEMA_DDL_LOCK } from '../../src/store/migrate.js';
+
+/**
+ * The integration suite runs on whichever storage the environment names: embedded SQLite by default, PostgreSQL
+ * when DATABASE_URL is set (CI's second suite), Redis counters when REDIS_URL is set. Each instance gets its own
+ * SQLite directory or PostgreSQL schema, so test files never see each other's rows.
+ */
+export const storageKind = process.env.DATABASE_URL ? 'postgres' : 'sqlite';
+
+export interface TestServer {
+  t: Tongdai;
+  /** The environment that points a CLI process (or a second server) at this instance's storage. */
+  env: Record<string, string>;
+  url: string;
+  config: Config;
+  clock: Clock;
+  demo: DemoInfo;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  clock?: Clock;
+  env?: Record<string, string>;
+  /** Seed the demo tenant and issue its credentials (default true). */
+  demo?: boolean;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-test-'));
+  const pgSchema = `t_${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SIP_PORT: '0',
+    SIP_HOST: '127.0.0.1',
+    TONGDAI_DATA: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    ...(process.env.DATABASE_URL
+      ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: pgSchema }
+      : {}),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...opts.env,
+  });
+  const clock = opts.clock ?? new FakeClock(Date.now());
+  const t = await createTongdai(config, { clock, logger: pino({ level: config.logLevel }) });
+  const port = await t.listen();
+  const url = `http://127.0.0.1:${port}`;
+  let demo = undefined as unknown as DemoInfo;
+  if (opts.demo !== false) {
+    const deps = {
+      db: t.ctx.db,
+      clock,
+      box: t.ctx.box,
+      credentials: t.ctx.credentials,
+      httpUrl: url,
+      sipPort: config.sipPort,
+      publicIp: config.publicIp,
+      demoTrunkPort: config.demoTrunkPort,
+    };
+    const { tenantId } = await ensureDemoTenant(deps);
+    demo = await demoCredentials(deps, tenantId);
+  }
+  const env: Record<string, string> = { TONGDAI_DATA: dataDir };
+  if (config.databaseUrl) Object.assign(env, { DATABASE_URL: config.databaseUrl, DATABASE_SCHEMA: pgSchema });
+  return {
+    t,
+    env,
+    url,
+    config,
+    clock,
+    demo,
+    async close() {
+      await t.close();
+      if (config.databaseUrl) await dropSchema(config.databaseUrl, pgSchema);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Drop a test schema under the lock migrations take, so a concurrent migration never sees it half-gone. */
+export async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [SCHEMA_DDL_LOCK]);
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** fetch + JSON with the status and headers, for terse assertions. */
+export async function call(
+  url: string,
+  init: { method?: string; headers?: Record<string, string | undefined>; body?: unknown } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(init.headers ?? {})) if (v !== undefined) headers[k] = v;
+  let body: string | undefined;
+  if (init.body !== undefined) {
+    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Whether a system tool is on PATH. In CI a missing tool is a failure, on a laptop a clear skip. */
+export async function requireTool(name: string): Promise<string | false> {
+  const { spawnSync } = await import('node:child_process');
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
+  if (found.status === 0) return false;
+  const msg = `${name} is not installed (apt-get install ${name === 'sipp' ? 'sip-tester' : name})`;
+  if (process.env.CI) throw new Error(`${msg}: CI must have it`);
+  return msg;
+}

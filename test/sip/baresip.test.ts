@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../src/clock.js';
+import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { startCustomer } from './helpers/agents.js';
+import { Peers, freeUdpPort, waitFor } from './helpers/peers.js';
+
+// baresip 1.0 (Debian's) answers MD5 challenges only.
+process.env.SIP_DIGEST_ALGORITHMS = 'MD5';
+
+/** 10 s of a 440 Hz tone, 8 kHz 16-bit mono (the rate G.711 needs, so baresip does not resample). */
+function tone(path: string): string {
+  const n = 80_000;
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++)
+    data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(8000, 24);
+  h.writeUInt32LE(16000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  writeFileSync(path, Buffer.concat([h, data]));
+  return path;
+}
+
+const skip = (await requireTool('baresip')) || (await requireTool('sipp'));
+
+describe('a baresip agent in auto-answer mode takes a queued call', { skip }, () => {
+  let s: TestServer;
+  const peers = new Peers();
+  before(async () => {
+    s = await startTestServer({ clock: systemClock });
+    await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: 0 }).execute();
+  });
+  after(async () => {
+    peers.killAll();
+    await s?.close();
+  });
+
+  /** A baresip config dir: loopback only, a 440 Hz tone file as the microphone, what it hears written to a WAV, auto-answer. */
+  async function baresipHome(agentIndex: number): Promise<string> {
+    const a = s.demo.agents[agentIndex]!;
+    const dir = join(peers.dir, `baresip-${a.extension}`);
+    mkdirSync(dir, { recursive: true });
+    const sipPort = await freeUdpPort();
+    const rtp = 40000 + Math.floor(Math.random() * 900) * 20;
+    writeFileSync(
+      join(dir, 'config'),
+      [
+        'poll_method epoll',
+        `sip_listen 127.0.0.1:${sipPort}`,
+        'sip_trans_def udp',
+        `audio_player aufile,${join(dir, 'heard.wav')}`,
+        `audio_source aufile,${tone(join(dir, 'tone.wav'))}`,
+        'audio_alert aufile,/dev/null',
+        `rtp_ports ${rtp}-${rtp + 19}`,
+        'module_path /usr/lib/baresip/modules',
+        'module g711.so',
+        'module aufile.so',
+        'module_app account.so',
+        'module_app menu.so',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(dir, 'accounts'),
+      `<sip:${a.extension}@${s.demo.sip_domain}>;auth_pass=${a.sip_password};outbound="sip:127.0.0.1:${s.t.sipPort}";answermode=auto;regint=300\n`,
+    );
+    return dir;
+  }
+
+  it('registers (logging the agent in), answers the offer, audio flows both ways', async () => {
+    const agent = s.demo.agents[2]!;
+    const home = await baresipHome(2);
+    const phone = peers.start('baresip', ['-f', home], 60_000);
+    let phoneOutput = '';
+    phone.proc.stdout?.on('data', (d: Buffer) => (phoneOutput += d.toString()));
+    phone.proc.stderr?.on('data', (d: Buffer) => (phoneOutput += d.toString()));
+    // A loaded CI machine can take a while to start baresip; its own output explains a failure.
+    await waitFor(
+      async () => {
+        const [v] = await s.t.ctx.statuses.getStatuses(s.demo.tenant_id, [agent.agent_id]);
+        return v?.status === 'Available';
+      },
+      30_000,
+      'baresip registered and logged the agent in',
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; baresip said:\n${phoneOutput.slice(-3000)}`);
+    });
+    const customer = await startCustomer(peers, s, 'customer-call.xml', 3000, '0909555000');
+    const c = await customer.done;
+    assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
+    const rec = await waitFor(
+      async () => {
+        const r = await s.t.ctx.db
+          .selectFrom('calls')
+          .selectAll()
+          .where('caller_number', '=', '0909555000')
+          .executeTakeFirst();
+        return r?.ended_at ? r : null;
+      },
+      10_000,
+      'record closed',
+    );
+    assert.equal(rec.agent_id, agent.agent_id, JSON.stringify(rec));
+    assert.equal(rec.status_detail, 'SUCCESS');
+    assert.equal(rec.hangup_cause, 'NORMAL_CLEARING');
+    assert.ok(rec.billing_sec! >= 2, `billing ${rec.billing_sec}`);
+    const m = s.t.telephony.core.recent.get(rec.call_id)!.mediaStats!;
+    assert.ok(m.a.packetsIn > 20, `customer → tongdai ${m.a.packetsIn}`);
+    assert.ok(m.b!.packetsOut > 20, `tongdai → baresip ${m.b!.packetsOut}`);
+    assert.ok(m.b!.packetsIn > 20, `baresip → tongdai ${m.b!.packetsIn}`);
+    assert.ok(m.a.packetsOut > 20, `tongdai → customer ${m.a.packetsOut}`);
+    phone.proc.kill('SIGTERM');
+    await phone.done;
+  });
+});
