@@ -70,14 +70,19 @@ export class LocationService {
     return this.lookup(tenantId, agentId).length > 0;
   }
 
-  /** Replace the agent's bindings with `next` (the registrar computed them); notifies on login/logout edges. */
-  replace(tenantId: number, agentId: number, next: Binding[]): void {
+  /**
+   * Replace the agent's bindings with `next` (the registrar computed them); notifies on login/logout edges.
+   * Routing on this node sees the change at once; the returned promise settles when `sip_registrations` holds it,
+   * so the registrar answers 200 only once every node (and the HTTP API) can see the binding.
+   */
+  replace(tenantId: number, agentId: number, next: Binding[]): Promise<void> {
     const was = this.isRegistered(tenantId, agentId);
     if (next.length) this.bindings.set(key(tenantId, agentId), next);
     else this.bindings.delete(key(tenantId, agentId));
-    this.persist(tenantId, agentId, next);
+    const written = this.persist(tenantId, agentId, next);
     const is = next.some((b) => b.expiresAt > this.clock.now());
     if (was !== is) for (const l of this.listeners) l(tenantId, agentId, is);
+    return written;
   }
 
   /** Drop expired bindings; agents left without any are reported as unregistered. */
@@ -89,40 +94,48 @@ export class LocationService {
       const { tenantId, agentId } = list[0]!;
       if (live.length) this.bindings.set(k, live);
       else this.bindings.delete(k);
-      this.persist(tenantId, agentId, live);
+      void this.persist(tenantId, agentId, live);
       if (!live.length) for (const l of this.listeners) l(tenantId, agentId, false);
     }
   }
 
-  /** Writes are chained so the table always ends with the latest state of each agent. */
-  private persist(tenantId: number, agentId: number, list: Binding[]): void {
+  /**
+   * Writes are chained so the table always ends with the latest state of each agent, and each one replaces the
+   * agent's rows in one transaction so a reader never sees the agent without bindings half-way through.
+   */
+  private persist(tenantId: number, agentId: number, list: Binding[]): Promise<void> {
     const now = this.clock.now();
     this.writes = this.writes
-      .then(async () => {
-        await this.db
-          .deleteFrom('sip_registrations')
-          .where('tenant_id', '=', tenantId)
-          .where('agent_id', '=', agentId)
-          .execute();
-        if (!list.length) return;
-        await this.db
-          .insertInto('sip_registrations')
-          .values(
-            list.map((b) => ({
-              tenant_id: tenantId,
-              agent_id: agentId,
-              contact: b.contact,
-              source_ip: b.remote.address,
-              source_port: b.remote.port,
-              transport: b.remote.transport,
-              user_agent: b.userAgent,
-              expires_at: b.expiresAt,
-              created_at: now,
-            })),
-          )
-          .execute();
-      })
+      .then(() =>
+        this.db.transaction().execute(async (trx) => {
+          await trx
+            .deleteFrom('sip_registrations')
+            .where('tenant_id', '=', tenantId)
+            .where('agent_id', '=', agentId)
+            .execute();
+          if (!list.length) return;
+          await trx
+            .insertInto('sip_registrations')
+            .values(
+              list.map((b) => ({
+                tenant_id: tenantId,
+                agent_id: agentId,
+                contact: b.contact,
+                source_ip: b.remote.address,
+                source_port: b.remote.port,
+                transport: b.remote.transport,
+                user_agent: b.userAgent,
+                expires_at: b.expiresAt,
+                created_at: now,
+              })),
+            )
+            .execute();
+        }),
+      )
+      // A failed write leaves the live binding in memory (this node still routes to it); the phone's next
+      // REGISTER writes it again.
       .catch(() => undefined);
+    return this.writes;
   }
 
   /** Wait for pending writes (shutdown, tests). */

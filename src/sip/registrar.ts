@@ -52,7 +52,7 @@ export class Registrar {
     const cseq = parseCSeq(req.headers.get('cseq')!).seq;
     if (contacts.length === 1 && contacts[0]!.trim() === '*') {
       if (headerExpires?.trim() !== '0') return makeResponse(req, 400, 'Wildcard Contact Needs Expires: 0');
-      this.location.replace(tenant.id, agent.id, []);
+      await this.location.replace(tenant.id, agent.id, []);
       return this.ok(req, []);
     }
     const next = [...current];
@@ -83,7 +83,7 @@ export class Registrar {
         userAgent: req.headers.get('user-agent') ?? null,
       });
     }
-    this.location.replace(tenant.id, agent.id, next);
+    await this.location.replace(tenant.id, agent.id, next);
     return this.ok(req, next);
   }
 
