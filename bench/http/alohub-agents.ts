@@ -67,6 +67,26 @@ async function serveTongdai(): Promise<void> {
   const t = await createTongdai(config, { pgSchema: config.databaseUrl ? pgSchema : undefined });
   const port = await t.listen();
   const key = await seedBenchTenant(t, AGENTS);
+  // 'churn N' / 'churn 0': move agents between Available and Lunch through the status service N times a second,
+  // as a busy contact center does, so the list is also measured while its statuses keep changing.
+  const agentIds = (
+    await t.ctx.db.selectFrom('agents').select('id').where('is_active', '=', 1).limit(2000).execute()
+  ).map((r) => r.id);
+  const tenantId = (await t.ctx.db.selectFrom('agents').select('tenant_id').executeTakeFirstOrThrow())
+    .tenant_id;
+  let churn: NodeJS.Timeout | undefined;
+  let n = 0;
+  process.on('message', (m) => {
+    if (typeof m !== 'string' || !m.startsWith('churn ')) return;
+    clearInterval(churn);
+    const perSec = Number(m.slice(6));
+    if (perSec <= 0) return;
+    churn = setInterval(() => {
+      n++;
+      const id = agentIds[n % agentIds.length]!;
+      void t.ctx.statuses.setCustomStatus(tenantId, [id], n % 2 ? 'Lunch' : 'Available', 'bench');
+    }, 1000 / perSec);
+  });
   process.stdout.write(JSON.stringify({ port, key, storage: t.ctx.store.dialect }) + '\n');
   const stop = async () => {
     await t.close();
@@ -139,11 +159,14 @@ async function measure(
   headers: Record<string, string>,
   seconds: number,
   connections: number,
+  churn = 0,
 ): Promise<Measurement> {
+  child.send(`churn ${churn}`);
   await autocannon({ url, headers, connections, duration: 2 }); // warm-up: JIT, caches, pools
   const cpu0 = await cpuOf(child);
   const r = await autocannon({ url, headers, connections, duration: seconds });
   const cpu1 = await cpuOf(child);
+  child.send('churn 0');
   if (r.non2xx > 0 || r.errors > 0)
     throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   return {
@@ -192,12 +215,19 @@ async function main(): Promise<void> {
       url: `${url}/v1/agents?status=1&queue_id=1&page=100&size=20`,
       headers: auth,
     },
+    {
+      name: 'GET /v1/agents?page=250&size=20, 50 status changes/s',
+      child: td.child,
+      url: `${url}/v1/agents?page=250&size=20`,
+      headers: auth,
+      churn: 50,
+    },
   ];
   // Interleaved rounds, so a burst of load from elsewhere hits every case alike.
   const results: Measurement[][] = cases.map(() => []);
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const [i, c] of cases.entries()) {
-      results[i]?.push(await measure(c.child, c.url, c.headers, seconds, connections));
+      results[i]?.push(await measure(c.child, c.url, c.headers, seconds, connections, c.churn));
     }
   }
   await stopChild(bare.child);

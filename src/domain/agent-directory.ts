@@ -1,5 +1,5 @@
-import { CompiledQuery, sql } from 'kysely';
-import type { Db, Executor } from '../store/db.js';
+import { sql } from 'kysely';
+import { CommitMemo, type Db, type Executor, committedVersion, readCommitted } from '../store/db.js';
 import { type Presence, presenceOf } from './statuses.js';
 
 /** One agent as the directory lists it: the shared model, before any family projects it onto its wire. */
@@ -97,12 +97,38 @@ export class AgentDirectory {
   private readonly loading = new Map<string, Promise<Snapshot>>();
   private readonly reader: StatusReader;
 
+  private readonly pages: CommitMemo<DirectoryPage>;
+
   constructor(private readonly db: Db) {
     this.reader = new StatusReader(db);
+    this.pages = new CommitMemo(db, 1000);
   }
 
-  /** One page (0-based) of the tenant's live agents in id order, with their current presence. */
-  async page(tenantId: number, filter: DirectoryFilter, page: number, size: number): Promise<DirectoryPage> {
+  /**
+   * One page (0-based) of the tenant's live agents in id order, with their current presence. The same page
+   * object is returned until anything commits to the database (embedded storage; see `CommitMemo`), so callers
+   * may memoise what they derive from it. `seenVersion`: the caller's `Principal.seenVersion`.
+   */
+  page(
+    tenantId: number,
+    filter: DirectoryFilter,
+    page: number,
+    size: number,
+    seenVersion?: number,
+  ): Promise<DirectoryPage> {
+    return this.pages.get(
+      `${tenantId}|${filter.active ?? ''}|${filter.queueId ?? ''}|${page}|${size}`,
+      () => this.read(tenantId, filter, page, size),
+      seenVersion ?? committedVersion(this.db),
+    );
+  }
+
+  private async read(
+    tenantId: number,
+    filter: DirectoryFilter,
+    page: number,
+    size: number,
+  ): Promise<DirectoryPage> {
     let snap = this.snapshots.get(tenantId);
     // Optimistic: page through the cached snapshot and read the revision with the page's statuses in one round
     // trip; only when the revision moved is the snapshot reloaded (at the revision just read) and the page redone.
@@ -198,7 +224,7 @@ class StatusReader {
   async read(tenantId: number, agentIds: readonly number[]): Promise<StatusRead | undefined> {
     const p = this.preparedFor(agentIds.length);
     const params = p.slots.map((slot) => (slot === TENANT_SLOT ? tenantId : agentIds[slot]));
-    const { rows } = await this.db.executeQuery<StatusRow>(CompiledQuery.raw(p.sql, params));
+    const rows = await readCommitted<StatusRow>(this.db, p.sql, params);
     const first = rows[0];
     if (!first) return undefined;
     const statuses: StatusRead['statuses'] = new Map();

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { invalid, notFound } from '../errors.js';
 import { secretToken } from '../ids.js';
-import { type Db, precompile } from '../store/db.js';
+import { CommitMemo, type Db, committedVersion, precompile } from '../store/db.js';
 import { getTenant } from './tenants.js';
 import { type SecretBox, safeEqual, sha256Hex } from './secrets.js';
 
@@ -23,6 +23,11 @@ export interface Principal {
   credentialId: number;
   /** The tenant's own rate limits when the credential lookup already read them (null: the configured default). */
   limits?: { tenant: number | null; route: number | null };
+  /**
+   * The database's committed version when the credential was checked (embedded storage; see `CommitMemo`): reads
+   * later in the same request may pass it on instead of reading the counter again.
+   */
+  seenVersion?: number | undefined;
 }
 
 export function hasScope(p: Principal, scope: Scope): boolean {
@@ -67,6 +72,7 @@ const WS_TTL_MS = 3600_000;
  */
 export class CredentialService {
   private readonly keyLookup;
+  private readonly keys;
 
   constructor(
     private readonly db: Db,
@@ -91,6 +97,7 @@ export class CredentialService {
           .where('api_keys.key_hash', '=', hash),
       ['string'],
     );
+    this.keys = new CommitMemo<Principal | undefined>(db);
   }
 
   async createApiKey(tenantId: number, scopes: Scope[], name = 'default'): Promise<IssuedApiKey> {
@@ -142,10 +149,18 @@ export class CredentialService {
 
   async verifyApiKey(raw: string | undefined): Promise<Principal | null> {
     if (!raw || !raw.startsWith(API_KEY_PREFIX) || raw.length > 200) return null;
+    // The key and its tenant's rate limits, read afresh after any commit to the database (see decisions.md): a
+    // key revoked by the CLI or another node is refused on the next request. Between commits the verified
+    // principal is memoised by the presented key, so a hit costs neither a query nor a hash.
+    const seenVersion = committedVersion(this.db);
+    const principal = await this.keys.get(raw, () => this.lookUpApiKey(raw), seenVersion);
+    return principal ? { ...principal, seenVersion } : null;
+  }
+
+  private async lookUpApiKey(raw: string): Promise<Principal | undefined> {
     const hash = sha256Hex(raw);
-    // One indexed read on every request: the key and its tenant's rate limits, nothing cached (see decisions.md).
     const [row] = await this.keyLookup(hash);
-    if (!row || row.revoked_at !== null || !safeEqual(row.key_hash, hash)) return null;
+    if (!row || row.revoked_at !== null || !safeEqual(row.key_hash, hash)) return undefined;
     return {
       tenantId: row.tenant_id,
       scopes: new Set(row.scopes.split(',')),

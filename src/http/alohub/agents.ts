@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
-import type { AgentDirectory, DirectoryAgent } from '../../domain/agent-directory.js';
+import type { AgentDirectory, DirectoryAgent, DirectoryPage } from '../../domain/agent-directory.js';
 import {
   MAX_QUEUE_PRIORITY,
   MIN_QUEUE_PRIORITY,
@@ -115,6 +115,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: AppContext, direc
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['alohub'];
   const fields: FieldsCache = new WeakMap();
+  const bodies = new WeakMap<DirectoryPage, string>();
 
   api.get(
     '/agents',
@@ -127,22 +128,29 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: AppContext, direc
         response: { 200: AgentListResponse },
       },
     },
-    async (req) => {
-      const tenantId = principalOf(req).tenantId;
+    async (req, reply) => {
+      const { tenantId, seenVersion } = principalOf(req);
       const { team_id, status, queue_id, page, size } = req.query;
       // team_id filters by tenant (seed 000): any other tenant's id narrows the caller's list to nothing.
       if (team_id !== undefined && team_id !== tenantId) {
         return { success: '1', error_code: 'SUCCESS', error_message: 'SUCCESS', totalRecord: 0, data: [] };
       }
       const filter = { active: status === undefined ? undefined : status === 1, queueId: queue_id };
-      const res = await directory.page(tenantId, filter, page, size);
-      return {
-        success: '1',
-        error_code: 'SUCCESS',
-        error_message: 'SUCCESS',
-        totalRecord: res.total,
-        data: res.agents.map((a) => toWire(fields, tenantId, res.tenantName, a.agent, a.presence)),
-      };
+      const res = await directory.page(tenantId, filter, page, size, seenVersion);
+      // The directory hands out the same page object until the next commit: serialise it once.
+      let body = bodies.get(res);
+      if (body === undefined) {
+        body = reply.serialize({
+          success: '1',
+          error_code: 'SUCCESS',
+          error_message: 'SUCCESS',
+          totalRecord: res.total,
+          data: res.agents.map((a) => toWire(fields, tenantId, res.tenantName, a.agent, a.presence)),
+        }) as string;
+        bodies.set(res, body);
+      }
+      // Sent as is: a string payload skips the route's serializer.
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(body);
     },
   );
 
