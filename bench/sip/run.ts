@@ -7,7 +7,7 @@
  * Path: a customer sipp (UAC) on loopback calls a DID through the demo trunk; the DID points at agent 1001,
  * whose phone is a sipp UAS (over TCP) answering with -rtp_echo. Every call is two legs, two RTP ports on tongdai, SDP
  * rewritten, the record written, bus events published, the agent's status following the call.
- * Phase 1 (rates): short calls (1 s) without audio. Phase 2 (audio): calls held 20 s with the g711a.pcap
+ * Phase 1 (rates): short calls (1 s) without audio (AUDIO=1: with the caller's pcap echoed). Phase 2 (audio): calls held 20 s with the g711a.pcap
  * played by the caller and echoed by the agent, ramped to the given concurrency.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +28,8 @@ const [ratesArg, secondsArg, concurrentArg] = process.argv.slice(2);
 const rates = ratesArg === 'none' ? [] : (ratesArg ?? '100,200,300,400').split(',').map(Number);
 const seconds = Number(secondsArg ?? 10);
 const concurrent = Number(concurrentArg ?? 300);
+/** `AUDIO=1`: the rate steps' calls also carry audio (g711a.pcap from the caller, echoed) for their 1 s. */
+const rateAudio = process.env.AUDIO === '1';
 
 interface StepResult {
   label: string;
@@ -225,7 +227,7 @@ async function main() {
     for (const rate of rates) {
       const calls = rate * seconds;
       await step(
-        `${rate} cps, 1 s calls`,
+        `${rate} cps, 1 s calls${rateAudio ? ' with audio' : ''}`,
         [
           '-r',
           String(rate),
@@ -241,6 +243,9 @@ async function main() {
           '4194304',
         ],
         (seconds + 60) * 1000,
+        rateAudio
+          ? SCENARIOS + 'customer-call.xml'
+          : new URL('./customer-call-signalling.xml', import.meta.url).pathname,
       );
     }
     if (concurrent > 0) {

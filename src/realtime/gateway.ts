@@ -3,6 +3,7 @@ import type { AppContext } from '../context.js';
 import { getAgentById } from '../domain/agents.js';
 import { statusIsReady } from '../domain/dashboard.js';
 import type { Envelope } from '../domain/events.js';
+import { systemStatusOf } from '../domain/status-rules.js';
 import { getTenant } from '../domain/tenants.js';
 import { EVENT_LOG_RETENTION_MS, appendEvent, eventsSince, purgeEvents } from './event-log.js';
 import { CALL_EVENT_NAMES, agentStatusWire, callWire } from './kazoo.js';
@@ -25,6 +26,12 @@ const PURGE_EVERY_MS = 60_000;
 const WIRE_TYPES: readonly string[] = [...CALL_EVENTS, AGENT_STATUS_EVENT];
 
 type Unnumbered = Omit<WirePayload, 'event_id'>;
+interface Pending {
+  event: WireEventName;
+  key: string;
+  wire: Unnumbered;
+  at: number;
+}
 
 /**
  * The one place realtime leaves the process: domain events from the bus become Kazoo-style Socket.IO events in
@@ -40,6 +47,8 @@ export class RealtimeGateway {
   private unsubscribe: (() => void) | null = null;
   private purgeTimer: NodeJS.Timeout | null = null;
   private relay: EventRelay | null = null;
+  /** Per tenant, events ready to persist and emit: the next flush in the tenant's chain writes them in one go. */
+  private readonly pending = new Map<number, Pending[]>();
   /** Sockets that just resumed, with the last offset their replay covered (relayed events up to it are dupes). */
   private readonly resumeMarks = new Map<string, { tenantId: number; upTo: number; at: number }>();
 
@@ -122,27 +131,54 @@ export class RealtimeGateway {
     const p = e.payload;
     const agentUid = p.agentId === null ? null : await this.agentUidOf(tenantId, p.agentId);
     const wire = callWire(event as 'CHANNEL_CREATE', await this.accountOf(tenantId), p, agentUid);
-    await this.push(tenantId, event, p.callId, wire, p.at);
+    this.push(tenantId, event, p.callId, wire, p.at);
   }
 
   private async pushAgentStatus(e: Envelope<'agent.status_changed'>): Promise<void> {
     const p = e.payload;
-    const [previous, current] = await Promise.all([
-      statusIsReady(this.ctx.db, e.tenantId, p.previous),
-      statusIsReady(this.ctx.db, e.tenantId, p.current),
-    ]);
+    // A system status's presence does not depend on a ready flag (presenceOf): only custom ones are looked up.
+    const readyOf = (name: string) =>
+      systemStatusOf(name) ? Promise.resolve(null) : statusIsReady(this.ctx.db, e.tenantId, name);
+    const [previous, current] = await Promise.all([readyOf(p.previous), readyOf(p.current)]);
     const wire = agentStatusWire(await this.accountOf(e.tenantId), p, { previous, current });
-    await this.push(e.tenantId, AGENT_STATUS_EVENT, p.agentUid, wire, p.at);
+    this.push(e.tenantId, AGENT_STATUS_EVENT, p.agentUid, wire, p.at);
   }
 
-  private async push(tenantId: number, event: WireEventName, key: string, wire: Unnumbered, at: number) {
-    const id = await appendEvent(this.ctx.db, tenantId, event, JSON.stringify({ key, wire }), at);
-    const payload = { ...wire, event_id: id } as WirePayload;
-    (this.io.to(roomsFor(tenantId, event, key)).emit as (ev: string, p: WirePayload) => boolean)(
-      event,
-      payload,
-    );
-    this.relay?.publish({ tenantId, event, key, payload });
+  /**
+   * Queue the event for the tenant's next flush, which the first queued event schedules at the end of the chain:
+   * events published together (a call's end moves its agent too) are persisted in one transaction instead of one
+   * commit each, and still emitted in chain order, after their offsets exist.
+   */
+  private push(tenantId: number, event: WireEventName, key: string, wire: Unnumbered, at: number): void {
+    let batch = this.pending.get(tenantId);
+    if (!batch) {
+      this.pending.set(tenantId, (batch = []));
+      void this.enqueue(tenantId, () => this.flush(tenantId));
+    }
+    batch.push({ event, key, wire, at });
+  }
+
+  private async flush(tenantId: number): Promise<void> {
+    const batch = this.pending.get(tenantId) ?? [];
+    this.pending.delete(tenantId);
+    if (batch.length === 0) return;
+    const ids = await this.ctx.db.transaction().execute(async (tx) => {
+      const out: number[] = [];
+      for (const b of batch)
+        out.push(
+          await appendEvent(tx, tenantId, b.event, JSON.stringify({ key: b.key, wire: b.wire }), b.at),
+        );
+      return out;
+    });
+    for (const [i, b] of batch.entries()) {
+      const payload = { ...b.wire, event_id: ids[i]! } as WirePayload;
+      // Emitted even to empty rooms: connection state recovery keeps packets for clients that are away.
+      (this.io.to(roomsFor(tenantId, b.event, b.key)).emit as (ev: string, p: WirePayload) => boolean)(
+        b.event,
+        payload,
+      );
+      this.relay?.publish({ tenantId, event: b.event, key: b.key, payload });
+    }
   }
 
   /** Another node's event, already persisted there: emit it here, except to sockets whose replay included it. */
