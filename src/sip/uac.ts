@@ -7,6 +7,7 @@ import type { SipStack } from './stack.js';
 import type { ClientTransaction, ServerTransaction } from './transactions.js';
 import type { Remote } from './transport.js';
 import type { LegState } from './uas.js';
+import { OkRetransmitter } from './ok-retransmit.js';
 
 export interface UacHandlers {
   onProgress(status: number): void;
@@ -44,6 +45,8 @@ export class UacSession implements DialogOwner {
   private authTried = false;
   private tx?: ClientTransaction;
   private abandoned = false;
+  /** Our 2xx to the callee's re-INVITEs, kept alive until their ACK. */
+  private readonly oks: OkRetransmitter;
 
   constructor(
     private readonly stack: SipStack,
@@ -52,6 +55,14 @@ export class UacSession implements DialogOwner {
     private readonly handlers: UacHandlers,
   ) {
     this.callId = newCallId(stack.publicIp);
+    this.oks = new OkRetransmitter(
+      (res, to) => stack.sendRaw(res, to),
+      () => {
+        if (this.state !== 'confirmed') return;
+        this.bye();
+        this.handlers.onBye();
+      },
+    );
     const h = new Headers();
     h.add('max-forwards', '70');
     h.add('from', `${opts.from};tag=${this.fromTag}`);
@@ -171,17 +182,19 @@ export class UacSession implements DialogOwner {
       res.headers.add('contact', `<${this.contact()}>`);
       res.headers.add('content-type', 'application/sdp');
       res.body = answer;
-      return tx.respond(res);
+      tx.respond(res);
+      return this.oks.start(res, parseCSeq(req.headers.get('cseq')!).seq, tx.remote);
     }
     tx.respond(makeResponse(req, 200));
   }
 
-  handleAck(): void {
-    // ACKs of our 2xx to a re-INVITE need no action (over UDP the 2xx is not retransmitted here).
+  handleAck(ack: SipRequest): void {
+    this.oks.ack(parseCSeq(ack.headers.get('cseq')!).seq);
   }
 
   private finish(): void {
     this.state = 'ended';
+    this.oks.stop();
     setTimeout(() => this.registry.remove(this.callId, this.fromTag), 32_000).unref();
   }
 }

@@ -3,7 +3,8 @@ import { parseCSeq } from './headers.js';
 import { Dialog } from './dialog.js';
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
 import type { SipStack } from './stack.js';
-import { T1, T2, TIMEOUT, type ServerTransaction } from './transactions.js';
+import { OkRetransmitter } from './ok-retransmit.js';
+import { TIMEOUT, type ServerTransaction } from './transactions.js';
 import type { Remote } from './transport.js';
 
 export interface UasHandlers {
@@ -24,8 +25,7 @@ export type LegState = 'early' | 'confirmed' | 'ended';
 export class UasSession implements DialogOwner {
   state: LegState = 'early';
   dialog?: Dialog;
-  private retransmit?: NodeJS.Timeout;
-  private pendingAckSeq = 0;
+  private readonly oks: OkRetransmitter;
 
   constructor(
     private readonly stack: SipStack,
@@ -34,6 +34,14 @@ export class UasSession implements DialogOwner {
     private readonly tx: ServerTransaction,
     private readonly handlers: UasHandlers,
   ) {
+    this.oks = new OkRetransmitter(
+      (res, to) => stack.sendRaw(res, to),
+      () => {
+        if (this.state === 'ended') return;
+        this.hangup();
+        this.handlers.onBye('ack_timeout');
+      },
+    );
     registry.add(invite.headers.get('call-id')!, tx.toTag, this);
     tx.onCancel = () => {
       if (this.state !== 'early') return;
@@ -109,9 +117,7 @@ export class UasSession implements DialogOwner {
   }
 
   handleAck(ack: SipRequest): void {
-    if (parseCSeq(ack.headers.get('cseq')!).seq !== this.pendingAckSeq) return;
-    clearTimeout(this.retransmit);
-    this.pendingAckSeq = 0;
+    this.oks.ack(parseCSeq(ack.headers.get('cseq')!).seq);
   }
 
   private ok(req: SipRequest, sdp: string): SipResponse {
@@ -130,28 +136,12 @@ export class UasSession implements DialogOwner {
   }
 
   private retransmitUntilAck(res: SipResponse, seq: number): void {
-    this.pendingAckSeq = seq;
-    const reliable = this.tx.remote.transport !== 'udp';
-    const started = Date.now();
-    const step = (interval: number) => {
-      this.retransmit = setTimeout(() => {
-        if (this.pendingAckSeq !== seq || this.state === 'ended') return;
-        if (Date.now() - started >= TIMEOUT) {
-          this.pendingAckSeq = 0;
-          this.hangup();
-          return this.handlers.onBye('ack_timeout');
-        }
-        if (!reliable) this.stack.sendRaw(res, this.tx.remote);
-        step(reliable ? TIMEOUT : Math.min(interval * 2, T2));
-      }, interval);
-      this.retransmit.unref();
-    };
-    step(reliable ? TIMEOUT : T1);
+    this.oks.start(res, seq, this.tx.remote);
   }
 
   private finish(): void {
     this.state = 'ended';
-    clearTimeout(this.retransmit);
+    this.oks.stop();
     // Keep routing for a while so a late BYE retransmission still gets its 200 from the transaction layer.
     setTimeout(() => this.registry.remove(this.callId, this.tx.toTag), TIMEOUT).unref();
   }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
 import { UdpClient } from './helpers/udp-client.js';
+import { registerContact } from './helpers/agents.js';
 import { sleep, waitFor } from './helpers/peers.js';
 
 /** A caller from the demo trunk (loopback) to the hotline, written by hand so the test controls the ACK. */
@@ -76,5 +77,111 @@ describe('2xx retransmission until the ACK (RFC 3261 §13.3.1.4)', () => {
     );
     assert.equal(rec.hangup_by, 'caller');
     assert.equal(rec.status_detail, 'CANCELLED');
+  });
+
+  it('the 200 to a phone’s re-INVITE (hold) is repeated too until its ACK', async () => {
+    const phone = await new UdpClient(s.t.sipPort).open();
+    const caller = await new UdpClient(s.t.sipPort).open();
+    try {
+      await registerContact(s, 0, phone.port);
+      const sdp = (port: number, dir = 'sendrecv') =>
+        `v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=${dir}\r\n`;
+      const callerSdp = sdp(40010);
+      const head = (method: string, cseq: number, toTag = '') => [
+        `${method} sip:${s.demo.hotline}@127.0.0.1:${s.t.sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${caller.port};branch=z9hG4bK-c-${method}-${cseq};rport`,
+        `From: <sip:0909777001@127.0.0.1>;tag=caller2`,
+        `To: <sip:${s.demo.hotline}@127.0.0.1>${toTag ? `;tag=${toTag}` : ''}`,
+        'Call-ID: retrans-2',
+        `CSeq: ${cseq} ${method}`,
+        `Contact: <sip:0909777001@127.0.0.1:${caller.port}>`,
+        'Max-Forwards: 70',
+      ];
+      caller.send(
+        [
+          ...head('INVITE', 1),
+          'Content-Type: application/sdp',
+          `Content-Length: ${callerSdp.length}`,
+          '',
+          callerSdp,
+        ].join('\n'),
+      );
+      const callerOk = await waitFor(
+        async () => {
+          const r = await caller.response(1, 4000);
+          return r.status === 200 ? r : null;
+        },
+        5000,
+        'the queue answers the caller',
+      );
+      const callerTag = /tag=([^;>\s]+)/.exec(callerOk.headers.get('to')!)![1]!;
+      caller.send([...head('ACK', 1, callerTag), 'Content-Length: 0', '', ''].join('\n'));
+
+      // The queue offers the call to agent 0, whose phone is this client: answer it.
+      const invite = await phone.request('INVITE', 10_000);
+      const phoneSdp = sdp(40020);
+      const to = `${invite.headers.get('to')!};tag=phone1`;
+      const ok = [
+        'SIP/2.0 200 OK',
+        ...invite.headers.getAll('via').map((v) => `Via: ${v}`),
+        `From: ${invite.headers.get('from')!}`,
+        `To: ${to}`,
+        `Call-ID: ${invite.headers.get('call-id')!}`,
+        `CSeq: ${invite.headers.get('cseq')!}`,
+        `Contact: <sip:${s.demo.agents[0]!.extension}@127.0.0.1:${phone.port}>`,
+        'Content-Type: application/sdp',
+        `Content-Length: ${phoneSdp.length}`,
+        '',
+        phoneSdp,
+      ];
+      phone.send(ok.join('\n'));
+      await phone.request('ACK', 5000);
+
+      // Now the phone puts the call on hold, and does not ACK the 200 at first.
+      const target = /<([^>]+)>/.exec(invite.headers.get('contact')!)![1]!;
+      const inDialog = (method: string, cseq: number) => [
+        `${method} ${target} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${phone.port};branch=z9hG4bK-p-${method}-${cseq};rport`,
+        `From: ${to}`,
+        `To: ${invite.headers.get('from')!}`,
+        `Call-ID: ${invite.headers.get('call-id')!}`,
+        `CSeq: ${cseq} ${method}`,
+        `Contact: <sip:${s.demo.agents[0]!.extension}@127.0.0.1:${phone.port}>`,
+        'Max-Forwards: 70',
+      ];
+      const hold = sdp(40020, 'sendonly');
+      phone.send(
+        [
+          ...inDialog('INVITE', 2),
+          'Content-Type: application/sdp',
+          `Content-Length: ${hold.length}`,
+          '',
+          hold,
+        ].join('\n'),
+      );
+      const times: number[] = [];
+      const t0 = Date.now();
+      for (let i = 0; i < 3; i++) {
+        await waitFor(
+          async () => {
+            const r = await phone.response(2, 4000);
+            return r.status === 200 ? r : null;
+          },
+          5000,
+          `re-INVITE 200 #${i + 1}`,
+        );
+        times.push(Date.now() - t0);
+      }
+      assert.ok(times[1]! - times[0]! >= 350 && times[1]! - times[0]! < 900, `gap 1: ${times.join(', ')}`);
+      assert.ok(times[2]! - times[1]! >= 850 && times[2]! - times[1]! < 1600, `gap 2: ${times.join(', ')}`);
+      phone.send([...inDialog('ACK', 2), 'Content-Length: 0', '', ''].join('\n'));
+      await sleep(2500);
+      await assert.rejects(phone.response(2, 500), /no response/, 'no 200 after the ACK');
+      phone.send([...inDialog('BYE', 3), 'Content-Length: 0', '', ''].join('\n'));
+      assert.equal((await phone.response(3)).status, 200);
+    } finally {
+      phone.close();
+      caller.close();
+    }
   });
 });

@@ -1,5 +1,10 @@
 import { type Socket, createSocket } from 'node:dgram';
-import { type SipMessage, type SipResponse, parseMessage } from '../../../src/sip/message.js';
+import {
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+  parseMessage,
+} from '../../../src/sip/message.js';
 import { digestResponse, parseAuthorization, type DigestAlgorithm } from '../../../src/sip/digest.js';
 
 /** A bare UDP SIP client for registrar tests: sends hand-written requests and reads the answers. */
@@ -41,6 +46,24 @@ export class UdpClient {
       if (i >= 0) return this.inbox.splice(i, 1)[0] as SipResponse;
       const left = until - Date.now();
       if (left <= 0) throw new Error(`no response to CSeq ${cseq}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** The next request with this method (a UA's view: what the server sends us). */
+  async request(method: string, timeoutMs = 3000): Promise<SipRequest> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.inbox.findIndex((m) => m.kind === 'request' && m.method === method);
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as SipRequest;
+      const left = until - Date.now();
+      if (left <= 0) throw new Error(`no ${method} request`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
