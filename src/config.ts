@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { FatalConfigError } from './errors.js';
+import { type SipOptions, sipOptionsFromEnv } from './sip/options.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -10,6 +11,8 @@ export interface Config {
   readonly port: number;
   readonly sipHost: string;
   readonly sipPort: number;
+  /** Registrar and security tunables (SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_BLOCK_SEC, …; see docs/sip.md). */
+  readonly sip: SipOptions;
   /** The address written into SDP and Contact headers; loopback by default. */
   readonly publicIp: string;
   readonly rtpPortMin: number;
@@ -32,7 +35,9 @@ export interface Config {
   readonly demoTrunkPort: number;
 }
 
-export type ConfigOverrides = Partial<Record<keyof Config, string | number | boolean | undefined>>;
+export type ConfigOverrides = Partial<
+  Record<Exclude<keyof Config, 'sip'>, string | number | boolean | undefined>
+>;
 
 function int(
   name: string,
@@ -84,7 +89,7 @@ function schemaName(raw: string | undefined): string | undefined {
 
 /** Build the configuration from an environment plus explicit overrides (CLI flags win over the environment). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
-  const pick = (key: keyof Config, envName: string) => overrides[key] ?? env[envName];
+  const pick = (key: keyof ConfigOverrides, envName: string) => overrides[key] ?? env[envName];
   const logLevel = String(pick('logLevel', 'LOG_LEVEL') ?? 'info');
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new FatalConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -99,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     port,
     sipHost: String(pick('sipHost', 'SIP_HOST') ?? '0.0.0.0'),
     sipPort: int('SIP_PORT', pick('sipPort', 'SIP_PORT') as string, 5060, 0, 65535),
+    sip: sipOptionsFromEnv(env),
     publicIp: String(pick('publicIp', 'PUBLIC_IP') ?? '127.0.0.1'),
     rtpPortMin,
     rtpPortMax,

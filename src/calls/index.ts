@@ -2,7 +2,7 @@ import type { AppContext } from '../context.js';
 import { loadSecretKey } from '../domain/secrets.js';
 import { MediaEngine } from '../media/engine.js';
 import { DialogRegistry } from '../sip/dialogs.js';
-import { type SipOptions, sipOptionsFromEnv } from '../sip/options.js';
+import type { SipOptions } from '../sip/options.js';
 import { SipServer } from '../sip/server.js';
 import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
@@ -27,10 +27,7 @@ export interface Telephony {
 }
 
 /** Build the SIP server and the call engine from the application context (composition root helper). */
-export function createTelephony(
-  ctx: AppContext,
-  options: SipOptions = sipOptionsFromEnv(process.env),
-): Telephony {
+export function createTelephony(ctx: AppContext, options: SipOptions = ctx.config.sip): Telephony {
   const logger = ctx.logger.child({ module: 'sip' });
   const sip = new SipServer({
     db: ctx.db,

@@ -6,7 +6,6 @@ import { freeMediaPort, startAgent } from './helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
 // sipp 3.6 answers only MD5 challenges (see register.sipp.test.ts).
-process.env.SIP_DIGEST_ALGORITHMS = 'MD5';
 
 const skip = await requireTool('sipp');
 
@@ -16,7 +15,10 @@ describe('agent calls: internal, outbound through the trunk, refusals', { skip }
   const peers = new Peers();
   before(async () => {
     trunkPort = await freeUdpPort();
-    s = await startTestServer({ clock: systemClock, env: { DEMO_TRUNK_PORT: String(trunkPort) } });
+    s = await startTestServer({
+      clock: systemClock,
+      env: { DEMO_TRUNK_PORT: String(trunkPort), SIP_DIGEST_ALGORITHMS: 'MD5' },
+    });
   });
   afterEach(() => peers.killAll());
   after(async () => {

@@ -4,10 +4,8 @@ import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
-// sipp 3.6 can only answer MD5 challenges and takes the first one offered, so this server offers MD5 alone
-// (SHA-256-first is covered by registrar.test.ts). Set before the server reads its SIP options.
-process.env.SIP_DIGEST_ALGORITHMS = 'MD5';
-process.env.SIP_FAIL_LIMIT = '3';
+// sipp 3.6 can only answer MD5 challenges and takes the first one offered, so these servers offer MD5 alone
+// (SHA-256-first is covered by registrar.test.ts).
 
 const skip = await requireTool('sipp');
 
@@ -15,7 +13,10 @@ describe('REGISTER with sipp', { skip }, () => {
   let s: TestServer;
   const peers = new Peers();
   before(async () => {
-    s = await startTestServer({ clock: systemClock });
+    s = await startTestServer({
+      clock: systemClock,
+      env: { SIP_DIGEST_ALGORITHMS: 'MD5', SIP_FAIL_LIMIT: '3' },
+    });
   });
   after(async () => {
     peers.killAll();
