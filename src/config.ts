@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { FatalConfigError } from './errors.js';
 import { type SipOptions, sipOptionsFromEnv } from './sip/options.js';
@@ -11,6 +12,11 @@ export interface Config {
   readonly port: number;
   readonly sipHost: string;
   readonly sipPort: number;
+  /**
+   * This telephony node's id among those sharing the database (NODE_ID; default host name and SIP port): crash
+   * recovery closes the calls of its own previous run and of nodes whose heartbeat stopped, never another live one's.
+   */
+  readonly nodeId: string;
   /** Registrar and security tunables (SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_BLOCK_SEC, …; see docs/sip.md). */
   readonly sip: SipOptions;
   /** The address written into SDP and Contact headers; loopback by default. */
@@ -105,6 +111,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sipHost: String(pick('sipHost', 'SIP_HOST') ?? '0.0.0.0'),
     sipPort: int('SIP_PORT', pick('sipPort', 'SIP_PORT') as string, 5060, 0, 65535),
     sip: sipOptionsFromEnv(env),
+    nodeId: String(pick('nodeId', 'NODE_ID') || `${hostname()}:${pick('sipPort', 'SIP_PORT') ?? 5060}`).slice(
+      0,
+      200,
+    ),
     publicIp: String(pick('publicIp', 'PUBLIC_IP') ?? '127.0.0.1'),
     rtpPortMin,
     rtpPortMax,

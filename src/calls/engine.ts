@@ -23,6 +23,8 @@ import type { Routing } from './routing.js';
 /** Everything the call flows share; built once by createTelephony. */
 export interface CallDeps {
   db: Db;
+  /** This node's id, written on every call it runs (crash recovery; src/calls/nodes.ts). */
+  nodeId: string;
   /** Where hold music and prompt files live. */
   dataDir: string;
   /** Opens sealed secrets (trunk passwords). */

@@ -12,13 +12,15 @@ import { InviteRouter } from './inbound.js';
 import { CallLimits } from './limits.js';
 import { StatusFollower, followRegistrations } from './presence.js';
 import { QueueFlow } from './queue-flow.js';
-import { closeInterruptedCalls } from './records.js';
+import { TelephonyNode } from './nodes.js';
 import { Routing } from './routing.js';
 
 /** The telephony half of tongdai: the SIP server, the media engine and the call engine on top of them. */
 export interface Telephony {
   readonly sip: SipServer;
   readonly core: CallCore;
+  /** This process among the telephony nodes sharing the database (heartbeat, crash recovery). */
+  readonly node: TelephonyNode;
   readonly acd: AcdDriver;
   readonly clickToCall: ClickToCall;
   /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
@@ -56,6 +58,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   sip.setDialogHandler(registry);
   const deps: CallDeps = {
     db: ctx.db,
+    nodeId: ctx.config.nodeId,
     dataDir: ctx.config.dataDir,
     box: ctx.box,
     clock: ctx.clock,
@@ -75,14 +78,16 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   const router = new InviteRouter(core, new QueueFlow(core, acd));
   ref.router = router;
   const clickToCall = new ClickToCall(core, router);
+  const node = new TelephonyNode(deps);
   return {
     sip,
     core,
     acd,
     clickToCall,
+    node,
     async start() {
-      const closed = await closeInterruptedCalls(deps);
-      if (closed) logger.warn({ closed }, 'closed calls left open by a previous run');
+      const closed = await node.start();
+      if (closed) logger.warn({ closed }, 'closed calls left open by a previous run or a stopped node');
       return sip.start();
     },
     async stop() {
@@ -90,6 +95,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
       acd.stop();
       await sip.stop();
       await media.close();
+      await node.stop();
     },
   };
 }

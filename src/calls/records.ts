@@ -30,6 +30,7 @@ export interface CallEnd {
 
 export interface RecordDeps {
   db: Db;
+  nodeId?: string;
   bus: EventBus;
   clock: Clock;
   logger: Logger;
@@ -62,6 +63,7 @@ export class CallRecord {
     this.writes = this.write(async () => {
       await insertCallRecord(d.db, start.tenantId, {
         callId: this.callId,
+        nodeId: d.nodeId ?? null,
         direction: start.direction,
         callerNumber: start.callerNumber,
         callerAgentId: start.callerAgentId,
@@ -162,11 +164,17 @@ export class CallRecord {
 }
 
 /**
- * Crash recovery: calls still open in the database belong to a previous run that did not end them (the process
- * died). Close each with NORMAL_TEMPORARY_FAILURE and announce the end, so no record stays open forever.
+ * Crash recovery: close calls still open in the database that no live node runs (their process died) with
+ * NORMAL_TEMPORARY_FAILURE, and announce the end, so no record stays open forever. `dead(nodeId)` says whether a
+ * call's node is gone (a null node: a record nobody claims).
  */
-export async function closeInterruptedCalls(d: RecordDeps): Promise<number> {
-  const open = await d.db.selectFrom('calls').selectAll().where('ended_at', 'is', null).execute();
+export async function closeInterruptedCalls(
+  d: RecordDeps,
+  dead: (nodeId: string | null) => boolean = () => true,
+): Promise<number> {
+  const open = (await d.db.selectFrom('calls').selectAll().where('ended_at', 'is', null).execute()).filter(
+    (c) => dead(c.node_id),
+  );
   const now = d.clock.now();
   for (const c of open) {
     const cause: HangupCause = 'NORMAL_TEMPORARY_FAILURE';
@@ -179,7 +187,7 @@ export async function closeInterruptedCalls(d: RecordDeps): Promise<number> {
         hangup_cause: cause,
         hangup_by: 'system',
         status_detail: statusDetailOf(c.answered_at !== null, cause),
-        reason: 'interrupted: tongdai restarted during the call',
+        reason: 'interrupted: the tongdai node running the call stopped or restarted',
       })
       .where('id', '=', c.id)
       .where('ended_at', 'is', null)

@@ -185,6 +185,8 @@ async function enrich(db: Executor, tenantId: number, calls: Call[]): Promise<Hi
 /** What a finished or live call record holds: the one way a `calls` row is created (call engine, tests, imports). */
 export interface CallRecordInput {
   callId: string;
+  /** The telephony node running the call (see src/calls/nodes.ts); absent for records nobody runs. */
+  nodeId?: string | null;
   direction: 'inbound' | 'outbound' | 'internal';
   callerNumber: string;
   calleeNumber: string;
@@ -233,6 +235,7 @@ export async function insertCallRecord(db: Executor, tenantId: number, c: CallRe
       reason: c.reason ?? null,
       queue_stat: c.queueStat ? JSON.stringify(c.queueStat) : null,
       recording_id: c.recordingId ?? null,
+      node_id: c.nodeId ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

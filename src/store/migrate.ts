@@ -3,11 +3,13 @@ import { FatalConfigError } from '../errors.js';
 import type { Dialect, PortableMigration } from './migrations/helpers.js';
 import { initial } from './migrations/0001_initial.js';
 import { omicall } from './migrations/0003_omicall.js';
+import { nodes } from './migrations/0004_nodes.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
   '0001_initial': initial,
   '0003_omicall': omicall,
+  '0004_nodes': nodes,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -249,6 +249,13 @@ export interface SipRegistrationTable {
   created_at: Ms;
 }
 
+/** A running telephony node and its heartbeat. */
+export interface TelephonyNodeTable {
+  id: string;
+  started_at: number;
+  seen_at: number;
+}
+
 export interface CallTable {
   id: Id;
   tenant_id: number;
@@ -275,6 +282,8 @@ export interface CallTable {
   /** Queue statistics for this call (wait time, entered/handled/processed, misses, …) as JSON. */
   queue_stat: string | null;
   recording_id: number | null;
+  /** The telephony node running the call (crash recovery closes only dead nodes' calls); null: unknown. */
+  node_id: string | null;
 }
 
 export interface RecordingTable {
@@ -366,6 +375,7 @@ export interface Database {
   media_files: MediaFileTable;
   sip_registrations: SipRegistrationTable;
   calls: CallTable;
+  telephony_nodes: TelephonyNodeTable;
   recordings: RecordingTable;
   webhook_endpoints: WebhookEndpointTable;
   outbox: OutboxTable;

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import pino from 'pino';
 import { createTongdai } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { FakeClock } from '../../src/clock.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { createTenant } from '../../src/domain/tenants.js';
 import { dropSchema } from '../helpers/harness.js';
@@ -15,7 +16,7 @@ import { insertCallRecord } from '../../src/domain/call-history.js';
 describe('crash recovery', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-recovery-'));
   const pgSchema = process.env.DATABASE_URL ? `t_${randomBytes(6).toString('hex')}` : undefined;
-  const config = loadConfig({
+  const env = {
     PORT: '0',
     HOST: '127.0.0.1',
     SIP_PORT: '0',
@@ -23,7 +24,8 @@ describe('crash recovery', () => {
     TONGDAI_DATA: dataDir,
     LOG_LEVEL: 'silent',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  });
+  };
+  const config = loadConfig(env);
   after(async () => {
     if (pgSchema) await dropSchema(process.env.DATABASE_URL!, pgSchema);
     rmSync(dataDir, { recursive: true, force: true });
@@ -76,6 +78,76 @@ describe('crash recovery', () => {
       );
     } finally {
       await second.close();
+    }
+  });
+
+  it('two nodes on one database: a starting node leaves a live node’s calls alone and closes a dead one’s', async () => {
+    const clock = new FakeClock(Date.now());
+    const node = (id: string) =>
+      createTongdai(loadConfig({ ...env, NODE_ID: id }), {
+        logger: pino({ level: 'silent' }),
+        pgSchema,
+        clock,
+      });
+    const a = await node('node-a');
+    await a.listen();
+    const tenant = await createTenant(a.ctx.db, a.ctx.clock, { name: 'two nodes' });
+    const open = (callId: string, nodeId: string) =>
+      insertCallRecord(a.ctx.db, tenant.id, {
+        callId,
+        nodeId,
+        direction: 'inbound',
+        callerNumber: '0909',
+        calleeNumber: '1900',
+        createdAt: clock.now(),
+      });
+    // node-a runs one call; node-c ran one and died (its heartbeat is old).
+    await open('on-a', 'node-a');
+    await open('on-c', 'node-c');
+    await a.ctx.db
+      .insertInto('telephony_nodes')
+      .values({ id: 'node-c', started_at: clock.now() - 600_000, seen_at: clock.now() - 60_000 })
+      .execute();
+    const b = await node('node-b');
+    await b.listen();
+    try {
+      const ended = async () =>
+        Object.fromEntries(
+          (
+            await b.ctx.db
+              .selectFrom('calls')
+              .select(['call_id', 'ended_at'])
+              .where('call_id', 'like', 'on-%')
+              .execute()
+          ).map((r) => [r.call_id, r.ended_at !== null]),
+        );
+      assert.deepEqual(
+        await ended(),
+        { 'on-a': false, 'on-c': true },
+        'node-b started: only the dead node’s call closed',
+      );
+
+      // node-a keeps beating while node-b waits past the dead line: its call stays open.
+      clock.advance(30_000);
+      await a.telephony.node.beat();
+      clock.advance(30_000);
+      await b.telephony.node.beat();
+      assert.deepEqual(await ended(), { 'on-a': false, 'on-c': true });
+
+      // node-a goes silent (a crash: no graceful stop) and stays silent: node-b's next beats close its call.
+      clock.advance(60_000);
+      await b.telephony.node.beat();
+      assert.deepEqual(await ended(), { 'on-a': true, 'on-c': true });
+      const row = await b.ctx.db
+        .selectFrom('calls')
+        .selectAll()
+        .where('call_id', '=', 'on-a')
+        .executeTakeFirstOrThrow();
+      assert.equal(row.hangup_cause, 'NORMAL_TEMPORARY_FAILURE');
+      assert.equal(row.hangup_by, 'system');
+    } finally {
+      await b.close();
+      await a.close();
     }
   });
 });
