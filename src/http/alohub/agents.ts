@@ -115,7 +115,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: AppContext, direc
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['alohub'];
   const fields: FieldsCache = new WeakMap();
-  const bodies = new WeakMap<DirectoryPage, string>();
+  const bodies = new WeakMap<DirectoryPage, Buffer>();
 
   api.get(
     '/agents',
@@ -137,19 +137,20 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: AppContext, direc
       }
       const filter = { active: status === undefined ? undefined : status === 1, queueId: queue_id };
       const res = await directory.page(tenantId, filter, page, size, seenVersion);
-      // The directory hands out the same page object until the next commit: serialise it once.
+      // The directory hands out the same page object until the next commit: serialise and encode it once.
       let body = bodies.get(res);
       if (body === undefined) {
-        body = reply.serialize({
+        const json = reply.serialize({
           success: '1',
           error_code: 'SUCCESS',
           error_message: 'SUCCESS',
           totalRecord: res.total,
           data: res.agents.map((a) => toWire(fields, tenantId, res.tenantName, a.agent, a.presence)),
         }) as string;
+        body = Buffer.from(json, 'utf8');
         bodies.set(res, body);
       }
-      // Sent as is: a string payload skips the route's serializer.
+      // Sent as is: a Buffer payload skips the route's serializer.
       return (reply as FastifyReply).type('application/json; charset=utf-8').send(body);
     },
   );
