@@ -232,16 +232,45 @@ export async function deleteAgent(
         deleted_at: now,
         is_active: 0,
         status: 'Offline',
+        status_id: null,
         status_changed_at: now,
         updated_at: now,
         updated_by: by,
       })
       .where('id', '=', a.id)
       .execute();
-    return a;
+    // A deleted agent is logged out like any other: one history row, and the event after the commit.
+    const loggedOut = a.status !== 'Offline';
+    if (loggedOut) {
+      await tx
+        .insertInto('status_history')
+        .values({
+          tenant_id: tenantId,
+          agent_id: a.id,
+          previous_status: a.status,
+          new_status: 'Offline',
+          changed_by: by,
+          reason: 'agent deleted',
+          created_at: now,
+        })
+        .execute();
+    }
+    return { a, loggedOut, now };
   });
-  d.bus.publish(tenantId, 'agent.changed', { agentId: agent.id, at: d.clock.now() });
-  return agent;
+  const { a, loggedOut, now } = agent;
+  if (loggedOut) {
+    d.bus.publish(tenantId, 'agent.status_changed', {
+      agentId: a.id,
+      agentUid: a.uid,
+      extension: a.extension,
+      previous: a.status,
+      current: 'Offline',
+      changedBy: by,
+      at: now,
+    });
+  }
+  d.bus.publish(tenantId, 'agent.changed', { agentId: a.id, at: d.clock.now() });
+  return a;
 }
 
 export async function setAgentRole(

@@ -138,7 +138,22 @@ test('DELETE /api/agent/delete: soft delete keeps history, revokes SIP, frees th
     statusDetail: 'SUCCESS',
     sipCode: 200,
   });
+  // Logged in when deleted: the delete logs it out like any other logout, with a history row and an event.
+  await s.t.ctx.statuses.login(a.tenant_id, a.id, 'test');
+  const changes: { previous: string; current: string }[] = [];
+  const stop = s.t.ctx.bus.on('agent.status_changed', (t, p) => {
+    if (t === a.tenant_id && p.agentId === a.id) changes.push({ previous: p.previous, current: p.current });
+  });
   assert.equal(assertOk(await api.del('/api/agent/delete?identify_info=P1@acme.vn')), true);
+  stop();
+  assert.deepEqual(changes, [{ previous: 'Available', current: 'Offline' }]);
+  const last = await s.t.ctx.db
+    .selectFrom('status_history')
+    .selectAll()
+    .where('agent_id', '=', a.id)
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+  assert.deepEqual([last.previous_status, last.new_status, last.reason], ['Available', 'Offline', 'agent deleted']);
   const gone = await s.t.ctx.db
     .selectFrom('agents')
     .selectAll()
