@@ -153,7 +153,10 @@ test('DELETE /api/agent/delete: soft delete keeps history, revokes SIP, frees th
     .where('agent_id', '=', a.id)
     .orderBy('id', 'desc')
     .executeTakeFirstOrThrow();
-  assert.deepEqual([last.previous_status, last.new_status, last.reason], ['Available', 'Offline', 'agent deleted']);
+  assert.deepEqual(
+    [last.previous_status, last.new_status, last.reason],
+    ['Available', 'Offline', 'agent deleted'],
+  );
   const gone = await s.t.ctx.db
     .selectFrom('agents')
     .selectAll()
