@@ -28,9 +28,19 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     await s?.close();
   });
 
-  async function lastCall() {
-    const rows = await s.t.ctx.db.selectFrom('calls').selectAll().orderBy('id', 'desc').execute();
-    return rows[0]!;
+  /** The call from `caller`, once its record exists (records are written after the SIP answer goes out). */
+  function lastCall(caller = '0909123456') {
+    return waitFor(
+      async () =>
+        (await s.t.ctx.db
+          .selectFrom('calls')
+          .selectAll()
+          .where('caller_number', '=', caller)
+          .orderBy('id', 'desc')
+          .executeTakeFirst()) ?? null,
+      10_000,
+      `a call record from ${caller}`,
+    );
   }
 
   async function ended(callId: string) {
@@ -106,7 +116,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
     assert.equal((await agent.done).code, 0);
-    const rec = await ended((await lastCall()).call_id);
+    const rec = await ended((await lastCall('0909000002')).call_id);
     assert.equal(rec.caller_number, '0909000002');
     assert.equal(rec.hangup_cause, 'NORMAL_CLEARING');
     assert.equal(rec.hangup_by, 'callee');
@@ -145,7 +155,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const s1 = await silent.done;
     assert.equal(s1.code, 0, 'the first agent was rung, then cancelled: ' + s1.stdout.slice(-800));
     assert.equal((await answering.done).code, 0);
-    const rec = await ended((await lastCall()).call_id);
+    const rec = await ended((await lastCall('0909000003')).call_id);
     assert.equal(rec.agent_id, second!.agent_id);
     assert.equal(rec.status_detail, 'SUCCESS');
     assert.ok(JSON.parse(rec.queue_stat!).misses >= 1);
@@ -158,7 +168,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const customer = await startCustomer(peers, s, 'customer-refused.xml', 0, '0909000004');
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
-    const rec = await ended((await lastCall()).call_id);
+    const rec = await ended((await lastCall('0909000004')).call_id);
     assert.equal(rec.caller_number, '0909000004');
     assert.equal(rec.answered_at, null);
     assert.equal(rec.hangup_cause, 'NO_USER_RESPONSE');
@@ -187,7 +197,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
     assert.equal((await phone.done).code, 0);
-    const rec = await ended((await lastCall()).call_id);
+    const rec = await ended((await lastCall('0909000005')).call_id);
     assert.equal(rec.caller_number, '0909000005');
     assert.equal(JSON.parse(rec.queue_stat!).outcome, 'overflowed');
     assert.equal(rec.status_detail, 'SUCCESS');

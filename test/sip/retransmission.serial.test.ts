@@ -41,30 +41,30 @@ describe('2xx retransmission until the ACK (RFC 3261 §13.3.1.4)', () => {
   const withSdp = (lines: string[], body: string) =>
     [...lines, 'Content-Type: application/sdp', `Content-Length: ${body.length}`, '', body].join('\n');
   /** The next 200 to `cseq` (provisional answers skipped). */
-  const ok200 = (client: UdpClient, cseq: number, what: string) =>
-    waitFor(
-      async () => {
-        const r = await client.response(cseq, 4000);
-        return r.status === 200 ? r : null;
-      },
-      5000,
-      what,
-    );
+  /** The next 200 to `cseq`, read as soon as it arrives (provisional answers skipped). */
+  const ok200 = async (client: UdpClient, cseq: number, what: string) => {
+    const until = Date.now() + 5000;
+    for (;;) {
+      const r = await client.response(cseq, Math.max(1, until - Date.now())).catch(() => {
+        throw new Error(`timed out waiting for ${what}`);
+      });
+      if (r.status === 200) return r;
+    }
+  };
   /**
-   * Three 200s to `cseq` while nothing ACKs them: the first at once, then T1 (0.5 s) and 2·T1 (1 s) later. Arrival is
-   * timed where the test reads it, so a first 200 read late on a busy machine shortens the first gap by that delay
-   * (seen: 399 ms). Returns the last one.
+   * Three 200s to `cseq` while nothing ACKs them: the first at once, then T1 (0.5 s) and 2·T1 (1 s) later, timed by
+   * their arrival on the client's socket. Returns the last one.
    */
   const threeOks = async (client: UdpClient, cseq: number) => {
     const times: number[] = [];
-    const t0 = Date.now();
     let last: Awaited<ReturnType<typeof ok200>> | undefined;
     for (let i = 0; i < 3; i++) {
       last = await ok200(client, cseq, `200 #${i + 1}`);
-      times.push(Date.now() - t0);
+      times.push(client.arrivedAt(last));
     }
-    assert.ok(times[1]! - times[0]! >= 350 && times[1]! - times[0]! < 900, `gap 1: ${times.join(', ')}`);
-    assert.ok(times[2]! - times[1]! >= 850 && times[2]! - times[1]! < 1600, `gap 2: ${times.join(', ')}`);
+    const gaps = [times[1]! - times[0]!, times[2]! - times[1]!];
+    assert.ok(gaps[0]! >= 350 && gaps[0]! < 900, `gaps: ${gaps.join(', ')} ms`);
+    assert.ok(gaps[1]! >= 850 && gaps[1]! < 1600, `gaps: ${gaps.join(', ')} ms`);
     return last!;
   };
 

@@ -11,13 +11,16 @@ import { digestResponse, parseAuthorization, type DigestAlgorithm } from '../../
 export class UdpClient {
   private readonly sock: Socket = createSocket('udp4');
   private readonly inbox: SipMessage[] = [];
+  private readonly arrivals = new WeakMap<SipMessage, number>();
   private waiters: (() => void)[] = [];
   port = 0;
 
   constructor(private readonly serverPort: number) {
     this.sock.on('message', (d) => {
       try {
-        this.inbox.push(parseMessage(d));
+        const m = parseMessage(d);
+        this.arrivals.set(m, Date.now());
+        this.inbox.push(m);
       } catch {
         return;
       }
@@ -29,6 +32,11 @@ export class UdpClient {
     await new Promise<void>((r) => this.sock.bind(0, '127.0.0.1', () => r()));
     this.port = this.sock.address().port;
     return this;
+  }
+
+  /** When `m` arrived (ms since the epoch), for timing retransmissions by arrival rather than by when a test read it. */
+  arrivedAt(m: SipMessage): number {
+    return this.arrivals.get(m) ?? Date.now();
   }
 
   send(text: string): void {
