@@ -7,6 +7,8 @@ import type { EventBus } from './events.js';
 import { type Role, findRoleByName, getDefaultRole, getRoleByUid } from './roles.js';
 import { type SecretBox, hashPassword } from './secrets.js';
 import { type ServicePackage, assertSeatFree, getServicePackageByUid } from './service-packages.js';
+import { systemTransition } from './status-rules.js';
+import { applyDecisions, runWithRetry } from './status-writer.js';
 import { bumpRevision } from './tenants.js';
 
 export interface DirectoryDeps {
@@ -216,7 +218,8 @@ export async function deleteAgent(
   email: string,
   by: string,
 ): Promise<Agent> {
-  const agent = await inTransaction(d.db, async (tx) => {
+  // Retried whole if a concurrent status change wins the race for the agent's row (as status changes are).
+  const { a, events } = await runWithRetry(d.db, async (tx) => {
     await lockDirectory(tx, tenantId);
     const a = await requireAgentByEmail(tx, tenantId, email);
     const now = d.clock.now();
@@ -226,49 +229,25 @@ export async function deleteAgent(
       .where('tenant_id', '=', tenantId)
       .where('agent_id', '=', a.id)
       .execute();
+    // Logged out like any other logout, whatever it was doing: the status writer's history row and event.
+    const { events } = await applyDecisions(
+      tx,
+      d.clock,
+      tenantId,
+      [a],
+      (cur) => systemTransition(cur, 'Offline'),
+      by,
+      'agent deleted',
+    );
     await tx
       .updateTable('agents')
-      .set({
-        deleted_at: now,
-        is_active: 0,
-        status: 'Offline',
-        status_id: null,
-        status_changed_at: now,
-        updated_at: now,
-        updated_by: by,
-      })
+      .set({ deleted_at: now, is_active: 0, updated_at: now, updated_by: by })
       .where('id', '=', a.id)
       .execute();
-    // A deleted agent is logged out like any other: one history row, and the event after the commit.
-    const loggedOut = a.status !== 'Offline';
-    if (loggedOut) {
-      await tx
-        .insertInto('status_history')
-        .values({
-          tenant_id: tenantId,
-          agent_id: a.id,
-          previous_status: a.status,
-          new_status: 'Offline',
-          changed_by: by,
-          reason: 'agent deleted',
-          created_at: now,
-        })
-        .execute();
-    }
-    return { a, loggedOut, now };
+    return { a, events };
   });
-  const { a, loggedOut, now } = agent;
-  if (loggedOut) {
-    d.bus.publish(tenantId, 'agent.status_changed', {
-      agentId: a.id,
-      agentUid: a.uid,
-      extension: a.extension,
-      previous: a.status,
-      current: 'Offline',
-      changedBy: by,
-      at: now,
-    });
-  }
+  // Only after the commit, as the status service does.
+  for (const e of events) d.bus.publish(tenantId, 'agent.status_changed', e);
   d.bus.publish(tenantId, 'agent.changed', { agentId: a.id, at: d.clock.now() });
   return a;
 }

@@ -82,6 +82,8 @@ export async function applyDecisions(
   locked: readonly LockedAgent[],
   decide: (a: AgentState) => Decision,
   by: string,
+  /** Written on each history row (e.g. why the platform moved the agent); none for ordinary changes. */
+  reason: string | null = null,
 ): Promise<{ outcomes: Map<number, StatusOutcome>; events: StatusChanged[] }> {
   const now = clock.now();
   const outcomes = new Map<number, StatusOutcome>();
@@ -127,7 +129,7 @@ export async function applyDecisions(
     previous_status: e.previous,
     new_status: e.current,
     changed_by: by,
-    reason: null,
+    reason,
     created_at: now,
   }));
   for (const part of chunks(history)) await tx.insertInto('status_history').values(part).execute();
