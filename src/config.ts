@@ -101,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw new FatalConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
   const port = int('PORT', pick('port', 'PORT') as string, 8080, 0, 65535);
+  const sipPort = int('SIP_PORT', pick('sipPort', 'SIP_PORT') as string, 5060, 0, 65535);
   const rtpPortMin = int('RTP_PORT_MIN', pick('rtpPortMin', 'RTP_PORT_MIN') as string, 20000, 1024, 65534);
   const rtpPortMax = int('RTP_PORT_MAX', pick('rtpPortMax', 'RTP_PORT_MAX') as string, 29999, 1025, 65535);
   if (rtpPortMax <= rtpPortMin) throw new FatalConfigError('RTP_PORT_MAX must be greater than RTP_PORT_MIN');
@@ -109,12 +110,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     host: String(pick('host', 'HOST') ?? '0.0.0.0'),
     port,
     sipHost: String(pick('sipHost', 'SIP_HOST') ?? '0.0.0.0'),
-    sipPort: int('SIP_PORT', pick('sipPort', 'SIP_PORT') as string, 5060, 0, 65535),
+    sipPort,
     sip: sipOptionsFromEnv(env),
-    nodeId: String(pick('nodeId', 'NODE_ID') || `${hostname()}:${pick('sipPort', 'SIP_PORT') ?? 5060}`).slice(
-      0,
-      200,
-    ),
+    nodeId: String(pick('nodeId', 'NODE_ID') || `${hostname()}:${sipPort}`).slice(0, 200),
     publicIp: String(pick('publicIp', 'PUBLIC_IP') ?? '127.0.0.1'),
     rtpPortMin,
     rtpPortMax,

@@ -61,11 +61,18 @@ export class TelephonyNode {
         (r) => r.id,
       ),
     );
-    const closed = await closeInterruptedCalls(this.d, (owner) => {
+    // Which nodes run the open calls (a few rows, through the open-calls index), then only the dead ones' calls.
+    const owners = await db
+      .selectFrom('calls')
+      .select('node_id')
+      .distinct()
+      .where('ended_at', 'is', null)
+      .execute();
+    const dead = owners
+      .map((r) => r.node_id)
       // Our own id at start, or no owner at all: left by a run of ours (or by a version without node ids).
-      if (owner === null || owner === nodeId) return atStart;
-      return !live.has(owner);
-    });
+      .filter((owner) => (owner === null || owner === nodeId ? atStart : !live.has(owner)));
+    const closed = await closeInterruptedCalls(this.d, dead);
     await db.deleteFrom('telephony_nodes').where('seen_at', '<', cutoff).execute();
     return closed;
   }

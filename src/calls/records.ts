@@ -165,16 +165,27 @@ export class CallRecord {
 
 /**
  * Crash recovery: close calls still open in the database that no live node runs (their process died) with
- * NORMAL_TEMPORARY_FAILURE, and announce the end, so no record stays open forever. `dead(nodeId)` says whether a
- * call's node is gone (a null node: a record nobody claims).
+ * NORMAL_TEMPORARY_FAILURE, and announce the end, so no record stays open forever. `owners`: the dead nodes
+ * whose calls to close (null: records no node claims).
  */
 export async function closeInterruptedCalls(
   d: RecordDeps,
-  dead: (nodeId: string | null) => boolean = () => true,
+  owners: readonly (string | null)[],
 ): Promise<number> {
-  const open = (await d.db.selectFrom('calls').selectAll().where('ended_at', 'is', null).execute()).filter(
-    (c) => dead(c.node_id),
-  );
+  const ids = owners.filter((o): o is string => o !== null);
+  const orphans = owners.includes(null);
+  if (ids.length === 0 && !orphans) return 0;
+  const open = await d.db
+    .selectFrom('calls')
+    .selectAll()
+    .where('ended_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        ...(ids.length ? [eb('node_id', 'in', ids)] : []),
+        ...(orphans ? [eb('node_id', 'is', null)] : []),
+      ]),
+    )
+    .execute();
   const now = d.clock.now();
   for (const c of open) {
     const cause: HangupCause = 'NORMAL_TEMPORARY_FAILURE';

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { CommitMemo, type Db, type Executor, committedVersion, readCommitted } from '../store/db.js';
+import { CommitMemo, type Db, type Executor, readCommitted } from '../store/db.js';
 import { type Presence, presenceOf } from './statuses.js';
 
 /** One agent as the directory lists it: the shared model, before any family projects it onto its wire. */
@@ -119,7 +119,7 @@ export class AgentDirectory {
     return this.pages.get(
       `${tenantId}|${filter.active ?? ''}|${filter.queueId ?? ''}|${page}|${size}`,
       () => this.read(tenantId, filter, page, size),
-      seenVersion ?? committedVersion(this.db),
+      seenVersion,
     );
   }
 

@@ -1,3 +1,4 @@
+import { systemStatusOf } from './status-rules.js';
 import type { Executor } from '../store/db.js';
 import { parseQueueStats, queueFigures } from './call-history.js';
 import { antbuddyState, presenceOf } from './statuses.js';
@@ -28,6 +29,8 @@ export interface AgentBoard {
 
 /** Whether a custom status takes calls; null for an unknown name (system statuses never need it). */
 export async function statusIsReady(db: Executor, tenantId: number, name: string): Promise<number | null> {
+  // System statuses are never rows of the tenant's catalog (custom statuses cannot take their names).
+  if (systemStatusOf(name)) return null;
   const s = await db
     .selectFrom('statuses')
     .select('is_ready')

@@ -3,7 +3,6 @@ import type { AppContext } from '../context.js';
 import { getAgentById } from '../domain/agents.js';
 import { statusIsReady } from '../domain/dashboard.js';
 import type { Envelope } from '../domain/events.js';
-import { systemStatusOf } from '../domain/status-rules.js';
 import { getTenant } from '../domain/tenants.js';
 import { EVENT_LOG_RETENTION_MS, appendEvent, eventsSince, purgeEvents } from './event-log.js';
 import { CALL_EVENT_NAMES, agentStatusWire, callWire } from './kazoo.js';
@@ -136,10 +135,10 @@ export class RealtimeGateway {
 
   private async pushAgentStatus(e: Envelope<'agent.status_changed'>): Promise<void> {
     const p = e.payload;
-    // A system status's presence does not depend on a ready flag (presenceOf): only custom ones are looked up.
-    const readyOf = (name: string) =>
-      systemStatusOf(name) ? Promise.resolve(null) : statusIsReady(this.ctx.db, e.tenantId, name);
-    const [previous, current] = await Promise.all([readyOf(p.previous), readyOf(p.current)]);
+    const [previous, current] = await Promise.all([
+      statusIsReady(this.ctx.db, e.tenantId, p.previous),
+      statusIsReady(this.ctx.db, e.tenantId, p.current),
+    ]);
     const wire = agentStatusWire(await this.accountOf(e.tenantId), p, { previous, current });
     this.push(e.tenantId, AGENT_STATUS_EVENT, p.agentUid, wire, p.at);
   }
@@ -161,7 +160,6 @@ export class RealtimeGateway {
   private async flush(tenantId: number): Promise<void> {
     const batch = this.pending.get(tenantId) ?? [];
     this.pending.delete(tenantId);
-    if (batch.length === 0) return;
     const ids = await this.ctx.db.transaction().execute(async (tx) => {
       const out: number[] = [];
       for (const b of batch)

@@ -77,7 +77,7 @@ export class UasSession implements DialogOwner {
     this.dialog = Dialog.asUas(this.invite, this.tx.remote, this.tx.toTag, this.contact());
     const res = this.ok(this.invite, sdp);
     this.tx.respond(res);
-    this.retransmitUntilAck(res, parseCSeq(this.invite.headers.get('cseq')!).seq);
+    this.oks.start(res, parseCSeq(this.invite.headers.get('cseq')!).seq, this.tx.remote);
   }
 
   /** Refuse the call with a final non-2xx (486 busy, 480 unavailable, 404, 503…). */
@@ -111,7 +111,7 @@ export class UasSession implements DialogOwner {
       if (answer === null) return tx.respond(makeResponse(req, 488));
       const res = this.ok(req, answer);
       tx.respond(res);
-      return this.retransmitUntilAck(res, parseCSeq(req.headers.get('cseq')!).seq);
+      return this.oks.start(res, parseCSeq(req.headers.get('cseq')!).seq, this.tx.remote);
     }
     tx.respond(makeResponse(req, 200));
   }
@@ -133,10 +133,6 @@ export class UasSession implements DialogOwner {
     res.headers.add('content-type', 'application/sdp');
     res.body = sdp;
     return res;
-  }
-
-  private retransmitUntilAck(res: SipResponse, seq: number): void {
-    this.oks.start(res, seq, this.tx.remote);
   }
 
   private finish(): void {
