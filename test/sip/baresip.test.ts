@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { startCustomer } from './helpers/agents.js';
+import { closedCall, startCustomer } from './helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from './helpers/peers.js';
 
 // baresip 1.0 (Debian's) answers MD5 challenges only.
@@ -99,18 +99,7 @@ describe('a baresip agent in auto-answer mode takes a queued call', { skip }, ()
     const customer = await startCustomer(peers, s, 'customer-call.xml', 3000, '0909555000');
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
-    const rec = await waitFor(
-      async () => {
-        const r = await s.t.ctx.db
-          .selectFrom('calls')
-          .selectAll()
-          .where('caller_number', '=', '0909555000')
-          .executeTakeFirst();
-        return r?.ended_at ? r : null;
-      },
-      10_000,
-      'record closed',
-    );
+    const rec = await closedCall(s, 'caller_number', '0909555000');
     assert.equal(rec.agent_id, agent.agent_id, JSON.stringify(rec));
     assert.equal(rec.status_detail, 'SUCCESS');
     assert.equal(rec.hangup_cause, 'NORMAL_CLEARING');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { freeMediaPort, startAgent } from './helpers/agents.js';
+import { closedCall, freeMediaPort, startAgent } from './helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
 // sipp 3.6 answers only MD5 challenges (see register.sipp.test.ts).
@@ -57,22 +57,9 @@ describe('agent calls: internal, outbound through the trunk, refusals', { skip }
 
   /** Records already checked: an earlier call to the same number must never stand in for the one just made. */
   const checked = new Set<string>();
-  /** The newest record of a call to `callee` not checked before, once it is closed (it is written asynchronously). */
+  /** The record of the call just made to `callee` (never one checked before). */
   async function record(callee: string) {
-    const rec = await waitFor(
-      async () => {
-        const rows = await s.t.ctx.db
-          .selectFrom('calls')
-          .selectAll()
-          .where('callee_number', '=', callee)
-          .orderBy('id', 'desc')
-          .execute();
-        const c = rows.find((r) => !checked.has(r.call_id));
-        return c?.ended_at ? c : null;
-      },
-      10_000,
-      `record for ${callee}`,
-    );
+    const rec = await closedCall(s, 'callee_number', callee, checked);
     checked.add(rec.call_id);
     return rec;
   }

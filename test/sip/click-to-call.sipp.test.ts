@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { freeMediaPort, startAgent } from './helpers/agents.js';
+import { closedCall, freeMediaPort, startAgent } from './helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
 const skip = await requireTool('sipp');
@@ -63,18 +63,7 @@ describe('POST /api/calls/click-to-call', { skip }, () => {
     const c = await carrier.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500));
     assert.equal((await agent.done).code, 0);
-    const rec = await waitFor(
-      async () => {
-        const r = await s.t.ctx.db
-          .selectFrom('calls')
-          .selectAll()
-          .where('call_id', '=', callId)
-          .executeTakeFirst();
-        return r?.ended_at ? r : null;
-      },
-      10_000,
-      'record closed',
-    );
+    const rec = await closedCall(s, 'call_id', callId);
     assert.equal(rec.direction, 'outbound');
     assert.equal(rec.callee_number, '0901234567');
     assert.equal(rec.caller_number, s.demo.hotline);

@@ -4,7 +4,7 @@ import { systemClock } from '../../src/clock.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { startAgent, startCustomer } from './helpers/agents.js';
+import { closedCall, startAgent, startCustomer } from './helpers/agents.js';
 import { Peers, waitFor } from './helpers/peers.js';
 
 const skip = await requireTool('sipp');
@@ -28,36 +28,6 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     await s?.close();
   });
 
-  /** The call from `caller`, once its record exists (records are written after the SIP answer goes out). */
-  function lastCall(caller = '0909123456') {
-    return waitFor(
-      async () =>
-        (await s.t.ctx.db
-          .selectFrom('calls')
-          .selectAll()
-          .where('caller_number', '=', caller)
-          .orderBy('id', 'desc')
-          .executeTakeFirst()) ?? null,
-      10_000,
-      `a call record from ${caller}`,
-    );
-  }
-
-  async function ended(callId: string) {
-    return waitFor(
-      async () => {
-        const c = await s.t.ctx.db
-          .selectFrom('calls')
-          .selectAll()
-          .where('call_id', '=', callId)
-          .executeTakeFirst();
-        return c?.ended_at ? c : null;
-      },
-      10_000,
-      'call record closed',
-    );
-  }
-
   it('bridges the customer to the agent, audio flows both ways, the customer hangs up', async () => {
     const agent = await startAgent(peers, s, 0, 'agent-answer.xml', { pauseMs: 300 });
     const customer = await startCustomer(peers, s, 'customer-call.xml', 3000);
@@ -65,7 +35,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
     const a = await agent.done;
     assert.equal(a.code, 0, a.stdout.slice(-1500) + a.stderr);
-    const rec = await ended((await lastCall()).call_id);
+    const rec = await closedCall(s, 'caller_number', '0909123456');
     assert.equal(rec.direction, 'inbound');
     assert.equal(rec.did_number, s.demo.hotline);
     assert.equal(rec.caller_number, '0909123456');
@@ -116,7 +86,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
     assert.equal((await agent.done).code, 0);
-    const rec = await ended((await lastCall('0909000002')).call_id);
+    const rec = await closedCall(s, 'caller_number', '0909000002');
     assert.equal(rec.caller_number, '0909000002');
     assert.equal(rec.hangup_cause, 'NORMAL_CLEARING');
     assert.equal(rec.hangup_by, 'callee');
@@ -155,7 +125,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const s1 = await silent.done;
     assert.equal(s1.code, 0, 'the first agent was rung, then cancelled: ' + s1.stdout.slice(-800));
     assert.equal((await answering.done).code, 0);
-    const rec = await ended((await lastCall('0909000003')).call_id);
+    const rec = await closedCall(s, 'caller_number', '0909000003');
     assert.equal(rec.agent_id, second!.agent_id);
     assert.equal(rec.status_detail, 'SUCCESS');
     assert.ok(JSON.parse(rec.queue_stat!).misses >= 1);
@@ -168,7 +138,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const customer = await startCustomer(peers, s, 'customer-refused.xml', 0, '0909000004');
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
-    const rec = await ended((await lastCall('0909000004')).call_id);
+    const rec = await closedCall(s, 'caller_number', '0909000004');
     assert.equal(rec.caller_number, '0909000004');
     assert.equal(rec.answered_at, null);
     assert.equal(rec.hangup_cause, 'NO_USER_RESPONSE');
@@ -197,7 +167,7 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
     assert.equal((await phone.done).code, 0);
-    const rec = await ended((await lastCall('0909000005')).call_id);
+    const rec = await closedCall(s, 'caller_number', '0909000005');
     assert.equal(rec.caller_number, '0909000005');
     assert.equal(JSON.parse(rec.queue_stat!).outcome, 'overflowed');
     assert.equal(rec.status_detail, 'SUCCESS');

@@ -3,8 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
 import { UdpClient } from './helpers/udp-client.js';
-import { registerContact } from './helpers/agents.js';
-import { sleep, waitFor } from './helpers/peers.js';
+import { closedCall, registerContact } from './helpers/agents.js';
+import { sleep } from './helpers/peers.js';
 
 /** A caller from the demo trunk (loopback) to the hotline, written by hand so the test controls the ACK. */
 describe('2xx retransmission until the ACK (RFC 3261 §13.3.1.4)', () => {
@@ -77,18 +77,7 @@ describe('2xx retransmission until the ACK (RFC 3261 §13.3.1.4)', () => {
     await assert.rejects(c.response(1, 500), /no response/, 'no 200 after the ACK');
     c.send([...base('BYE', 2, toTag), 'Content-Length: 0', '', ''].join('\n'));
     assert.equal((await c.response(2)).status, 200);
-    const rec = await waitFor(
-      async () => {
-        const r = await s.t.ctx.db
-          .selectFrom('calls')
-          .selectAll()
-          .where('caller_number', '=', '0909777000')
-          .executeTakeFirst();
-        return r?.ended_at ? r : null;
-      },
-      5000,
-      'record closed',
-    );
+    const rec = await closedCall(s, 'caller_number', '0909777000');
     assert.equal(rec.hangup_by, 'caller');
     assert.equal(rec.status_detail, 'CANCELLED');
   });

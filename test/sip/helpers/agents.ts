@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestServer } from '../../helpers/harness.js';
-import { type Peers, SCENARIOS, freeUdpPort, portFree } from './peers.js';
+import { type Peers, SCENARIOS, freeUdpPort, portFree, waitFor } from './peers.js';
 import { UdpClient, answer, registerText } from './udp-client.js';
 
 let seq = 1000;
@@ -127,5 +127,32 @@ export async function startCustomer(
       '1',
     ],
     60_000,
+  );
+}
+
+/**
+ * The newest call record whose `column` is `value`, once it is closed (records are written after the SIP answers
+ * go out, so a test must wait for them). `skip`: call ids already checked, which must never stand in for the call
+ * just made.
+ */
+export async function closedCall(
+  s: TestServer,
+  column: 'call_id' | 'caller_number' | 'callee_number',
+  value: string,
+  skip: ReadonlySet<string> = new Set(),
+) {
+  return waitFor(
+    async () => {
+      const rows = await s.t.ctx.db
+        .selectFrom('calls')
+        .selectAll()
+        .where(column, '=', value)
+        .orderBy('id', 'desc')
+        .execute();
+      const c = rows.find((r) => !skip.has(r.call_id));
+      return c?.ended_at ? c : null;
+    },
+    10_000,
+    `a closed call record with ${column} ${value}`,
   );
 }
