@@ -136,8 +136,8 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     const io = new SocketServer(http.server, {
       allowEIO3: true,
       cors: { origin: '*' },
-      // A client that reconnects within two minutes gets its rooms back and the events it missed (per node).
-      connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
+      // No connectionStateRecovery: it appends an offset argument to every event, which breaks Kazoo clients.
+      // Reconnecting clients resume with `last_event_id` instead (docs/api/antbuddy.md).
     });
     const realtime = attachRealtime(ctx, io);
     closers.push(() => realtime.close());

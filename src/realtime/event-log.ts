@@ -2,7 +2,7 @@ import type { Executor } from '../store/db.js';
 
 /** How long pushed events stay replayable (reconnects within two minutes must find theirs, with margin). */
 export const EVENT_LOG_RETENTION_MS = 10 * 60_000;
-/** The most events one resume replays. */
+/** Rows per replay page (a resume reads page after page until it has caught up). */
 export const REPLAY_LIMIT = 1000;
 
 export interface LoggedEvent {

@@ -4,11 +4,19 @@ import { getAgentById } from '../domain/agents.js';
 import { statusIsReady } from '../domain/dashboard.js';
 import type { Envelope } from '../domain/events.js';
 import { getTenant } from '../domain/tenants.js';
-import { EVENT_LOG_RETENTION_MS, appendEvent, eventsSince, purgeEvents } from './event-log.js';
-import { CALL_EVENT_NAMES, agentStatusWire, callWire } from './kazoo.js';
+import {
+  EVENT_LOG_RETENTION_MS,
+  type LoggedEvent,
+  REPLAY_LIMIT,
+  appendEvent,
+  eventsSince,
+  purgeEvents,
+} from './event-log.js';
+import { CALL_EVENT_NAMES, agentStatusWire, callWire, dtmfWire } from './kazoo.js';
 import {
   AGENT_STATUS_EVENT,
-  CALL_EVENTS,
+  CALL_BINDING_EVENTS,
+  DTMF_EVENT,
   type RealtimeServer,
   type RealtimeSocket,
   type Target,
@@ -22,7 +30,7 @@ import { EventRelay, type RelayedEvent } from './cluster.js';
 import { registerSubscriptionHandlers } from './subscriptions.js';
 
 const PURGE_EVERY_MS = 60_000;
-const WIRE_TYPES: readonly string[] = [...CALL_EVENTS, AGENT_STATUS_EVENT];
+const WIRE_TYPES: readonly string[] = [...CALL_BINDING_EVENTS, AGENT_STATUS_EVENT];
 
 type Unnumbered = Omit<WirePayload, 'event_id'>;
 interface Pending {
@@ -100,6 +108,11 @@ export class RealtimeGateway {
     } else if (e.type === 'agent.status_changed') {
       const env = e as Envelope<'agent.status_changed'>;
       void this.enqueue(e.tenantId, () => this.pushAgentStatus(env));
+    } else if (e.type === 'dtmf') {
+      const p = (e as Envelope<'dtmf'>).payload;
+      void this.enqueue(e.tenantId, async () =>
+        this.push(e.tenantId, DTMF_EVENT, p.callId, dtmfWire(await this.accountOf(e.tenantId), p), p.at),
+      );
     }
   }
 
@@ -170,7 +183,7 @@ export class RealtimeGateway {
     });
     for (const [i, b] of batch.entries()) {
       const payload = { ...b.wire, event_id: ids[i]! } as WirePayload;
-      // Emitted even to empty rooms: connection state recovery keeps packets for clients that are away.
+      // The data is the event's only argument (Kazoo clients take exactly one); its event_id is the resume point.
       (this.io.to(roomsFor(tenantId, b.event, b.key)).emit as (ev: string, p: WirePayload) => boolean)(
         b.event,
         payload,
@@ -193,7 +206,8 @@ export class RealtimeGateway {
 
   /**
    * Join the socket to its targets' rooms. With `since`, first replay the tenant's retained events after that
-   * offset that match the targets — inside the tenant's chain, so nothing is emitted between replay and join.
+   * offset that match the targets — inside the tenant's chain, so nothing is emitted between replay and join —
+   * page after page, so a long absence is replayed whole rather than cut at one page.
    */
   async join(
     socket: RealtimeSocket,
@@ -208,26 +222,33 @@ export class RealtimeGateway {
     }
     let replayed = 0;
     await this.enqueue(tenantId, async () => {
-      const rows = await eventsSince(
-        this.ctx.db,
-        tenantId,
-        since,
-        this.ctx.clock.now() - EVENT_LOG_RETENTION_MS,
-      );
-      for (const r of rows) {
-        const { key, wire } = JSON.parse(r.payload) as { key: string; wire: Unnumbered };
-        if (!matches(targets, r.type, key)) continue;
-        (socket.emit as (ev: string, p: WirePayload) => boolean)(r.type, {
-          ...wire,
-          event_id: r.id,
-        } as WirePayload);
-        replayed++;
+      const notBefore = this.ctx.clock.now() - EVENT_LOG_RETENTION_MS;
+      let upTo = since;
+      for (;;) {
+        const rows = await eventsSince(this.ctx.db, tenantId, upTo, notBefore);
+        replayed += this.replay(socket, targets, rows);
+        upTo = rows.at(-1)?.id ?? upTo;
+        if (rows.length < REPLAY_LIMIT || !socket.connected) break;
       }
       await socket.join(rooms);
-      if (this.relay)
-        this.resumeMarks.set(socket.id, { tenantId, upTo: rows.at(-1)?.id ?? since, at: Date.now() });
+      if (this.relay) this.resumeMarks.set(socket.id, { tenantId, upTo, at: Date.now() });
     });
     return replayed;
+  }
+
+  /** Emit the logged rows the targets select to this one socket; returns how many went. */
+  private replay(socket: RealtimeSocket, targets: Target[], rows: LoggedEvent[]): number {
+    let n = 0;
+    for (const r of rows) {
+      const { key, wire } = JSON.parse(r.payload) as { key: string; wire: Unnumbered };
+      if (!matches(targets, r.type, key)) continue;
+      (socket.emit as (ev: string, p: WirePayload) => boolean)(r.type, {
+        ...wire,
+        event_id: r.id,
+      } as WirePayload);
+      n++;
+    }
+    return n;
   }
 
   private async purge(): Promise<void> {

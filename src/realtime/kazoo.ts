@@ -1,7 +1,7 @@
 import { gregorianSeconds } from '../domain/dashboard.js';
 import { antbuddyState, presenceOf } from '../domain/statuses.js';
 import type { CallEventPayload, DomainEvents } from '../domain/events.js';
-import type { AgentStatusWire, CallEventName, CallWire } from './protocol.js';
+import type { AgentStatusWire, CallEventName, CallWire, DtmfWire } from './protocol.js';
 
 /** Which domain events become which wire events. */
 export const CALL_EVENT_NAMES: Record<'call.created' | 'call.answered' | 'call.ended', CallEventName> = {
@@ -70,6 +70,20 @@ export function agentStatusWire(
     status_name: p.current,
     previous_status_name: p.previous,
     changed_by: p.changedBy,
+    Timestamp: gregorianSeconds(p.at),
+    unix_timestamp: Math.floor(p.at / 1000),
+  };
+}
+
+/** A digit pressed on a call, under Kazoo's DTMF event fields. `Timestamp` is when the digit was received. */
+export function dtmfWire(accountId: string, p: DomainEvents['dtmf']): Unnumbered<DtmfWire> {
+  return {
+    event_name: 'DTMF',
+    account_id: accountId,
+    call_id: p.callId,
+    dtmf_digit: p.digit,
+    dtmf_duration: p.durationMs,
+    leg: p.leg,
     Timestamp: gregorianSeconds(p.at),
     unix_timestamp: Math.floor(p.at / 1000),
   };

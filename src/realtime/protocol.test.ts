@@ -5,10 +5,11 @@ import { matches, parseBinding, roomsFor } from './protocol.js';
 describe('parseBinding', () => {
   it('reads the documented bindings and the Kazoo wildcards', () => {
     assert.deepEqual(parseBinding('call.CHANNEL_CREATE.*'), [{ event: 'CHANNEL_CREATE', key: '*' }]);
+    assert.deepEqual(parseBinding('call.DTMF.*'), [{ event: 'DTMF', key: '*' }]);
     for (const b of ['call.*.*', 'call.*', 'call.#', 'call']) {
       assert.deepEqual(
         parseBinding(b)?.map((t) => t.event),
-        ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY'],
+        ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY', 'DTMF'],
         b,
       );
     }

@@ -5,12 +5,19 @@ export const CALL_EVENTS = ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY
 export type CallEventName = (typeof CALL_EVENTS)[number];
 /** Agent status changes, bound with `agent.status_changed.*` (or `.<user id>`). */
 export const AGENT_STATUS_EVENT = 'AGENT_STATUS_CHANGED';
-export type WireEventName = CallEventName | typeof AGENT_STATUS_EVENT;
+/** A DTMF digit received on a call (Kazoo's `DTMF` call event), bound with `call.DTMF.*` or `call.*.*`. */
+export const DTMF_EVENT = 'DTMF';
+/** Everything a `call.` binding can select. */
+export const CALL_BINDING_EVENTS = [...CALL_EVENTS, DTMF_EVENT] as const;
+export type WireEventName = CallEventName | typeof DTMF_EVENT | typeof AGENT_STATUS_EVENT;
 
 /** What every pushed event carries. */
 export interface WireBase {
   event_name: WireEventName;
-  /** The persisted offset: strictly increasing per server database; resume with `last_event_id`. */
+  /**
+   * The persisted offset, strictly increasing per server database. It travels inside the data (the event's only
+   * argument); a reconnecting client resumes by subscribing with `last_event_id` set to the highest one it saw.
+   */
   event_id: number;
   account_id: string;
   /** Gregorian seconds (unix + 62167219200). */
@@ -51,7 +58,17 @@ export interface AgentStatusWire extends WireBase {
   changed_by: string;
 }
 
-export type WirePayload = CallWire | AgentStatusWire;
+export interface DtmfWire extends WireBase {
+  call_id: string;
+  /** One of 0-9 * # A-D. */
+  dtmf_digit: string;
+  /** How long the key was held, in milliseconds. */
+  dtmf_duration: number;
+  /** Who pressed it: the caller (customer side) or the agent. */
+  leg: 'caller' | 'agent';
+}
+
+export type WirePayload = CallWire | DtmfWire | AgentStatusWire;
 
 export interface SubscribeRequest {
   account_id?: unknown;
@@ -91,6 +108,7 @@ export interface ServerToClient {
   CHANNEL_CREATE(p: CallWire): void;
   CHANNEL_ANSWER(p: CallWire): void;
   CHANNEL_DESTROY(p: CallWire): void;
+  DTMF(p: DtmfWire): void;
   AGENT_STATUS_CHANGED(p: AgentStatusWire): void;
   subscribed(p: SubscribeResult): void;
   unsubscribed(p: { bindings: string[] }): void;
@@ -118,7 +136,7 @@ export interface Target {
 const WILD = new Set(['*', '#', '']);
 
 /**
- * Kazoo binding strings: `call.<EVENT|*>.<call id|*>`, `call.*`, `call.#`, `agent.status_changed.<user id|*>`,
+ * Kazoo binding strings: `call.<EVENT|DTMF|*>.<call id|*>`, `call.*`, `call.#`, `agent.status_changed.<user id|*>`,
  * `agent.*`. Call ids may contain dots, so everything after the second dot is the key.
  */
 export function parseBinding(binding: string): Target[] | null {
@@ -127,9 +145,9 @@ export function parseBinding(binding: string): Target[] | null {
   const [domain, event = '*', ...rest] = b.split('.');
   const key = WILD.has(rest.join('.')) ? '*' : rest.join('.');
   if (domain === 'call') {
-    if (event === '*' || event === '#') return CALL_EVENTS.map((e) => ({ event: e, key }));
-    return (CALL_EVENTS as readonly string[]).includes(event)
-      ? [{ event: event as CallEventName, key }]
+    if (event === '*' || event === '#') return CALL_BINDING_EVENTS.map((e) => ({ event: e, key }));
+    return (CALL_BINDING_EVENTS as readonly string[]).includes(event)
+      ? [{ event: event as (typeof CALL_BINDING_EVENTS)[number], key }]
       : null;
   }
   if (domain === 'agent') {

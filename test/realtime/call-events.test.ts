@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
 import { authToken, secondTenant } from '../antbuddy/helpers.js';
-import { Eio3Client, publishCall, record, subscribe } from './helpers.js';
+import { callSentinel, publishCall, publishDtmf, record, roundTrip, subscribe } from './helpers.js';
 
 const GREGORIAN = 62167219200;
 const CALL_EVENTS = ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY'];
@@ -83,13 +83,24 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
     await subscribe(mine.socket, { account_id: s.demo.account_id, auth_token: token, binding: 'call.*.*' });
     publishCall(s, s.demo.tenant_id, 'demo-only');
     publishCall(s, other.tenant.id, 'other-only');
-    const demoEvents = await mine.waitFor(CALL_EVENTS, 3);
-    const otherEvents = await spy.waitFor(CALL_EVENTS, 3);
-    assert.ok(demoEvents.every((e) => e.data.call_id === 'demo-only'));
-    assert.ok(otherEvents.every((e) => e.data.call_id === 'other-only'));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(mine.events.filter((e) => CALL_EVENTS.includes(e.name)).length, 3);
-    assert.equal(spy.events.filter((e) => CALL_EVENTS.includes(e.name)).length, 3);
+    publishCall(s, s.demo.tenant_id, 'demo-sentinel');
+    publishCall(s, other.tenant.id, 'other-sentinel');
+    const demoEvents = await mine.until(CALL_EVENTS, callSentinel('demo-sentinel'));
+    const otherEvents = await spy.until(CALL_EVENTS, callSentinel('other-sentinel'));
+    // Each tenant's stream is ordered, not the two together: once both sentinels arrived, every event of either
+    // tenant has been written out, and a round trip on each connection brings in whatever was written to it.
+    await Promise.all([roundTrip(mine.socket), roundTrip(spy.socket)]);
+    assert.deepEqual(
+      demoEvents.map((e) => `${e.name}/${e.data.call_id}`),
+      CALL_EVENTS.map((n) => `${n}/demo-only`),
+    );
+    assert.deepEqual(
+      otherEvents.map((e) => `${e.name}/${e.data.call_id}`),
+      CALL_EVENTS.map((n) => `${n}/other-only`),
+    );
+    const callIds = (r: typeof mine) => new Set(r.events.map((e) => e.data?.call_id).filter(Boolean));
+    assert.deepEqual([...callIds(mine)], ['demo-only', 'demo-sentinel']);
+    assert.deepEqual([...callIds(spy)], ['other-only', 'other-sentinel']);
   });
 
   it('refuses a wrong or expired token with subscribe_error and no subscription', async () => {
@@ -123,9 +134,15 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
       binding: 'calls.everything',
     });
     assert.equal(bad.error.code, 'invalid_binding');
+    // The sentinel: one call-id binding that works. Had a refused subscribe joined anything, `unseen` came first.
+    await subscribe(c.socket, {
+      account_id: s.demo.account_id,
+      auth_token: token,
+      binding: 'call.CHANNEL_CREATE.sentinel-refused',
+    });
     publishCall(s, s.demo.tenant_id, 'unseen');
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(c.events.filter((e) => CALL_EVENTS.includes(e.name)).length, 0);
+    publishCall(s, s.demo.tenant_id, 'sentinel-refused');
+    assert.deepEqual(await c.until(CALL_EVENTS, callSentinel('sentinel-refused')), []);
   });
 
   it('bindings select events; a call-id binding gets only that call; unsubscribe stops delivery', async () => {
@@ -152,9 +169,14 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
       bindings: ['call.CHANNEL_DESTROY.*', 'call.CHANNEL_CREATE.pick.me@host'],
     });
     assert.equal(un.ok, true);
+    await subscribe(c.socket, {
+      account_id: s.demo.account_id,
+      auth_token: token,
+      binding: 'call.CHANNEL_CREATE.sentinel-unsubscribed',
+    });
     publishCall(s, s.demo.tenant_id, 'pick.me@host');
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal(c.events.filter((e) => CALL_EVENTS.includes(e.name)).length, 3);
+    publishCall(s, s.demo.tenant_id, 'sentinel-unsubscribed');
+    assert.equal((await c.until(CALL_EVENTS, callSentinel('sentinel-unsubscribed'))).length, 3);
   });
 
   it('agent status changes arrive under agent.status_changed.* as AGENT_STATUS_CHANGED', async () => {
@@ -206,9 +228,8 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
     await s.t.ctx.statuses.login(s.demo.tenant_id, second!.id, 'test');
     await s.t.ctx.statuses.setCustomStatus(s.demo.tenant_id, [second!.id], 'Lunch', 'test');
     await s.t.ctx.statuses.logout(s.demo.tenant_id, second!.id, 'test');
-    const got = await c.waitFor(['AGENT_STATUS_CHANGED'], 3);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(c.events.filter((e) => e.name === 'AGENT_STATUS_CHANGED').length, 3);
+    await s.t.ctx.statuses.login(s.demo.tenant_id, second!.id, 'sentinel');
+    const got = await c.until(['AGENT_STATUS_CHANGED'], (e) => e.data.changed_by === 'sentinel');
     assert.deepEqual(
       got.map((e) => [e.data.agent_id, e.data.previous_status, e.data.status, e.data.status_name]),
       [
@@ -219,23 +240,60 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
     );
   });
 
-  it('a Socket.IO v2 (Engine.IO 3) client subscribes and receives events', async () => {
-    const v2 = new Eio3Client(s.url);
-    await v2.open();
-    try {
-      await v2.emit('subscribe', { account_id: s.demo.account_id, auth_token: token, binding: 'call.*.*' });
-      const deadline = Date.now() + 3000;
-      while (!v2.events.some((e) => e.name === 'subscribed') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      publishCall(s, s.demo.tenant_id, 'legacy-call');
-      while (v2.events.filter((e) => CALL_EVENTS.includes(e.name)).length < 3 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(
-        v2.events.filter((e) => CALL_EVENTS.includes(e.name)).map((e) => `${e.name}/${e.data.call_id}`),
-        CALL_EVENTS.map((n) => `${n}/legacy-call`),
-      );
-    } finally {
-      await v2.close();
+  it('DTMF digits arrive as DTMF under call.DTMF.* and per-call bindings, for their own tenant only', async () => {
+    const all = record(s.url);
+    const one = record(s.url);
+    open.push(all, one);
+    await subscribe(all.socket, { account_id: s.demo.account_id, auth_token: token, binding: 'call.DTMF.*' });
+    await subscribe(one.socket, {
+      account_id: s.demo.account_id,
+      auth_token: token,
+      bindings: ['call.DTMF.dtmf-a', 'call.CHANNEL_CREATE.dtmf-sentinel'],
+    });
+    const other = await secondTenant(s);
+    const witness = record(s.url);
+    open.push(witness);
+    await subscribe(witness.socket, {
+      account_id: other.tenant.account_id,
+      auth_token: await authToken(s.url, other.appId, other.secret),
+      binding: 'call.DTMF.*',
+    });
+    publishDtmf(s, other.tenant.id, 'dtmf-a', '9');
+    publishDtmf(s, other.tenant.id, 'other-sentinel', '0');
+    publishDtmf(s, s.demo.tenant_id, 'dtmf-a', '1');
+    publishDtmf(s, s.demo.tenant_id, 'dtmf-b', '2');
+    publishDtmf(s, s.demo.tenant_id, 'dtmf-a', '#', 'agent');
+    publishCall(s, s.demo.tenant_id, 'dtmf-sentinel');
+    publishDtmf(s, s.demo.tenant_id, 'dtmf-sentinel', '0');
+    const got = await all.until(['DTMF'], callSentinel('dtmf-sentinel'));
+    assert.deepEqual(
+      got.map((e) => `${e.data.call_id}/${e.data.dtmf_digit}/${e.data.leg}`),
+      ['dtmf-a/1/caller', 'dtmf-b/2/caller', 'dtmf-a/#/agent'],
+    );
+    for (const e of got) {
+      assert.equal(e.data.event_name, 'DTMF');
+      assert.equal(e.data.account_id, s.demo.account_id);
+      assert.equal(e.data.dtmf_duration, 160);
+      assert.equal(e.data.Timestamp, Math.floor(clock.now() / 1000) + GREGORIAN);
+      assert.equal(typeof e.data.event_id, 'number');
     }
+    assert.deepEqual(
+      (await one.until(['DTMF'], callSentinel('dtmf-sentinel'))).map((e) => e.data.dtmf_digit),
+      ['1', '#'],
+    );
+    // The other tenant's digit went out before its sentinel reached the witness; a round trip flushes `all`.
+    assert.deepEqual(
+      (await witness.until(['DTMF'], callSentinel('other-sentinel'))).map((e) => e.data.dtmf_digit),
+      ['9'],
+    );
+    await Promise.all([roundTrip(all.socket), roundTrip(one.socket)]);
+    const digits = all.events.filter((e) => e.name === 'DTMF');
+    assert.deepEqual(
+      digits.map((e) => e.data.dtmf_digit),
+      ['1', '2', '#', '0'],
+    );
+    assert.ok(digits.every((e) => e.data.account_id === s.demo.account_id));
+    // A CHANNEL_* binding never selects DTMF: the sentinel call's own digit did not reach `one`.
+    assert.equal(one.events.filter((e) => e.name === 'DTMF').length, 2);
   });
 });

@@ -2,25 +2,43 @@ import { io as connect, type Socket } from 'socket.io-client';
 import type { CallEventPayload } from '../../src/domain/events.js';
 import type { TestServer } from '../helpers/harness.js';
 
-/** A v4 client that records every event it receives, in order. */
-export interface Recorder {
-  socket: Socket;
-  events: { name: string; data: any }[];
-  /** Resolves once `n` events named one of `names` arrived (rejects after `ms`). */
-  waitFor(names: string[], n: number, ms?: number): Promise<{ name: string; data: any }[]>;
+/** One received event: its name, its first argument, and how many arguments came (always 1 on our wire). */
+export interface Received {
+  name: string;
+  data: any;
+  argc: number;
+}
+
+/** A client (any flavour) that records every event it receives, in order. */
+export interface Recording {
+  events: Received[];
+  /**
+   * Resolves once `n` events named one of `names` arrived (rejects after `ms`). Fails as soon as any event came
+   * with other than exactly one argument: Kazoo clients (python-socketio's `def on_create(data)`) break on more.
+   */
+  waitFor(names: string[], n: number, ms?: number): Promise<Received[]>;
+  /**
+   * The events named one of `names` that arrived before the first one `isSentinel` accepts: how a test proves an
+   * event did not come (publish the sentinel after it, on the same tenant's ordered stream).
+   */
+  until(names: string[], isSentinel: (e: Received) => boolean, ms?: number): Promise<Received[]>;
   close(): void;
 }
 
-export function record(url: string, opts: Parameters<typeof connect>[1] = {}): Recorder {
-  const socket = connect(url, { transports: ['websocket'], reconnectionDelay: 50, ...opts });
-  const events: { name: string; data: any }[] = [];
-  socket.onAny((name: string, data: unknown) => events.push({ name, data }));
-  return {
-    socket,
+/** The recorder behind every client flavour: `push` is called from the client's own handlers. */
+export function recording(close: () => void): Recording & { push(name: string, args: unknown[]): void } {
+  const events: Received[] = [];
+  const oneArgumentEach = () => {
+    const odd = events.find((e) => e.argc !== 1);
+    if (odd) throw new Error(`${odd.name} arrived with ${odd.argc} arguments: ${JSON.stringify(events)}`);
+  };
+  const rec: Recording & { push(name: string, args: unknown[]): void } = {
     events,
-    async waitFor(names, n, ms = 3000) {
+    push: (name: string, args: unknown[]) => void events.push({ name, data: args[0], argc: args.length }),
+    async waitFor(names: string[], n: number, ms = 3000) {
       const deadline = Date.now() + ms;
       for (;;) {
+        oneArgumentEach();
         const got = events.filter((e) => names.includes(e.name));
         if (got.length >= n) return got;
         if (Date.now() > deadline)
@@ -28,8 +46,45 @@ export function record(url: string, opts: Parameters<typeof connect>[1] = {}): R
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-    close: () => void socket.disconnect(),
+    async until(names: string[], isSentinel: (e: Received) => boolean, ms = 3000) {
+      const deadline = Date.now() + ms;
+      while (!events.some(isSentinel)) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for the sentinel; got ${JSON.stringify(events)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      oneArgumentEach();
+      return events.slice(0, events.findIndex(isSentinel)).filter((e) => names.includes(e.name));
+    },
+    close,
   };
+  return rec;
+}
+
+/** A v4 client (socket.io-client 4) that records every event it receives, in order. */
+export interface Recorder extends Recording {
+  socket: Socket;
+}
+
+export function record(url: string, opts: Parameters<typeof connect>[1] = {}): Recorder {
+  const socket = connect(url, { transports: ['websocket'], reconnectionDelay: 50, ...opts });
+  const rec = recording(() => void socket.disconnect());
+  socket.onAny((name: string, ...args: unknown[]) => rec.push(name, args));
+  return Object.assign(rec, { socket });
+}
+
+/** The first event of the call `callId`: the usual sentinel, published after what must not arrive. */
+export const callSentinel =
+  (callId: string) =>
+  (e: Received): boolean =>
+    e.data?.call_id === callId;
+
+/**
+ * An acknowledged no-op on this connection. The server writes to a connection in order, so once the ack is back,
+ * every event the server emitted to this socket before it has arrived (the sentinel for another tenant's stream).
+ */
+export async function roundTrip(socket: Socket): Promise<void> {
+  await socket.timeout(3000).emitWithAck('unsubscribe', { binding: 'call.CHANNEL_CREATE.round-trip' });
 }
 
 /** `subscribe` with an acknowledgement, so tests know the rooms are joined. */
@@ -76,79 +131,13 @@ export function publishCall(
   s.t.ctx.bus.publish(tenantId, 'call.ended', callPayload(callId, 'ended', now + 65_000, over));
 }
 
-/**
- * A minimal Socket.IO v2 client (Engine.IO 3, HTTP long-polling) — what legacy Kazoo/AntBuddy integrations run.
- * Enough of the protocol to connect, emit and collect events.
- */
-export class Eio3Client {
-  private sid = '';
-  readonly events: { name: string; data: any }[] = [];
-  private polling = true;
-  private loop: Promise<void> = Promise.resolve();
-  constructor(private readonly url: string) {}
-
-  private endpoint(): string {
-    return `${this.url}/socket.io/?EIO=3&transport=polling${this.sid ? `&sid=${this.sid}` : ''}&t=${Date.now()}`;
-  }
-
-  /** EIO3 polling payloads are `<length>:<packet>` repeated (length in UTF-16 code units). */
-  private static decode(body: string): string[] {
-    const out: string[] = [];
-    let i = 0;
-    while (i < body.length) {
-      const colon = body.indexOf(':', i);
-      const len = Number(body.slice(i, colon));
-      out.push(body.slice(colon + 1, colon + 1 + len));
-      i = colon + 1 + len;
-    }
-    return out;
-  }
-
-  private handle(packet: string): void {
-    if (packet.startsWith('42')) {
-      const [name, data] = JSON.parse(packet.slice(2)) as [string, unknown];
-      this.events.push({ name, data });
-    }
-  }
-
-  async open(): Promise<{ pingInterval: number }> {
-    const res = await fetch(this.endpoint());
-    const packets = Eio3Client.decode(await res.text());
-    const open = JSON.parse(packets[0]!.slice(1)) as { sid: string; pingInterval: number };
-    this.sid = open.sid;
-    for (const p of packets.slice(1)) this.handle(p);
-    this.loop = this.poll();
-    return open;
-  }
-
-  private async poll(): Promise<void> {
-    while (this.polling) {
-      const res = await fetch(this.endpoint()).catch(() => null);
-      if (!res || res.status !== 200) return;
-      for (const p of Eio3Client.decode(await res.text())) this.handle(p);
-    }
-  }
-
-  async emit(name: string, data: unknown): Promise<void> {
-    const packet = `42${JSON.stringify([name, data])}`;
-    const res = await fetch(this.endpoint(), {
-      method: 'POST',
-      headers: { 'content-type': 'text/plain;charset=UTF-8' },
-      body: `${packet.length}:${packet}`,
-    });
-    if (res.status !== 200) throw new Error(`EIO3 post failed: ${res.status}`);
-    await res.text();
-  }
-
-  async close(): Promise<void> {
-    this.polling = false;
-    await this.emitRaw('1');
-    await this.loop.catch(() => undefined);
-  }
-
-  private async emitRaw(packet: string): Promise<void> {
-    await fetch(this.endpoint(), { method: 'POST', body: `${packet.length}:${packet}` }).catch(
-      () => undefined,
-    );
-  }
+/** A DTMF digit as the media engine publishes it for a bridged call. */
+export function publishDtmf(
+  s: TestServer,
+  tenantId: number,
+  callId: string,
+  digit: string,
+  leg: 'caller' | 'agent' = 'caller',
+) {
+  s.t.ctx.bus.publish(tenantId, 'dtmf', { callId, leg, digit, durationMs: 160, at: s.clock.now() });
 }
