@@ -28,6 +28,8 @@ export interface Config {
   /** PostgreSQL schema to keep tongdai's tables in (default: the connection's search_path). */
   readonly databaseSchema: string | undefined;
   readonly redisUrl: string | undefined;
+  /** Socket.IO connections without a successful `subscribe` by then are closed (REALTIME_AUTH_TIMEOUT_MS). */
+  readonly realtimeAuthTimeoutMs: number;
   readonly logLevel: LogLevel;
   /** Base URL used in links tongdai hands out (signed recording URLs); derived from the port when unset. */
   readonly publicUrl: string;
@@ -123,6 +125,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     ]),
     databaseSchema: schemaName(pick('databaseSchema', 'DATABASE_SCHEMA') as string | undefined),
     redisUrl: url('REDIS_URL', pick('redisUrl', 'REDIS_URL') as string, ['redis:', 'rediss:']),
+    realtimeAuthTimeoutMs: int(
+      'REALTIME_AUTH_TIMEOUT_MS',
+      pick('realtimeAuthTimeoutMs', 'REALTIME_AUTH_TIMEOUT_MS') as string,
+      30_000,
+      50,
+      600_000,
+    ),
     logLevel: logLevel as LogLevel,
     publicUrl: (publicUrl ?? `http://127.0.0.1:${port}`).replace(/\/+$/, ''),
     secretKey: (pick('secretKey', 'TONGDAI_SECRET_KEY') as string | undefined) || undefined,

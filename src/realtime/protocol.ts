@@ -81,7 +81,13 @@ export interface SubscribeRequest {
 
 export interface SubscribeError {
   message: string;
-  code: 'invalid_request' | 'invalid_token' | 'account_mismatch' | 'invalid_binding' | 'internal';
+  code:
+    | 'invalid_request'
+    | 'invalid_token'
+    | 'account_mismatch'
+    | 'invalid_binding'
+    | 'auth_timeout'
+    | 'internal';
   binding?: string;
 }
 

@@ -95,15 +95,39 @@ async function subscribe(
   return { account_id: tenant.account_id, bindings, replayed };
 }
 
+/** Both places Kazoo-style clients listen for a refusal. */
+function refuse(socket: RealtimeSocket, error: SubscribeError): void {
+  socket.emit('subscribe_error', error);
+  socket.emit('error', error);
+}
+
+/**
+ * Close the connection unless a `subscribe` succeeds within the configured time: a connection that never
+ * authenticates only holds memory. (Socket.IO's own connectTimeout closes those that never open a namespace.)
+ */
+function closeUnlessAuthenticated(ctx: AppContext, socket: RealtimeSocket): () => void {
+  const ms = ctx.config.realtimeAuthTimeoutMs;
+  const timer = setTimeout(() => {
+    if (socket.data.tenantId !== undefined) return;
+    refuse(socket, { code: 'auth_timeout', message: `no successful subscribe within ${ms} ms` });
+    socket.disconnect(true);
+  }, ms);
+  timer.unref();
+  socket.once('disconnect', () => clearTimeout(timer));
+  return () => clearTimeout(timer);
+}
+
 /** `subscribe` / `unsubscribe` for one connection. Failures answer on `subscribe_error` and `error`. */
 export function registerSubscriptionHandlers(
   ctx: AppContext,
   gateway: RealtimeGateway,
   socket: RealtimeSocket,
 ) {
+  const authenticated = closeUnlessAuthenticated(ctx, socket);
   socket.on('subscribe', (req, ack) => {
     subscribe(ctx, gateway, socket, req).then(
       (result) => {
+        authenticated();
         socket.emit('subscribed', result);
         if (typeof ack === 'function') ack({ ok: true, result });
       },
@@ -111,8 +135,7 @@ export function registerSubscriptionHandlers(
         const error: SubscribeError =
           err instanceof SubscribeFailure ? err.error : { code: 'internal', message: 'subscribe failed' };
         if (!(err instanceof SubscribeFailure)) ctx.logger.error({ err }, 'subscribe failed');
-        socket.emit('subscribe_error', error);
-        socket.emit('error', error);
+        refuse(socket, error);
         if (typeof ack === 'function') ack({ ok: false, error });
       },
     );
