@@ -1,8 +1,8 @@
 /**
  * Delivery latency of realtime call events: from `bus.publish` of a call event to its arrival at each of 1,000
- * Socket.IO clients subscribed to `call.*.*`, on one tongdai process (the real path: event_log insert, rooms,
- * connection-state-recovery bookkeeping). The clients run in a child process so they do not share the server's
- * event loop; both sides read the same wall clock (performance.timeOrigin + performance.now()).
+ * Socket.IO clients subscribed to `call.*.*`, on one tongdai process (the real path: event_log insert, rooms).
+ * The clients run in a child process so they do not share the server's event loop; both sides read the same wall
+ * clock (performance.timeOrigin + performance.now()).
  *
  *   npm run bench:events                                  # embedded SQLite
  *   npm run bench:events -- --clients 1000 --calls 60 --gap 100   (the defaults: 10 events/s)

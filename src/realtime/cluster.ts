@@ -16,10 +16,9 @@ export interface RelayedEvent {
 /**
  * Several nodes sharing PostgreSQL and Redis: each node pushes the events of the calls it handles to its own
  * clients and publishes them on a Redis channel; every other node re-emits them to its clients. Socket.IO keeps its
- * in-memory adapter, so connection state recovery stays exact per node (a Redis-stream adapter loses packets
- * emitted while a recovered socket rejoins its rooms); a client that lands on another node resumes by
- * `last_event_id` from the shared event log. Only with both DATABASE_URL and REDIS_URL: nodes that don't share a
- * database don't share tenant ids, and must not share channels.
+ * in-memory adapter (a Redis-stream adapter lost packets emitted while a recovered socket rejoined its rooms); a
+ * client resumes on any node by `last_event_id` from the shared event log. Only with both DATABASE_URL and
+ * REDIS_URL: nodes that don't share a database don't share tenant ids, and must not share channels.
  */
 export class EventRelay {
   readonly node = randomBytes(8).toString('hex');

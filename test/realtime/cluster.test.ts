@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { type TestServer, startTestServer, storageKind } from '../helpers/harness.js';
 import { authToken } from '../antbuddy/helpers.js';
-import { publishCall, record, subscribe } from './helpers.js';
+import { callSentinel, publishCall, record, subscribe } from './helpers.js';
 
 const CALL_EVENTS = ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY'];
 const clustered = storageKind === 'postgres' && !!process.env.REDIS_URL;
@@ -61,7 +61,6 @@ describe(
       const seen = await first.waitFor(CALL_EVENTS, 3, 5000);
       first.close();
       publishCall(a, a.demo.tenant_id, 'x2');
-      await new Promise((r) => setTimeout(r, 200));
       // Comes back on node A this time; B's copy of the relayed events is not needed.
       const again = record(a.url);
       open.push(again);
@@ -73,10 +72,11 @@ describe(
       });
       assert.equal(ack.result.replayed, 3);
       publishCall(a, a.demo.tenant_id, 'x3');
-      await again.waitFor(CALL_EVENTS, 6, 5000);
-      await new Promise((r) => setTimeout(r, 200));
+      publishCall(a, a.demo.tenant_id, 'x-sentinel');
       assert.deepEqual(
-        again.events.filter((e) => CALL_EVENTS.includes(e.name)).map((e) => `${e.name}/${e.data.call_id}`),
+        (await again.until(CALL_EVENTS, callSentinel('x-sentinel'), 5000)).map(
+          (e) => `${e.name}/${e.data.call_id}`,
+        ),
         ['x2', 'x3'].flatMap((id) => CALL_EVENTS.map((n) => `${n}/${id}`)),
       );
     });
@@ -101,9 +101,9 @@ describe(
       publishCall(a, a.demo.tenant_id, 'y2');
       await acked;
       publishCall(a, a.demo.tenant_id, 'y3');
-      await c.waitFor(CALL_EVENTS, 9, 5000);
-      await new Promise((r) => setTimeout(r, 300));
-      const got = c.events.filter((e) => CALL_EVENTS.includes(e.name));
+      // Relayed in A's order and emitted in B's tenant chain: a duplicate would come before the sentinel.
+      publishCall(a, a.demo.tenant_id, 'y-sentinel');
+      const got = await c.until(CALL_EVENTS, callSentinel('y-sentinel'), 5000);
       assert.deepEqual(
         got.map((e) => `${e.name}/${e.data.call_id}`),
         ['y1', 'y2', 'y3'].flatMap((id) => CALL_EVENTS.map((n) => `${n}/${id}`)),

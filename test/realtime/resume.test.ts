@@ -142,14 +142,19 @@ describe('realtime: missed events after a reconnect', () => {
       call_id: `bulk-${i}`,
     });
     const count = REPLAY_LIMIT * 2 + 5;
-    const ids = await db.transaction().execute(async (tx) => {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const payload = JSON.stringify({ key: `bulk-${i}`, wire: wire(i) });
-        out.push(await appendEvent(tx, s.demo.tenant_id, 'CHANNEL_CREATE', payload, clock.now()));
-      }
-      return out;
-    });
+    const rows = await db
+      .insertInto('event_log')
+      .values(
+        Array.from({ length: count }, (_, i) => ({
+          tenant_id: s.demo.tenant_id,
+          type: 'CHANNEL_CREATE',
+          payload: JSON.stringify({ key: `bulk-${i}`, wire: wire(i) }),
+          created_at: clock.now(),
+        })),
+      )
+      .returning('id')
+      .execute();
+    const ids = rows.map((r) => r.id).sort((a, b) => a - b);
     const c = record(s.url);
     open.push(c);
     const ack = await subscribe(c.socket, {
