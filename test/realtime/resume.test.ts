@@ -157,7 +157,8 @@ describe('realtime: missed events after a reconnect', () => {
     const ids = rows.map((r) => r.id).sort((a, b) => a - b);
     const c = record(s.url);
     open.push(c);
-    const ack = await subscribe(c.socket, {
+    // Two thousand rows replay before the ack: give it more than the helper's 3 s on a loaded machine.
+    const ack = await c.socket.timeout(15_000).emitWithAck('subscribe', {
       account_id: s.demo.account_id,
       auth_token: token,
       binding: 'call.CHANNEL_CREATE.*',
