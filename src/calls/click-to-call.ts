@@ -42,7 +42,7 @@ export class ClickToCall implements ClickToCallService {
     await d.dialer.dialBindings(p.bindings, `"${number}" <sip:${number}@${d.sip.stack.hostport()}>`, {
       onAnswer: (leg) => {
         agentSide = calleeSide(leg);
-        call = new Call(d.media, record, agentSide);
+        call = new Call(d.media, record, agentSide, d.clock);
         this.core.track(call, ended);
         void d.follower.set(tenant.id, agent.id, 'In-call');
         void this.dialCustomer(

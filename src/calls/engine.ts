@@ -126,7 +126,7 @@ export class CallCore {
       },
     });
     const side = uasSide(session, media);
-    const call = new Call(this.d.media, new CallRecord(this.d, start), side);
+    const call = new Call(this.d.media, new CallRecord(this.d, start), side, this.d.clock);
     ref.call = call;
     this.track(call, release);
     return { call, session, side, answerSdp };

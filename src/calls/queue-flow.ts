@@ -71,6 +71,7 @@ export class QueueFlow {
     // A call the ACD refused at once (closed, blacklisted, nobody logged in) is refused unanswered (4xx);
     // otherwise the caller is answered and waits with hold music.
     if (call.ended) return;
+    call.queued();
     session.answer(inc.answerSdp);
     const queue = await this.core.d.db
       .selectFrom('inbound_queues')
@@ -181,7 +182,7 @@ export class QueueFlow {
           if (call.ended || q.agentId !== null) return leg.session.bye();
           b = calleeSide(leg);
           q.agentId = agentId;
-          call.record.queueId = q.queueId;
+          call.inQueue(q.queueId);
           call.connect(b, agentId);
           void recordIfWanted(this.core.d, call, [agentId], q.queueId).catch((err: unknown) =>
             this.core.d.logger.error({ err }, 'recording did not start'),
@@ -192,6 +193,7 @@ export class QueueFlow {
         onFail: (status) => {
           if (!q.ringing.delete(agentId)) return;
           q.misses++;
+          if (q.ringing.size === 0 && call.state === 'offering') call.queued();
           void this.core.d.follower.set(call.tenantId, agentId, 'resume');
           const rejected = status === 486 || status === 600 || status === 603;
           this.driver.feed({ type: rejected ? 'agent_rejected' : 'agent_no_answer', callId, agentId });
@@ -202,6 +204,7 @@ export class QueueFlow {
     );
     if (call.ended || !this.queued.has(callId)) return dialing.cancel();
     q.ringing.set(agentId, dialing);
+    call.offering();
   }
 
   private stopRinging(callId: string, agentId: number): void {
@@ -211,6 +214,7 @@ export class QueueFlow {
     q.ringing.delete(agentId);
     q.misses++;
     dialing.cancel();
+    if (q.ringing.size === 0 && q.inc.call.state === 'offering') q.inc.call.queued();
     void this.core.d.follower.set(q.inc.call.tenantId, agentId, 'resume');
   }
 
@@ -230,14 +234,13 @@ export class QueueFlow {
     const q = this.queued.get(d.callId);
     const call = q?.inc.call;
     if (!call) return;
-    call.record.queueId = d.queueId;
-    call.record.queueStat = {
+    call.queueFinished(d.queueId, {
       outcome: d.outcome,
       wait_sec: Math.round(d.waitMs / 1000),
       entered: 1,
       handled: d.outcome === 'answered' ? 1 : 0,
       misses: q.misses,
       reason: d.reason ?? null,
-    };
+    });
   }
 }
