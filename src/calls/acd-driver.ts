@@ -1,6 +1,7 @@
 import { Acd, type AcdDecision, type AcdInput, type ManagementType, type QueueConfig } from '../acd/index.js';
 import type { AgentSelector } from '../domain/queues.js';
 import { getRevision } from '../domain/tenants.js';
+import type { Timer } from '../clock.js';
 import type { InboundQueue } from '../store/schema.js';
 import type { CallDeps } from './engine.js';
 
@@ -14,16 +15,16 @@ export interface DecisionSink {
 /**
  * Owns the one Acd instance: feeds it each tenant's queue configs, caller lists and agent availability
  * (reloaded whenever `tenants.revision` moved), forwards status changes, and runs its timers with one
- * setTimeout armed at `nextDeadline()`.
+ * timer on the injected clock armed at `nextDeadline()` (so a FakeClock drives ring timeouts in unit tests).
  */
 export class AcdDriver {
   readonly acd: Acd;
   private readonly revisions = new Map<number, number>();
-  private timer?: NodeJS.Timeout;
+  private timer?: Timer;
   private sink?: DecisionSink;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly d: CallDeps) {
+  constructor(private readonly d: Pick<CallDeps, 'db' | 'clock' | 'bus' | 'statuses' | 'logger'>) {
     this.acd = new Acd(d.clock);
     this.unsubscribe = d.bus.on('agent.status_changed', (tenantId, p) => {
       if (!this.revisions.has(tenantId)) return;
@@ -90,15 +91,17 @@ export class AcdDriver {
   }
 
   private arm(): void {
-    clearTimeout(this.timer);
+    const { clock } = this.d;
+    clock.clearTimeout(this.timer);
+    this.timer = undefined;
     const at = this.acd.nextDeadline();
     if (at === null) return;
-    this.timer = setTimeout(() => this.apply(this.acd.tick()), Math.max(0, at - this.d.clock.now()));
-    this.timer.unref();
+    this.timer = clock.setTimeout(() => this.apply(this.acd.tick()), at - clock.now());
+    this.timer.unref?.();
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.d.clock.clearTimeout(this.timer);
     this.unsubscribe();
   }
 }

@@ -1,9 +1,11 @@
+import type { Clock } from '../clock.js';
 import type { Bridge, EndpointStats, MediaEngine, RecordingResult } from '../media/engine.js';
 import type { UasSession } from '../sip/uas.js';
 import type { CalleeLeg, Dialing } from './dialer.js';
 import type { MediaLeg } from './media-leg.js';
 import { type HangupCause, sipStatusOfCause } from './q850.js';
-import type { CallEnd, CallRecord, HangupBy } from './records.js';
+import type { CallEnd, CallRecord, HangupBy, QueueStat } from './records.js';
+import { type CallState, CallStateMachine } from './state.js';
 
 /** One side of a call as the call sees it: anchored media and a way to hang it up. */
 export interface Side {
@@ -29,10 +31,13 @@ export function calleeSide(leg: CalleeLeg): Side {
 
 /**
  * A call: side A (who called, or the agent of a click-to-call), an outgoing attempt in progress, and side B once
- * answered, bridged through the media engine. It ends exactly once; whoever ends it first decides the cause.
+ * answered, bridged through the media engine. Its state machine (src/calls/state.ts) is the one owner of where the
+ * call stands: every change below is a transition, and a late event a transition refuses (an answer after the
+ * hang-up, a second hang-up) does nothing. It ends exactly once; whoever ends it first decides the cause.
  */
 export class Call {
   b?: Side;
+  readonly machine: CallStateMachine;
   private bridge?: Bridge;
   private dialing?: Dialing;
   private readonly endHooks: ((e: CallEnd) => void)[] = [];
@@ -41,7 +46,14 @@ export class Call {
     private readonly media: MediaEngine,
     readonly record: CallRecord,
     readonly a: Side,
-  ) {}
+    clock: Clock,
+  ) {
+    this.machine = new CallStateMachine(() => clock.now());
+  }
+
+  get state(): CallState {
+    return this.machine.state;
+  }
 
   get callId(): string {
     return this.record.callId;
@@ -52,10 +64,29 @@ export class Call {
   }
 
   get ended(): boolean {
-    return this.finished;
+    return this.machine.ended;
   }
 
-  private finished = false;
+  /** The caller waits in a queue (entered, or back after an offer nobody took). */
+  queued(): void {
+    this.machine.to('queued');
+  }
+
+  /** A queued caller is being offered to an agent (one or more phones ring). */
+  offering(): void {
+    this.machine.to('offering');
+  }
+
+  /** The queue the call is counted in from now on (set when it enters or an agent of that queue answers). */
+  inQueue(queueId: number): void {
+    this.record.queueId = queueId;
+  }
+
+  /** The ACD's final word on the queued part of the call, written with the call's end. */
+  queueFinished(queueId: number, stat: QueueStat): void {
+    this.record.queueId = queueId;
+    this.record.queueStat = stat;
+  }
 
   onEnd(hook: (e: CallEnd) => void): void {
     this.endHooks.push(hook);
@@ -64,18 +95,17 @@ export class Call {
   /** The attempt now ringing B (replaced by the next attempt, cleared on answer). */
   attempt(d: Dialing | undefined): void {
     this.dialing = d;
+    if (d) this.machine.to('offering');
   }
 
   /** B answered: bridge the two media legs; the record counts the call as answered. */
   connect(b: Side, agentId: number | null): void {
-    if (this.ended) return b.hangup();
+    if (this.state === 'routing' || this.state === 'queued') this.machine.to('offering');
+    if (!this.machine.to('bridged')) return b.hangup();
     this.dialing = undefined;
     this.b = b;
     this.a.media.endpoint.stopMoh();
-    this.bridge = this.media.bridge(this.a.media.endpoint, b.media.endpoint, {
-      callId: this.callId,
-      tenantId: this.tenantId,
-    });
+    this.bridge = this.media.bridge(this.a.media.endpoint, b.media.endpoint, { onDtmf: this.dtmf });
     this.record.answered(agentId);
   }
 
@@ -93,20 +123,25 @@ export class Call {
     await this.bridge.stop();
     if (this.ended) return;
     this.bridge = this.media.bridge(this.a.media.endpoint, this.b.media.endpoint, {
-      callId: this.callId,
-      tenantId: this.tenantId,
+      onDtmf: this.dtmf,
       record: { path: rec.path, callerIsA: true },
     });
     this.record.recordingId = rec.id;
     this.onRecording = (r) => void done(rec.id, r);
   }
 
+  /** Side A is the caller's (the recording's left channel); digits are announced by the record. */
+  private readonly dtmf = (from: 'a' | 'b', digit: string, durationMs: number): void =>
+    this.record.dtmf(from === 'a' ? 'caller' : 'agent', digit, durationMs);
+
   /** One side put the other on hold (or took it off): the held side hears music instead of silence. */
   holdChanged(from: Side): void {
     const other = from === this.a ? this.b : this.a;
-    if (!other) return;
+    if (!other || this.ended) return;
     if (from.media.onHold) other.media.endpoint.startMoh();
     else other.media.endpoint.stopMoh();
+    const held = this.a.media.onHold || (this.b?.media.onHold ?? false);
+    if (this.state === 'bridged' || this.state === 'held') this.machine.to(held ? 'held' : 'bridged');
   }
 
   /** End the call: hang up whichever sides are still up, stop media, close the record. */
@@ -115,8 +150,7 @@ export class Call {
     by: HangupBy,
     opts: { sipCode?: number | null; reason?: string | null; from?: Side } = {},
   ): void {
-    if (this.finished) return;
-    this.finished = true;
+    if (!this.machine.to('ended')) return;
     const e: CallEnd = { cause, by, sipCode: opts.sipCode ?? null, reason: opts.reason ?? null };
     this.dialing?.cancel();
     for (const side of [this.a, this.b]) {

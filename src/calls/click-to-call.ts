@@ -3,11 +3,12 @@ import { getAgentById } from '../domain/agents.js';
 import { DomainError, invalid } from '../errors.js';
 import { Call, type Side, calleeSide } from './call.js';
 import type { CallCore } from './engine.js';
-import { type InviteRouter, trunkTarget } from './inbound.js';
+import type { DialTarget } from './dialer.js';
+import type { InviteRouter } from './inbound.js';
 import { causeOfSipStatus } from './q850.js';
 import { CallRecord } from './records.js';
-import { checkDestination } from './limits.js';
-import { recordIfWanted } from './recording.js';
+import { dialB } from './dial-b.js';
+import { externalTarget } from './targets.js';
 
 /**
  * Click-to-call: ring the agent's registered phone first (showing the customer's number); when the agent answers,
@@ -42,15 +43,10 @@ export class ClickToCall implements ClickToCallService {
     await d.dialer.dialBindings(p.bindings, `"${number}" <sip:${number}@${d.sip.stack.hostport()}>`, {
       onAnswer: (leg) => {
         agentSide = calleeSide(leg);
-        call = new Call(d.media, record, agentSide);
+        call = new Call(d.media, record, agentSide, d.clock);
         this.core.track(call, ended);
         void d.follower.set(tenant.id, agent.id, 'In-call');
-        void this.dialCustomer(
-          call,
-          trunkTarget(p.trunk, number),
-          this.router.fromHeader(p.callerId),
-          agent.id,
-        );
+        void this.dialCustomer(call, p.target, this.router.fromHeader(p.callerId), agent.id);
       },
       onFail: (status) => {
         const cause = causeOfSipStatus(status);
@@ -74,40 +70,27 @@ export class ClickToCall implements ClickToCallService {
     }
     const tenant = await this.core.tenant(req.tenantId);
     if (!tenant) throw invalid('unknown tenant');
-    const barred = checkDestination(number, tenant);
-    if (barred) {
-      const code = barred.status === 403 ? 'FORBIDDEN' : 'INVALID_INPUT';
-      throw new DomainError(code, barred.reason, 'destination_not_allowed');
+    const out = await externalTarget(d.routing, tenant, number);
+    if ('refusal' in out) {
+      const { status, reason } = out.refusal;
+      if (status === 503) throw new DomainError('UNAVAILABLE', reason, 'no_trunk');
+      const code = status === 403 ? 'FORBIDDEN' : 'INVALID_INPUT';
+      throw new DomainError(code, reason, 'destination_not_allowed');
     }
-    const trunk = await d.routing.outboundTrunk(tenant.id);
-    if (!trunk)
-      throw new DomainError('UNAVAILABLE', 'the tenant has no trunk for outbound calls', 'no_trunk');
     const callerId = (await d.routing.callerIdFor(agent)) ?? agent.extension;
     const refusal = d.limits.admit(tenant);
     if (refusal) throw new DomainError('LIMIT_EXCEEDED', refusal.reason, 'call_limit');
-    return { agent, number, bindings, tenant, trunk, callerId };
+    return { agent, number, bindings, tenant, target: out.target, callerId };
   }
 
-  private async dialCustomer(
-    call: Call,
-    target: ReturnType<typeof trunkTarget>,
-    from: string,
-    agentId: number,
-  ) {
-    let b: Side | undefined;
-    const dialing = await this.core.d.dialer.dial([target], from, {
-      onAnswer: (leg) => {
-        b = calleeSide(leg);
-        call.connect(b, agentId);
-        void recordIfWanted(this.core.d, call, [agentId], null).catch((err: unknown) =>
-          this.core.d.logger.error({ err }, 'recording did not start'),
-        );
-      },
+  private async dialCustomer(call: Call, target: DialTarget, from: string, agentId: number) {
+    await dialB(this.core.legB, call, {
+      targets: [target],
+      from,
+      answeringAgentId: agentId,
+      recordFor: [agentId],
+      queueId: null,
       onFail: (status) => call.end(causeOfSipStatus(status), 'callee', { sipCode: status }),
-      onHangup: () => call.end('NORMAL_CLEARING', 'callee', { from: b }),
-      onReinvite: () => b && call.holdChanged(b),
     });
-    if (call.ended) dialing.cancel();
-    else call.attempt(dialing);
   }
 }

@@ -5,6 +5,7 @@ import type { SipStack } from '../sip/stack.js';
 import type { Remote } from '../sip/transport.js';
 import { type UacHandlers, UacSession } from '../sip/uac.js';
 import { MediaLeg } from './media-leg.js';
+import { phoneTargets } from './targets.js';
 
 /** An answered outgoing leg: its SIP session and its anchored media. */
 export interface CalleeLeg {
@@ -49,11 +50,7 @@ export class Dialer {
 
   /** Ring every binding at once; the first to answer wins and the others are cancelled. */
   async dialBindings(bindings: Binding[], from: string, h: DialHandlers): Promise<Dialing> {
-    return this.dial(
-      bindings.map((b) => ({ requestUri: b.contact, remote: b.remote, to: `<${toAor(b.contact)}>` })),
-      from,
-      h,
-    );
+    return this.dial(phoneTargets(bindings), from, h);
   }
 
   async dial(targets: DialTarget[], from: string, h: DialHandlers): Promise<Dialing> {
@@ -145,10 +142,4 @@ class Attempt implements Dialing {
     for (const f of this.forks) f.cancel();
     this.media.endpoint.close();
   }
-}
-
-/** `sip:1001@1.2.3.4:5060;transport=udp` → `sip:1001@1.2.3.4:5060` for the To header. */
-function toAor(contact: string): string {
-  const semi = contact.indexOf(';');
-  return semi < 0 ? contact : contact.slice(0, semi);
 }

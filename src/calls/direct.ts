@@ -1,8 +1,7 @@
-import { causeOfSipStatus } from './q850.js';
-import { type Side, calleeSide } from './call.js';
+import { dialB } from './dial-b.js';
 import type { DialTarget } from './dialer.js';
 import type { CallCore, Incoming } from './engine.js';
-import { recordIfWanted } from './recording.js';
+import { causeOfSipStatus } from './q850.js';
 
 export interface DirectOptions {
   /** From header for the outgoing leg (caller id as the callee sees it). */
@@ -23,28 +22,23 @@ export async function connectDirect(core: CallCore, inc: Incoming, o: DirectOpti
   const { follower } = core.d;
   const tenantId = call.tenantId;
   const agents = [o.callerAgentId, o.calleeAgentId].filter((x): x is number => typeof x === 'number');
-  if (o.calleeAgentId) void follower.set(tenantId, o.calleeAgentId, 'Ringing');
   if (o.callerAgentId) void follower.set(tenantId, o.callerAgentId, 'In-call');
   call.onEnd(() => {
     for (const a of agents) void follower.set(tenantId, a, 'resume');
   });
-  let b: Side | undefined;
-  const dialing = await core.d.dialer.dial(o.targets, o.from, {
+  await dialB(core.legB, call, {
+    targets: o.targets,
+    from: o.from,
+    agentId: o.calleeAgentId ?? null,
+    answeringAgentId: o.calleeAgentId ?? o.callerAgentId ?? null,
+    recordFor: agents,
+    queueId: call.record.queueId,
     onRinging: () => session.progress(180),
-    onAnswer: (leg) => {
-      if (call.ended) return leg.session.bye();
-      b = calleeSide(leg);
+    // A is answered just before the bridge, so the caller never hears silence from an unbridged leg.
+    accept: () => {
       session.answer(inc.answerSdp);
-      call.connect(b, o.calleeAgentId ?? o.callerAgentId ?? null);
-      void recordIfWanted(core.d, call, [o.calleeAgentId, o.callerAgentId], call.record.queueId).catch(
-        (err: unknown) => core.d.logger.error({ err }, 'recording did not start'),
-      );
-      if (o.calleeAgentId) void follower.set(tenantId, o.calleeAgentId, 'In-call');
+      return true;
     },
     onFail: (status) => call.end(causeOfSipStatus(status), 'callee', { sipCode: status }),
-    onHangup: () => call.end('NORMAL_CLEARING', 'callee', { from: b }),
-    onReinvite: () => b && call.holdChanged(b),
   });
-  if (call.ended) dialing.cancel();
-  else call.attempt(dialing);
 }

@@ -13,11 +13,13 @@ import { UasSession } from '../sip/uas.js';
 import type { Db } from '../store/db.js';
 import type { Tenant } from '../store/schema.js';
 import { Call, type Side, uasSide } from './call.js';
+import type { DialBDeps } from './dial-b.js';
 import type { Dialer } from './dialer.js';
 import type { CallLimits } from './limits.js';
 import { MediaLeg } from './media-leg.js';
 import type { StatusFollower } from './presence.js';
 import { CallRecord, type CallStart } from './records.js';
+import { recordIfWanted } from './recording.js';
 import type { Routing } from './routing.js';
 
 /** Everything the call flows share; built once by createTelephony. */
@@ -66,7 +68,17 @@ export class CallCore {
   /** The last ended calls (bounded), for diagnostics and tests. */
   readonly recent = new Map<string, Call>();
 
-  constructor(readonly d: CallDeps) {}
+  /** What ringing side B needs (src/calls/dial-b.ts). */
+  readonly legB: DialBDeps;
+
+  constructor(readonly d: CallDeps) {
+    this.legB = {
+      dialer: d.dialer,
+      follower: d.follower,
+      record: (call, agentIds, queueId) => recordIfWanted(d, call, agentIds, queueId),
+      logger: d.logger,
+    };
+  }
 
   /** Admit a new call of `tenant` or refuse it: a SIP error and a call record carrying the reason. */
   admit(tenant: Tenant, start: CallStart, tx?: ServerTransaction): (() => void) | null {
@@ -126,7 +138,7 @@ export class CallCore {
       },
     });
     const side = uasSide(session, media);
-    const call = new Call(this.d.media, new CallRecord(this.d, start), side);
+    const call = new Call(this.d.media, new CallRecord(this.d, start), side, this.d.clock);
     ref.call = call;
     this.track(call, release);
     return { call, session, side, answerSdp };

@@ -6,10 +6,10 @@ import type { Agent, Tenant } from '../store/schema.js';
 import { connectDirect } from './direct.js';
 import type { DialTarget } from './dialer.js';
 import { type CallCore, callerNumberOf } from './engine.js';
-import { checkDestination } from './limits.js';
 import type { QueueFlow } from './queue-flow.js';
 import type { CallStart } from './records.js';
-import type { InboundTarget, TrunkRow } from './routing.js';
+import type { InboundTarget } from './routing.js';
+import { externalTarget, phoneTargets } from './targets.js';
 
 /**
  * Routes every new INVITE. From a trunk's address to one of its tenant's numbers: an inbound call to the number's
@@ -73,8 +73,7 @@ export class InviteRouter {
     const inc = await this.core.incoming(req, tx, start, release);
     if (!inc) return;
     if (target.kind === 'queue') return this.queues.enter(inc, target.queueId, caller);
-    const bindings = this.core.d.sip.location.lookup(target.tenant.id, target.agentId);
-    const targets = bindings.map((b) => ({ requestUri: b.contact, remote: b.remote, to: `<${b.contact}>` }));
+    const targets = phoneTargets(this.core.d.sip.location.lookup(target.tenant.id, target.agentId));
     return connectDirect(this.core, inc, {
       from: this.fromHeader(caller),
       targets,
@@ -127,11 +126,7 @@ export class InviteRouter {
     const display = parseNameAddr(req.headers.get('from') ?? '').display ?? id.agent.name;
     return connectDirect(this.core, inc, {
       from: `"${display.replace(/"/g, '')}" <sip:${id.agent.extension}@${id.tenant.sip_domain}>`,
-      targets: bindings.map((b) => ({
-        requestUri: b.contact,
-        remote: b.remote,
-        to: `<sip:${callee.extension}@${id.tenant.sip_domain}>`,
-      })),
+      targets: phoneTargets(bindings, `sip:${callee.extension}@${id.tenant.sip_domain}`),
       calleeAgentId: callee.id,
       callerAgentId: id.agent.id,
     });
@@ -144,30 +139,16 @@ export class InviteRouter {
     start: CallStart,
     tx?: ServerTransaction,
   ): Promise<DialTarget[] | null> {
-    const barred = checkDestination(number, tenant);
-    if (barred) {
-      this.core.refuse(start, barred.status, barred.cause, barred.reason, tx);
+    const out = await externalTarget(this.core.d.routing, tenant, number);
+    if ('refusal' in out) {
+      const { status, cause, reason } = out.refusal;
+      this.core.refuse(start, status, cause, reason, tx);
       return null;
     }
-    const trunk = await this.core.d.routing.outboundTrunk(tenant.id);
-    if (!trunk) {
-      this.core.refuse(start, 503, 'SERVICE_UNAVAILABLE', 'the tenant has no trunk for outbound calls', tx);
-      return null;
-    }
-    return [trunkTarget(trunk, number)];
+    return [out.target];
   }
 
   fromHeader(number: string): string {
     return `<sip:${number}@${this.core.d.sip.stack.publicIp}>`;
   }
-}
-
-export function trunkTarget(trunk: TrunkRow, number: string): DialTarget {
-  const transport = trunk.transport?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-  return {
-    requestUri: `sip:${number}@${trunk.host}:${trunk.port}`,
-    remote: { transport, address: trunk.host, port: trunk.port },
-    to: `<sip:${number}@${trunk.host}>`,
-    ...(trunk.credentials ? { credentials: trunk.credentials } : {}),
-  };
 }

@@ -50,7 +50,6 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     portMax: ctx.config.rtpPortMax,
     clock: ctx.clock,
     logger: ctx.logger.child({ module: 'media' }),
-    bus: ctx.bus,
   });
   // New INVITEs reach the router, which needs the registry itself: bound once both exist.
   const ref: { router?: InviteRouter } = {};

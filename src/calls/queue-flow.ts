@@ -1,5 +1,4 @@
 import type { AcdDecision, RejectReason } from '../acd/index.js';
-import { type Side, calleeSide } from './call.js';
 import type { Dialing } from './dialer.js';
 import type { AcdDriver } from './acd-driver.js';
 import type { CallCore, Incoming } from './engine.js';
@@ -7,9 +6,8 @@ import type { HangupCause } from './q850.js';
 import { announcementFiles, resolveMohFile } from '../media/library.js';
 import { connectDirect } from './direct.js';
 import type { DialTarget } from './dialer.js';
-import { trunkTarget } from './inbound.js';
-import { checkDestination } from './limits.js';
-import { recordIfWanted } from './recording.js';
+import { externalTarget, phoneTargets } from './targets.js';
+import { dialB } from './dial-b.js';
 
 interface Queued {
   inc: Incoming;
@@ -71,6 +69,7 @@ export class QueueFlow {
     // A call the ACD refused at once (closed, blacklisted, nobody logged in) is refused unanswered (4xx);
     // otherwise the caller is answered and waits with hold music.
     if (call.ended) return;
+    call.queued();
     session.answer(inc.answerSdp);
     const queue = await this.core.d.db
       .selectFrom('inbound_queues')
@@ -139,12 +138,10 @@ export class QueueFlow {
     let calleeAgentId: number | null = null;
     if (dest.kind === 'extension') {
       calleeAgentId = dest.agent.id;
-      targets = this.core.d.sip.location
-        .lookup(call.tenantId, dest.agent.id)
-        .map((b) => ({ requestUri: b.contact, remote: b.remote, to: `<${b.contact}>` }));
-    } else if (dest.kind === 'external' && tenant && !checkDestination(dest.number, tenant)) {
-      const trunk = await this.core.d.routing.outboundTrunk(call.tenantId);
-      if (trunk) targets = [trunkTarget(trunk, dest.number)];
+      targets = phoneTargets(this.core.d.sip.location.lookup(call.tenantId, dest.agent.id));
+    } else if (dest.kind === 'external' && tenant) {
+      const out = await externalTarget(this.core.d.routing, tenant, dest.number);
+      if ('target' in out) targets = [out.target];
     }
     if (targets.length === 0) {
       return call.end('NO_ANSWER', 'system', {
@@ -169,39 +166,34 @@ export class QueueFlow {
       // Ready in the status model but no phone registered: a miss, so the ACD moves on.
       return this.driver.feed({ type: 'agent_no_answer', callId, agentId });
     }
-    void this.core.d.follower.set(call.tenantId, agentId, 'Ringing');
-    let b: Side | undefined;
     const caller = call.record.start.callerNumber;
-    const dialing = await this.core.d.dialer.dialBindings(
-      bindings,
-      `"${caller}" <sip:${caller}@${this.core.d.sip.stack.hostport()}>`,
-      {
-        onAnswer: (leg) => {
-          q.ringing.delete(agentId);
-          if (call.ended || q.agentId !== null) return leg.session.bye();
-          b = calleeSide(leg);
-          q.agentId = agentId;
-          call.record.queueId = q.queueId;
-          call.connect(b, agentId);
-          void recordIfWanted(this.core.d, call, [agentId], q.queueId).catch((err: unknown) =>
-            this.core.d.logger.error({ err }, 'recording did not start'),
-          );
-          void this.core.d.follower.set(call.tenantId, agentId, 'In-call');
-          this.driver.feed({ type: 'agent_answered', callId, agentId });
-        },
-        onFail: (status) => {
-          if (!q.ringing.delete(agentId)) return;
-          q.misses++;
-          void this.core.d.follower.set(call.tenantId, agentId, 'resume');
-          const rejected = status === 486 || status === 600 || status === 603;
-          this.driver.feed({ type: rejected ? 'agent_rejected' : 'agent_no_answer', callId, agentId });
-        },
-        onHangup: () => call.end('NORMAL_CLEARING', 'callee', { from: b }),
-        onReinvite: () => b && call.holdChanged(b),
+    const dialing = await dialB(this.core.legB, call, {
+      targets: phoneTargets(bindings),
+      from: `"${caller}" <sip:${caller}@${this.core.d.sip.stack.hostport()}>`,
+      agentId,
+      answeringAgentId: agentId,
+      recordFor: [agentId],
+      queueId: q.queueId,
+      ownAttempt: false,
+      accept: () => {
+        q.ringing.delete(agentId);
+        if (q.agentId !== null) return false;
+        q.agentId = agentId;
+        call.inQueue(q.queueId);
+        return true;
       },
-    );
+      onBridged: () => this.driver.feed({ type: 'agent_answered', callId, agentId }),
+      onFail: (status) => {
+        if (!q.ringing.delete(agentId)) return;
+        q.misses++;
+        if (q.ringing.size === 0 && call.state === 'offering') call.queued();
+        const rejected = status === 486 || status === 600 || status === 603;
+        this.driver.feed({ type: rejected ? 'agent_rejected' : 'agent_no_answer', callId, agentId });
+      },
+    });
     if (call.ended || !this.queued.has(callId)) return dialing.cancel();
     q.ringing.set(agentId, dialing);
+    call.offering();
   }
 
   private stopRinging(callId: string, agentId: number): void {
@@ -211,6 +203,7 @@ export class QueueFlow {
     q.ringing.delete(agentId);
     q.misses++;
     dialing.cancel();
+    if (q.ringing.size === 0 && q.inc.call.state === 'offering') q.inc.call.queued();
     void this.core.d.follower.set(q.inc.call.tenantId, agentId, 'resume');
   }
 
@@ -230,14 +223,13 @@ export class QueueFlow {
     const q = this.queued.get(d.callId);
     const call = q?.inc.call;
     if (!call) return;
-    call.record.queueId = d.queueId;
-    call.record.queueStat = {
+    call.queueFinished(d.queueId, {
       outcome: d.outcome,
       wait_sec: Math.round(d.waitMs / 1000),
       entered: 1,
       handled: d.outcome === 'answered' ? 1 : 0,
       misses: q.misses,
       reason: d.reason ?? null,
-    };
+    });
   }
 }

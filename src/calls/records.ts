@@ -21,6 +21,16 @@ export interface CallStart {
   agentId?: number | null;
 }
 
+/** The queue statistics of a queued call (AntBuddy's `queue_stat`), written with the call's end. */
+export interface QueueStat {
+  outcome: string;
+  wait_sec: number;
+  entered: number;
+  handled: number;
+  misses: number;
+  reason: string | null;
+}
+
 export interface CallEnd {
   cause: HangupCause;
   by: HangupBy;
@@ -48,7 +58,7 @@ export class CallRecord {
   endedAt: number | null = null;
   agentId: number | null;
   queueId: number | null;
-  queueStat: Record<string, unknown> | null = null;
+  queueStat: QueueStat | null = null;
   recordingId: number | null = null;
   private cause: HangupCause | null = null;
   private writes: Promise<void>;
@@ -127,6 +137,18 @@ export class CallRecord {
         .execute(),
     );
     this.publish('call.ended');
+  }
+
+  /** A DTMF digit received on the call, from the caller's or the agent's side. */
+  dtmf(leg: 'caller' | 'agent', digit: string, durationMs: number): void {
+    if (this.ended) return;
+    this.d.bus.publish(this.start.tenantId, 'call.dtmf', {
+      callId: this.callId,
+      leg,
+      digit,
+      durationMs,
+      at: this.d.clock.now(),
+    });
   }
 
   /** Resolves once every write so far reached the database. */

@@ -14,7 +14,8 @@ export interface DomainEvents {
   'call.created': CallEventPayload;
   'call.answered': CallEventPayload;
   'call.ended': CallEventPayload;
-  dtmf: { callId: string; leg: 'caller' | 'agent'; digit: string; durationMs: number; at: number };
+  /** A DTMF digit received on a bridged call (published by src/calls, never by the media engine). */
+  'call.dtmf': { callId: string; leg: 'caller' | 'agent'; digit: string; durationMs: number; at: number };
 }
 
 export interface CallEventPayload {

@@ -6,7 +6,6 @@ import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
-import type { EventBus } from '../domain/events.js';
 import { AudioCache, type Clip } from './audio-cache.js';
 import { Endpoint, type EndpointStats, type RemoteMedia } from './endpoint.js';
 import { type RecordingResult, StereoRecorder } from './recorder.js';
@@ -40,8 +39,8 @@ export interface RtpEndpoint {
 export interface BridgeOptions {
   /** Record the call as stereo WAV: the caller's audio left, the agent's right. */
   record?: { path: string; callerIsA?: boolean };
-  callId?: string;
-  tenantId?: number;
+  /** A DTMF digit (RFC 4733) arrived from side `from`; the call engine decides what it means and who hears of it. */
+  onDtmf?: (from: 'a' | 'b', digit: string, durationMs: number) => void;
 }
 
 export interface Bridge {
@@ -56,7 +55,6 @@ export interface MediaEngineOptions {
   portMax: number;
   clock?: Clock;
   logger?: Logger;
-  bus?: EventBus;
 }
 
 /** Thrown when no even port in the configured range can be bound. */
@@ -175,12 +173,10 @@ export class MediaEngine {
     const callerIsA = o.record?.callerIsA ?? true;
     let recorder: StereoRecorder | null = null;
     if (o.record) recorder = this.startRecorder(ea, eb, o.record.path, callerIsA);
-    const { bus } = this.o;
-    if (bus && o.callId && o.tenantId !== undefined) {
-      const publish = (leg: 'caller' | 'agent') => (digit: string, durationMs: number) =>
-        bus.publish(o.tenantId!, 'dtmf', { callId: o.callId!, leg, digit, durationMs, at: this.clock.now() });
-      ea.onDtmf = publish(callerIsA ? 'caller' : 'agent');
-      eb.onDtmf = publish(callerIsA ? 'agent' : 'caller');
+    const { onDtmf } = o;
+    if (onDtmf) {
+      ea.onDtmf = (digit, durationMs) => onDtmf('a', digit, durationMs);
+      eb.onDtmf = (digit, durationMs) => onDtmf('b', digit, durationMs);
     }
     const token = {};
     ea.bridgeToken = eb.bridgeToken = token;

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { EventBus } from '../../src/domain/events.js';
 import { MediaEngine } from '../../src/media/engine.js';
 import { decode, encode } from '../../src/media/g711.js';
 import { buildSdp, negotiate, parseSdp } from '../../src/media/sdp.js';
@@ -58,15 +57,12 @@ test('sipp pcap caller → bridge → agent; stereo recording channels match eac
     if (missing) return t.skip(missing);
   }
   const dir = mkdtempSync(join(tmpdir(), 'tongdai-sipp-'));
-  const bus = new EventBus();
   const digits: string[] = [];
-  bus.on('dtmf', (_t, p) => digits.push(`${p.leg}:${p.digit}`));
   const engine = new MediaEngine({
     publicIp: '127.0.0.1',
     bindIp: '127.0.0.1',
     portMin: 32000,
     portMax: 32999,
-    bus,
   });
   const caller = await engine.allocate();
   const agentEp = await engine.allocate();
@@ -79,7 +75,10 @@ test('sipp pcap caller → bridge → agent; stereo recording channels match eac
     dtmfPayloadType: 101,
   });
   const recPath = join(dir, 'call.wav');
-  const bridge = engine.bridge(caller, agentEp, { record: { path: recPath }, callId: 'sipp-1', tenantId: 1 });
+  const bridge = engine.bridge(caller, agentEp, {
+    record: { path: recPath },
+    onDtmf: (from, digit) => digits.push(`${from === 'a' ? 'caller' : 'agent'}:${digit}`),
+  });
   const uas = await miniUas((offer) => {
     const m = parseSdp(offer);
     const n = negotiate(m)!;
