@@ -108,8 +108,8 @@ export class RealtimeGateway {
     } else if (e.type === 'agent.status_changed') {
       const env = e as Envelope<'agent.status_changed'>;
       void this.enqueue(e.tenantId, () => this.pushAgentStatus(env));
-    } else if (e.type === 'dtmf') {
-      const p = (e as Envelope<'dtmf'>).payload;
+    } else if (e.type === 'call.dtmf') {
+      const p = (e as Envelope<'call.dtmf'>).payload;
       void this.enqueue(e.tenantId, async () =>
         this.push(e.tenantId, DTMF_EVENT, p.callId, dtmfWire(await this.accountOf(e.tenantId), p), p.at),
       );

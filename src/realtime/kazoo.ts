@@ -76,7 +76,7 @@ export function agentStatusWire(
 }
 
 /** A digit pressed on a call, under Kazoo's DTMF event fields. `Timestamp` is when the digit was received. */
-export function dtmfWire(accountId: string, p: DomainEvents['dtmf']): Unnumbered<DtmfWire> {
+export function dtmfWire(accountId: string, p: DomainEvents['call.dtmf']): Unnumbered<DtmfWire> {
   return {
     event_name: 'DTMF',
     account_id: accountId,

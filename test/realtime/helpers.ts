@@ -139,5 +139,5 @@ export function publishDtmf(
   digit: string,
   leg: 'caller' | 'agent' = 'caller',
 ) {
-  s.t.ctx.bus.publish(tenantId, 'dtmf', { callId, leg, digit, durationMs: 160, at: s.clock.now() });
+  s.t.ctx.bus.publish(tenantId, 'call.dtmf', { callId, leg, digit, durationMs: 160, at: s.clock.now() });
 }
