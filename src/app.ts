@@ -15,6 +15,7 @@ import { antbuddyFamily } from './http/antbuddy/index.js';
 import { recordingsFamily } from './http/recordings.js';
 import { attachRealtime } from './realtime/gateway.js';
 import { RecordingRetentionJob, repairUnfinishedRecordings } from './media/recordings.js';
+import { recoverAfterCrash } from './domain/recovery.js';
 import { ccaiFamily } from './http/ccai/index.js';
 import { type FamilyPlugin, type HttpServer, buildHttpServer } from './http/server.js';
 import {
@@ -167,6 +168,12 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         if (opts.outboxWorker !== false) outbox.start();
         await telephony.start();
         await repairUnfinishedRecordings(store.db, clock, config.dataDir);
+        await recoverAfterCrash({
+          db: store.db,
+          statuses: ctx.statuses,
+          nodeId: config.nodeId,
+          now: () => clock.now(),
+        });
         retention.start();
         const addr = http.server.address();
         return typeof addr === 'object' && addr ? addr.port : config.port;

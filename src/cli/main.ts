@@ -12,6 +12,7 @@ import { type Store, openStore } from '../store/db.js';
 import { printResult, fail } from './output.js';
 import { registerTeamCommands } from './teams.js';
 import { registerDirectoryCommands } from './directory.js';
+import { registerCredentialCommands } from './credentials.js';
 import { seedDefaultStatuses } from '../domain/statuses.js';
 
 interface GlobalOpts {
@@ -231,10 +232,7 @@ const key = program.command('key').description('manage API keys');
 key
   .command('create')
   .requiredOption('--tenant <id>', 'tenant id')
-  .requiredOption(
-    '--scopes <list>',
-    'comma-separated scopes: agent,queue,call,status,recording,webhook,admin',
-  )
+  .requiredOption('--scopes <list>', 'comma-separated scopes: agent,queue,call,status,admin')
   .option('--name <name>', 'a label for the key', 'cli')
   .action(async (o: { tenant: string; scopes: string; name: string }) => {
     const scopes = parseScopes(o.scopes);
@@ -307,6 +305,10 @@ registerTeamCommands(program, {
   withDb: (fn) => withStore((store) => fn(store.db)),
   json: () => globals().json,
   tenantId,
+});
+registerCredentialCommands(program, {
+  withCredentials: (fn) => withStore((_s, c) => fn(c)),
+  json: () => globals().json,
 });
 registerDirectoryCommands(program, {
   withDb: (fn) =>

@@ -5,8 +5,17 @@ import { CommitMemo, type Db, committedVersion, precompile } from '../store/db.j
 import { getTenant } from './tenants.js';
 import { type SecretBox, safeEqual, sha256Hex } from './secrets.js';
 
-/** Scopes an API key can carry; `admin` implies every other one. */
-export const SCOPES = ['agent', 'queue', 'call', 'status', 'recording', 'webhook', 'admin'] as const;
+/**
+ * Scopes an API key can carry; `admin` implies every other one. Only scopes some route requires are grantable:
+ * `recording` and `webhook` opened nothing (recording URLs go with `call`), so they are refused at creation
+ * (docs/decisions.md, "Scopes that open nothing are refused").
+ */
+export const SCOPES = ['agent', 'queue', 'call', 'status', 'admin'] as const;
+/** Once listed, now refused with a precise message rather than as unknown. */
+const RETIRED_SCOPES: Readonly<Record<string, string>> = {
+  recording: 'recording URLs are opened by the "call" scope',
+  webhook: 'webhook endpoints are managed by the "admin" scope',
+};
 export type Scope = (typeof SCOPES)[number];
 
 export const API_KEY_PREFIX = 'td_live_';
@@ -41,6 +50,8 @@ export function parseScopes(raw: string): Scope[] {
     .filter(Boolean);
   if (list.length === 0) throw invalid('at least one scope is required');
   for (const s of list) {
+    const retired = RETIRED_SCOPES[s];
+    if (retired) throw invalid(`scope "${s}" opens no route: ${retired}`);
     if (!(SCOPES as readonly string[]).includes(s)) {
       throw invalid(`unknown scope "${s}" (known: ${SCOPES.join(', ')})`);
     }
@@ -65,6 +76,12 @@ export interface IssuedToken {
 
 const BEARER_TTL_MS = 24 * 3600_000;
 const WS_TTL_MS = 3600_000;
+/** Token lifetimes accepted (docs/reliability.md): a second at least; at most 30 days (bearer), 1 day (ws). */
+export const TOKEN_TTL_BOUNDS_MS = {
+  min: 1_000,
+  bearer: 30 * 24 * 3600_000,
+  ws: 24 * 3600_000,
+} as const;
 
 /**
  * Issues and verifies every kind of credential. Nothing is cached: each check reads the store, so a key revoked
@@ -201,14 +218,23 @@ export class CredentialService {
     return { id: row.id, tenantId: row.tenant_id, secret: this.box.open(row.secret_enc) };
   }
 
+  /** Revoke an app and the websocket tokens it issued; NOT_FOUND when unknown or already revoked. */
   async revokeApp(appId: string): Promise<void> {
-    const res = await this.db
+    const now = this.clock.now();
+    const row = await this.db
       .updateTable('app_credentials')
-      .set({ revoked_at: this.clock.now() })
+      .set({ revoked_at: now })
       .where('app_id', '=', appId)
       .where('revoked_at', 'is', null)
+      .returning('id')
       .executeTakeFirst();
-    if (Number(res.numUpdatedRows) === 0) throw notFound('app');
+    if (!row) throw notFound('app');
+    await this.db
+      .updateTable('access_tokens')
+      .set({ revoked_at: now })
+      .where('app_credential_id', '=', row.id)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   async createToken(
@@ -218,7 +244,13 @@ export class CredentialService {
   ): Promise<IssuedToken> {
     await getTenant(this.db, tenantId);
     const ttl = opts.ttlMs ?? (kind === 'bearer' ? BEARER_TTL_MS : WS_TTL_MS);
-    if (!Number.isFinite(ttl) || ttl <= 0) throw invalid('token lifetime must be positive');
+    const max = TOKEN_TTL_BOUNDS_MS[kind];
+    if (!Number.isInteger(ttl) || ttl < TOKEN_TTL_BOUNDS_MS.min || ttl > max) {
+      throw invalid(
+        `token lifetime must be between ${TOKEN_TTL_BOUNDS_MS.min / 1000} and ${max / 1000} seconds`,
+        'token_ttl_out_of_range',
+      );
+    }
     const token = (kind === 'bearer' ? BEARER_PREFIX : WS_PREFIX) + secretToken(32);
     const now = this.clock.now();
     const row = await this.db
@@ -263,11 +295,14 @@ export class CredentialService {
     return { tenantId: row.tenant_id, scopes, kind, credentialId: row.id, limits };
   }
 
+  /** Revoke a bearer or ws token given in full; NOT_FOUND when it is unknown or already revoked. */
   async revokeToken(raw: string): Promise<void> {
-    await this.db
+    const res = await this.db
       .updateTable('access_tokens')
       .set({ revoked_at: this.clock.now() })
       .where('token_hash', '=', sha256Hex(raw))
-      .execute();
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(res.numUpdatedRows) === 0) throw notFound('token');
   }
 }

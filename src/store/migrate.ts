@@ -4,12 +4,14 @@ import type { Dialect, PortableMigration } from './migrations/helpers.js';
 import { initial } from './migrations/0001_initial.js';
 import { omicall } from './migrations/0003_omicall.js';
 import { nodes } from './migrations/0004_nodes.js';
+import { reliability } from './migrations/0009_reliability.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
   '0001_initial': initial,
   '0003_omicall': omicall,
   '0004_nodes': nodes,
+  '0009_reliability': reliability,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -321,6 +321,8 @@ export interface OutboxTable {
   attempts: Generated<number>;
   next_attempt_at: Ms;
   locked_until: Ms | null;
+  /** The node holding the lease (`locked_until`), so it can take its own leases back after a restart. */
+  locked_by: string | null;
   last_error: string | null;
   dedupe_key: string | null;
   created_at: Ms;

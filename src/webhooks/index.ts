@@ -14,9 +14,9 @@ export function createOutboxWorker(d: {
   clock: Clock;
   box: SecretBox;
   logger: Logger;
-  config: Pick<Config, 'allowPrivateWebhooks'>;
+  config: Pick<Config, 'allowPrivateWebhooks' | 'nodeId'>;
 }): OutboxWorker {
-  const worker = new OutboxWorker({ db: d.db, clock: d.clock, logger: d.logger });
+  const worker = new OutboxWorker({ db: d.db, clock: d.clock, logger: d.logger, nodeId: d.config.nodeId });
   worker.register(
     WEBHOOK_DELIVERY,
     webhookDeliveryHandler({

@@ -82,15 +82,36 @@ export function findDue(db: Executor, now: number, limit: number, kinds: string[
  * Take the lease on a job with a compare-and-set on its attempt counter, so of several workers (or nodes)
  * exactly one wins. The new attempt number is the fencing token every later write must present.
  */
-export async function claim(db: Executor, row: OutboxRow, now: number, leaseMs: number): Promise<boolean> {
+export async function claim(
+  db: Executor,
+  row: OutboxRow,
+  now: number,
+  leaseMs: number,
+  owner: string | null = null,
+): Promise<boolean> {
   const res = await db
     .updateTable('outbox')
-    .set({ attempts: row.attempts + 1, locked_until: now + leaseMs, updated_at: now })
+    .set({ attempts: row.attempts + 1, locked_until: now + leaseMs, locked_by: owner, updated_at: now })
     .where('id', '=', row.id)
     .where('status', '=', 'pending')
     .where('attempts', '=', row.attempts)
     .executeTakeFirst();
   return Number(res.numUpdatedRows) === 1;
+}
+
+/**
+ * At a node's start: release the leases its previous run still holds. No live process shares a node id, so
+ * whatever held them died; the jobs are due again now rather than when the leases expire. Returns how many.
+ */
+export async function releaseOwnLeases(db: Executor, owner: string, now: number): Promise<number> {
+  const res = await db
+    .updateTable('outbox')
+    .set({ locked_until: null, locked_by: null, updated_at: now })
+    .where('status', '=', 'pending')
+    .where('locked_by', '=', owner)
+    .where('locked_until', '>', now)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
 }
 
 /** Finish a job; false when the lease was lost (another worker re-claimed it after it expired). */

@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { type Db, type Tx, inTransaction } from '../store/db.js';
-import { type OutboxJob, claim, findDue, markDone, markFailedAttempt, toJob } from './outbox.js';
+import {
+  type OutboxJob,
+  claim,
+  findDue,
+  markDone,
+  markFailedAttempt,
+  releaseOwnLeases,
+  toJob,
+} from './outbox.js';
 
 /** Thrown by a handler to give up at once (no retry): the job ends with status `failed`. */
 export class PermanentJobError extends Error {
@@ -50,6 +58,8 @@ export interface WorkerOptions {
   /** How long a claim lasts: a worker that dies mid-job is replaced once it expires. */
   leaseMs?: number;
   batchSize?: number;
+  /** This node's persistent id: its claims carry it, and at start it takes back what its last run held. */
+  nodeId?: string;
 }
 
 interface Registration {
@@ -60,7 +70,7 @@ interface Registration {
 /**
  * The durable outbox worker: claims due jobs with a lease, runs the handler registered for their kind, and
  * retries failures with exponential backoff until the kind's attempt budget is spent. A crash leaves the job
- * claimed; it is retried after the lease expires (on this node after a restart, or another one).
+ * claimed; the same node takes it back as soon as it restarts, another node once the lease expires.
  */
 export class OutboxWorker {
   private readonly handlers = new Map<string, Registration>();
@@ -90,8 +100,12 @@ export class OutboxWorker {
 
   start(): void {
     if (this.timer || this.stopping) return;
+    let first = true;
     const loop = () => {
-      this.tickPromise = this.runDue()
+      const before = first ? this.releaseOwnLeases() : Promise.resolve(0);
+      first = false;
+      this.tickPromise = before
+        .then(() => this.runDue())
         .then(() => undefined)
         .catch((err: unknown) => this.o.logger.error({ err }, 'outbox tick failed'))
         .finally(() => {
@@ -111,6 +125,15 @@ export class OutboxWorker {
     await this.tickPromise;
   }
 
+  /** Release the leases this node's previous run left (a crash); start() does it before its first tick. */
+  async releaseOwnLeases(): Promise<number> {
+    if (this.o.nodeId === undefined) return 0;
+    const released = await releaseOwnLeases(this.o.db, this.o.nodeId, this.o.clock.now());
+    if (released)
+      this.o.logger.warn({ released }, 'took back outbox leases a previous run of this node held');
+    return released;
+  }
+
   /** Claim and run every due job of registered kinds once; returns how many ran. */
   async runDue(): Promise<number> {
     const now = this.o.clock.now();
@@ -120,7 +143,7 @@ export class OutboxWorker {
     await Promise.all(
       batch.map(async (row) => {
         if (this.stopping) return;
-        if (!(await claim(this.o.db, row, now, this.leaseMs))) return;
+        if (!(await claim(this.o.db, row, now, this.leaseMs, this.o.nodeId))) return;
         ran++;
         await this.execute(toJob(row, row.attempts + 1));
       }),
