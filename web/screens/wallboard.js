@@ -140,7 +140,7 @@ function Chart({ intervals }) {
           scales: { x: { time: false } },
           axes: [
             { stroke: '#64748b', values: (_, v) => v.map((h) => `${Math.floor(h)}h`) },
-            { stroke: '#64748b' },
+            { stroke: '#64748b', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] },
           ],
           series: [
             {},
