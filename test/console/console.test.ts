@@ -221,7 +221,8 @@ describe('web console', { skip }, () => {
     assert.deepEqual([a.systemStatus, a.userStatus], ['AVAILABLE', 'AVAILABLE']);
     await shot(page, 'agents');
     // Queue membership off, then force logout.
-    await page.uncheck(`${row} input[type=checkbox]`);
+    // A click, not uncheck(): a live re-render may land between the click and the PUT's answer.
+    await page.click(`${row} input[type=checkbox]`);
     await page.waitForFunction(async () => {
       const r = await fetch('/console/api/agents').then(
         (x) => x.json() as Promise<{ agents: { queue_ids: number[]; extension: string }[] }>,
