@@ -28,6 +28,8 @@ import { type Store, openStore } from './store/db.js';
 import { type Telephony, createTelephony } from './calls/index.js';
 import { createOutboxWorker } from './webhooks/index.js';
 import { omicallFamily } from './http/omicall/index.js';
+import { consoleFamily } from './http/console/index.js';
+import { attachConsoleLive } from './http/console/live.js';
 
 /** The route families, in registration order. Each is a thin adapter over the shared domain. */
 const FAMILIES: FamilyPlugin[] = [
@@ -37,6 +39,7 @@ const FAMILIES: FamilyPlugin[] = [
   ccaiFamily,
   antbuddyFamily,
   recordingsFamily,
+  consoleFamily,
 ];
 
 export interface BuildOptions {
@@ -142,6 +145,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     });
     const realtime = attachRealtime(ctx, io);
     closers.push(() => realtime.close());
+    closers.push(attachConsoleLive(ctx, io).close);
 
     let closed = false;
     return {

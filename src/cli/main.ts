@@ -11,6 +11,7 @@ import { DomainError, FatalConfigError, invalid } from '../errors.js';
 import { type Store, openStore } from '../store/db.js';
 import { printResult, fail } from './output.js';
 import { registerTeamCommands } from './teams.js';
+import { registerUserCommands } from './users.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerCredentialCommands } from './credentials.js';
 import { seedDefaultStatuses } from '../domain/statuses.js';
@@ -125,7 +126,8 @@ program
             `  demo tenant ${demo.tenant_id}, API key ${demo.api_key}\n` +
             `  try: curl -H "X-Api-Key: ${demo.api_key}" ${urls.http_url}/v1/agents\n` +
             `  SIP (UDP/TCP) on port ${demo.sip_port}, domain ${demo.sip_domain}: agent ${demo.agents[0]?.extension} ` +
-            `password ${demo.agents[0]?.sip_password}; hotline ${demo.hotline} via trunk ${demo.trunk}\n\n`,
+            `password ${demo.agents[0]?.sip_password}; hotline ${demo.hotline} via trunk ${demo.trunk}\n` +
+            `  console ${demo.console_url}: sign in as ${demo.console_email} / ${demo.console_password}\n\n`,
         );
       }
     } else {
@@ -301,6 +303,11 @@ program
     printResult(globals().json, info, JSON.stringify(info, null, 2));
   });
 
+registerUserCommands(program, {
+  withDb: (fn) => withStore((store) => fn(store.db)),
+  json: () => globals().json,
+  tenantId,
+});
 registerTeamCommands(program, {
   withDb: (fn) => withStore((store) => fn(store.db)),
   json: () => globals().json,

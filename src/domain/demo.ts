@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { randomBytes } from 'node:crypto';
 import { hex24 } from '../ids.js';
 import { DEFAULT_MOH_NAME, seedDefaultMoh } from '../media/library.js';
 import { type Db, inTransaction } from '../store/db.js';
@@ -7,10 +8,13 @@ import { type CredentialService, SCOPES } from './credentials.js';
 import { createInboundQueue, createOutboundQueue, replaceAgentQueues } from './queues.js';
 import type { SecretBox } from './secrets.js';
 import { seedDefaultStatuses } from './statuses.js';
+import { setConsolePassword } from './console-accounts.js';
 import { bumpRevision, createTenant } from './tenants.js';
 
 export const DEMO_TENANT_NAME = 'tongdai demo';
 export const DEMO_HOTLINE = '02873019555';
+/** The demo's console login: the team lead, who also takes queue calls. */
+export const DEMO_SUPERVISOR_EMAIL = 'lan@demo.tongdai.local';
 
 const DEMO_AGENTS = [
   { name: 'Nguyễn Thị Lan', email: 'lan@demo.tongdai.local', phone: '0901000001' },
@@ -32,6 +36,9 @@ export interface DemoInfo {
   hotline: string;
   trunk: string;
   agents: { agent_id: number; extension: string; email: string; sip_password: string }[];
+  console_url: string;
+  console_email: string;
+  console_password: string;
 }
 
 export interface DemoDeps {
@@ -56,6 +63,7 @@ export async function ensureDemoTenant(d: DemoDeps): Promise<{ tenantId: number;
   const tenantId = await inTransaction(d.db, async (tx) => {
     const now = d.clock.now();
     const tenant = await createTenant(tx, d.clock, { name: DEMO_TENANT_NAME });
+    await tx.updateTable('tenants').set({ console_locale: 'vi' }).where('id', '=', tenant.id).execute();
     await seedDefaultStatuses(tx, d.clock, tenant.id);
     await tx
       .insertInto('roles')
@@ -125,6 +133,9 @@ export async function demoCredentials(d: DemoDeps, tenantId: number): Promise<De
     .where('id', '=', tenantId)
     .executeTakeFirstOrThrow();
   const key = await d.credentials.createApiKey(tenantId, [...SCOPES], 'demo');
+  // Like the keys, the console password is fresh each time (and the previous one's sessions end).
+  const consolePassword = randomBytes(9).toString('base64url');
+  await setConsolePassword(d.db, d.clock, tenantId, DEMO_SUPERVISOR_EMAIL, consolePassword, 'supervisor');
   const app = await d.credentials.createApp(tenantId);
   const bearer = await d.credentials.createToken(tenantId, 'bearer');
   const agents = await d.db
@@ -157,5 +168,8 @@ export async function demoCredentials(d: DemoDeps, tenantId: number): Promise<De
       email: a.email,
       sip_password: sipPasswordOf(d.box, a),
     })),
+    console_url: `${d.httpUrl}/`,
+    console_email: DEMO_SUPERVISOR_EMAIL,
+    console_password: consolePassword,
   };
 }

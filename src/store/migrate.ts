@@ -5,6 +5,7 @@ import { initial } from './migrations/0001_initial.js';
 import { omicall } from './migrations/0003_omicall.js';
 import { nodes } from './migrations/0004_nodes.js';
 import { reliability } from './migrations/0009_reliability.js';
+import { consoleAccounts } from './migrations/0005_console.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0003_omicall': omicall,
   '0004_nodes': nodes,
   '0009_reliability': reliability,
+  '0005_console': consoleAccounts,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -23,6 +23,8 @@ export interface TenantTable {
   rate_limit_route: number | null;
   recording_retention_days: Generated<number>;
   created_at: Ms;
+  /** The console's default language for the tenant's users ('vi' or 'en'; null: 'en'). */
+  console_locale: string | null;
 }
 
 export interface ApiKeyTable {
@@ -75,6 +77,11 @@ export interface AgentTable {
   /** Extra directory attributes (avatar, job_title, address, …) as a JSON object. */
   attributes: Generated<string>;
   password_hash: string | null;
+  /** Console role (admin, supervisor, agent); null: derived from the OmiCall role name (docs/console.md). */
+  console_role: string | null;
+  /** Consecutive failed console sign-ins, reset by a good one. */
+  login_failures: Generated<number>;
+  locked_until: Ms | null;
   sip_password_enc: string;
   is_active: Generated<Bool>;
   recording_enabled: Generated<Bool>;
@@ -356,6 +363,16 @@ export interface EventLogTable {
   created_at: Ms;
 }
 
+/** A console sign-in: `id` is the SHA-256 of the cookie's token; `csrf` the token state-changing requests echo. */
+export interface ConsoleSessionTable {
+  id: string;
+  tenant_id: number;
+  agent_id: number;
+  csrf: string;
+  created_at: Ms;
+  expires_at: Ms;
+}
+
 export interface Database {
   tenants: TenantTable;
   api_keys: ApiKeyTable;
@@ -384,6 +401,7 @@ export interface Database {
   delivery_attempts: DeliveryAttemptTable;
   event_log: EventLogTable;
   webhook_secrets: WebhookSecretTable;
+  console_sessions: ConsoleSessionTable;
 }
 
 export type Tenant = Selectable<TenantTable>;

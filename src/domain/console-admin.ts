@@ -1,0 +1,168 @@
+import { invalid, notFound } from '../errors.js';
+import { type Executor, inTransaction, type Db } from '../store/db.js';
+import type { Call } from '../store/schema.js';
+import { bumpRevision } from './tenants.js';
+
+/** Switch one agent's membership of one inbound queue on or off (other memberships are untouched). */
+export async function setQueueMembership(
+  db: Db,
+  tenantId: number,
+  agentId: number,
+  queueId: number,
+  member: boolean,
+): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    const [agent, queue] = await Promise.all([
+      tx
+        .selectFrom('agents')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', agentId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
+      tx
+        .selectFrom('inbound_queues')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', queueId)
+        .executeTakeFirst(),
+    ]);
+    if (!agent) throw notFound(`agent ${agentId}`);
+    if (!queue) throw notFound(`queue ${queueId}`);
+    await tx
+      .deleteFrom('queue_members')
+      .where('tenant_id', '=', tenantId)
+      .where('agent_id', '=', agentId)
+      .where('queue_id', '=', queueId)
+      .execute();
+    if (member) {
+      await tx
+        .insertInto('queue_members')
+        .values({ tenant_id: tenantId, queue_id: queueId, agent_id: agentId })
+        .execute();
+    }
+    await bumpRevision(tx, tenantId);
+  });
+}
+
+/** The tenant's agents with their queue memberships, for the agents screen. */
+export async function listConsoleAgents(db: Executor, tenantId: number) {
+  const [agents, members] = await Promise.all([
+    db
+      .selectFrom('agents')
+      .select([
+        'id',
+        'name',
+        'email',
+        'extension',
+        'status',
+        'status_changed_at',
+        'is_active',
+        'console_role',
+        'role_id',
+      ])
+      .where('tenant_id', '=', tenantId)
+      .where('deleted_at', 'is', null)
+      .orderBy('name')
+      .execute(),
+    db
+      .selectFrom('queue_members')
+      .select(['agent_id', 'queue_id'])
+      .where('tenant_id', '=', tenantId)
+      .execute(),
+  ]);
+  return agents.map((a) => ({
+    ...a,
+    queueIds: members.filter((m) => m.agent_id === a.id).map((m) => m.queue_id),
+  }));
+}
+
+export interface CallSearch {
+  fromMs: number;
+  toMs: number;
+  /** Digits anywhere in the caller or callee number. */
+  number?: string;
+  direction?: 'inbound' | 'outbound' | 'internal';
+  outcome?: 'answered' | 'missed';
+  queueId?: number;
+  /** Only this agent's calls (the agent workspace). */
+  agentId?: number;
+  limit: number;
+  offset: number;
+}
+
+export const CALL_SEARCH_MAX_SPAN_MS = 92 * 86_400_000;
+
+/** Check a call search's window and number filter. */
+export function checkCallSearch(s: CallSearch): void {
+  if (!Number.isFinite(s.fromMs) || !Number.isFinite(s.toMs)) throw invalid('from and to must be dates');
+  if (s.toMs < s.fromMs) throw invalid('"to" must not be before "from"');
+  if (s.toMs - s.fromMs > CALL_SEARCH_MAX_SPAN_MS) throw invalid('the window is at most 92 days');
+  if (s.number !== undefined && !/^[0-9+*#]{1,32}$/.test(s.number))
+    throw invalid('the number filter takes digits (and + * #) only');
+}
+
+/** The tenant's calls matching a search, newest first, with the total. */
+export async function searchCalls(
+  db: Executor,
+  tenantId: number,
+  s: CallSearch,
+): Promise<{ total: number; calls: Call[] }> {
+  checkCallSearch(s);
+  let q = db
+    .selectFrom('calls')
+    .where('tenant_id', '=', tenantId)
+    .where('created_at', '>=', s.fromMs)
+    .where('created_at', '<=', s.toMs);
+  if (s.number) {
+    const like = `%${s.number}%`;
+    q = q.where((eb) => eb.or([eb('caller_number', 'like', like), eb('callee_number', 'like', like)]));
+  }
+  if (s.direction) q = q.where('direction', '=', s.direction);
+  if (s.outcome === 'answered') q = q.where('answered_at', 'is not', null);
+  if (s.outcome === 'missed') q = q.where('answered_at', 'is', null).where('ended_at', 'is not', null);
+  if (s.queueId !== undefined) q = q.where('queue_id', '=', s.queueId);
+  if (s.agentId !== undefined) {
+    const id = s.agentId;
+    q = q.where((eb) =>
+      eb.or([eb('agent_id', '=', id), eb('caller_agent_id', '=', id), eb('callee_agent_id', '=', id)]),
+    );
+  }
+  const [{ n }, calls] = await Promise.all([
+    q.select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow(),
+    q
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(s.limit)
+      .offset(s.offset)
+      .execute(),
+  ]);
+  return { total: Number(n), calls };
+}
+
+/** A recording's file name for a call of the tenant, or null. */
+export async function recordingNameOf(
+  db: Executor,
+  tenantId: number,
+  callId: string,
+): Promise<string | null> {
+  const r = await db
+    .selectFrom('calls')
+    .innerJoin('recordings', 'recordings.id', 'calls.recording_id')
+    .select('recordings.name')
+    .where('calls.tenant_id', '=', tenantId)
+    .where('recordings.tenant_id', '=', tenantId)
+    .where('calls.call_id', '=', callId)
+    .where('recordings.deleted_at', 'is', null)
+    .executeTakeFirst();
+  return r?.name ?? null;
+}
+
+/** One CSV field (RFC 4180), with a leading quote on formula-looking text so spreadsheets do not run it. */
+export function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  let s = String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s) && !/^\+?[0-9]+$/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { systemClock } from '../../src/clock.js';
+import { bumpRevision } from '../../src/domain/tenants.js';
+import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { startAgent, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, waitFor } from '../sip/helpers/peers.js';
+import { chromiumMissing, launch, newPage, problemsOf, shot, signIn } from './browser.js';
+
+const skip = (await requireTool('sipp')) || (await chromiumMissing());
+const CALLER = '0909777888';
+
+interface El {
+  textContent: string | null;
+}
+declare const document: {
+  querySelector(sel: string): El | null;
+  querySelectorAll(sel: string): Iterable<El>;
+};
+
+/** How long after `since` the page satisfied `fn` (it polls every animation frame). */
+async function shownWithin<A>(page: Page, since: number, fn: (arg: A) => boolean, arg: A): Promise<number> {
+  // Playwright's own argument type (Unboxed<A>) cannot be resolved for a generic A; the runtime value is `arg`.
+  await page.waitForFunction(fn as (a: unknown) => boolean, arg as unknown, { timeout: 10_000 });
+  return Date.now() - since;
+}
+
+describe('wallboard follows a real call: queue → answered by a sipp agent → ended', { skip }, () => {
+  let s: TestServer;
+  let browser: Browser;
+  const peers = new Peers();
+  const at = new Map<string, number>();
+
+  before(async () => {
+    s = await startTestServer({ clock: systemClock });
+    await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: 0, ring_timeout_sec: 5 }).execute();
+    await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
+    s.t.ctx.bus.subscribe((e) => {
+      const p = e.payload as { callerNumber?: string };
+      if (e.type.startsWith('call.') && p.callerNumber === CALLER && !at.has(e.type))
+        at.set(e.type, Date.now());
+    });
+    browser = await launch();
+  });
+  after(async () => {
+    peers.killAll();
+    await browser?.close();
+    await s?.close();
+  });
+
+  it('shows the waiting call, the agent on the call, then the answered count, each within 1 s', async () => {
+    const page = await newPage(browser);
+    await signIn(page, s.url, s.demo.console_email, s.demo.console_password);
+    await page.waitForSelector('.tile[data-queue]');
+    await page.waitForSelector('.live-dot.up');
+
+    // The agent's phone is registered and it is logged in, but on a break: the customer waits in the queue.
+    const agentId = s.demo.agents[0]!.agent_id;
+    const agent = await startAgent(peers, s, 0, 'agent-answer.xml', { pauseMs: 300 });
+    await s.t.ctx.statuses.login(s.demo.tenant_id, agentId, 'test');
+    await s.t.ctx.statuses.setCustomStatus(s.demo.tenant_id, [agentId], 'Break', 'test');
+    const customer = await startCustomer(peers, s, 'customer-call.xml', 6000, CALLER);
+    const waitMs = await shownWithin(
+      page,
+      await untilEvent(at, 'call.created'),
+      (caller: string) =>
+        [...document.querySelectorAll('.waiting li .caller')].some((e) => e.textContent === caller),
+      CALLER,
+    );
+    assert.equal(await page.textContent('.tile [data-k=waiting]'), '1');
+    await shot(page, 'wallboard-waiting');
+
+    // The supervisor puts the agent back to Available (the agents screen's call, from the page).
+    const status = await page.evaluate(async (id: number) => {
+      const { csrf } = (await fetch('/console/api/session').then((x) => x.json())) as { csrf: string };
+      const res = await fetch(`/console/api/agents/${id}/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ status: 'Available' }),
+      });
+      return res.status;
+    }, agentId);
+    assert.equal(status, 200);
+    const answeredMs = await shownWithin(
+      page,
+      await untilEvent(at, 'call.answered'),
+      ([id, caller]: readonly [number, string]) =>
+        (document.querySelector(`[data-agent="${id}"] .agent-call`)?.textContent ?? '').includes(caller),
+      [agentId, CALLER] as const,
+    );
+    await shot(page, 'wallboard-on-call');
+
+    const endedMs = await shownWithin(
+      page,
+      await untilEvent(at, 'call.ended', 20_000),
+      ([id, caller]: readonly [number, string]) =>
+        document.querySelector('.tile [data-k=answered]')?.textContent === '1' &&
+        !(document.querySelector(`[data-agent="${id}"] .agent-call`)?.textContent ?? '').includes(caller),
+      [agentId, CALLER] as const,
+    );
+    assert.ok(waitMs < 1000, `waiting shown after ${waitMs} ms`);
+    assert.ok(answeredMs < 1000, `answered shown after ${answeredMs} ms`);
+    assert.ok(endedMs < 1000, `end shown after ${endedMs} ms`);
+    assert.equal((await customer.done).code, 0);
+    assert.equal((await agent.done).code, 0);
+    assert.deepEqual(problemsOf(page), []);
+    await page.context().close();
+  });
+});
+
+const untilEvent = (at: Map<string, number>, type: string, timeoutMs = 10_000) =>
+  waitFor(() => at.get(type), timeoutMs, `the ${type} event`);

@@ -1,0 +1,34 @@
+import { io } from 'socket.io-client';
+import { signal } from '@preact/signals';
+
+/** 'up' while the console namespace is connected. */
+export const liveState = signal('down');
+/** Bumped (debounced) whenever the server says something changed: screens re-read what they show. */
+export const liveTick = signal(0);
+/** Full-screen wallboard for a TV: no navigation, larger type. */
+export const tv = signal(false);
+/** Wall-clock seconds, for "time in status" counters. */
+export const now = signal(Date.now());
+setInterval(() => (now.value = Date.now()), 1000);
+
+let socket;
+let timer;
+export function connectLive() {
+  if (socket) return;
+  socket = io('/console', { transports: ['websocket'], withCredentials: true });
+  socket.on('connect', () => {
+    liveState.value = 'up';
+    liveTick.value++;
+  });
+  socket.on('disconnect', () => (liveState.value = 'down'));
+  socket.on('connect_error', () => (liveState.value = 'down'));
+  socket.on('changed', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => liveTick.value++, 60);
+  });
+}
+
+export function disconnectLive() {
+  socket?.disconnect();
+  socket = undefined;
+}

@@ -1,0 +1,90 @@
+import { useState } from 'preact/hooks';
+import { html } from '../html.js';
+import { api } from '../api.js';
+import { duration, t } from '../i18n.js';
+import { liveTick, now } from '../live.js';
+import { useLive } from './use-live.js';
+
+export function StatusSelect({ value, statuses, onPick, label }) {
+  return html`<select aria-label=${label} value=${value} onChange=${(e) => onPick(e.currentTarget.value)}>
+    ${!statuses.some((s) => s.name === value) && html`<option value=${value}>${value}</option>`}
+    ${statuses
+      .filter((s) => s.kind === 'custom' || s.name === 'Offline')
+      .map((s) => html`<option value=${s.name}>${s.name}</option>`)}
+  </select>`;
+}
+
+export function Agents() {
+  const data = useLive(() => Promise.all([api('/agents'), api('/statuses'), api('/queues')]));
+  const [error, setError] = useState('');
+  if (!data) return html`<div class="muted">…</div>`;
+  if (data.error) return html`<div class="alert">${data.error.message}</div>`;
+  const [{ agents }, { statuses }, { queues }] = data;
+  const act = (p) =>
+    p.then(
+      () => liveTick.value++,
+      (e) => setError(e.message),
+    );
+  const roleLabel = (r) => t(r === 'agent' ? 'agentRole' : r);
+  return html`<div>
+    ${error && html`<div class="alert" role="alert">${error}</div>`}
+    <div class="panel">
+      <table class="grid">
+        <thead>
+          <tr>
+            <th>${t('name')}</th>
+            <th>${t('extension')}</th>
+            <th>${t('role')}</th>
+            <th>${t('status')}</th>
+            <th>${t('since')}</th>
+            ${queues.map((q) => html`<th class="center">${q.name}</th>`)}
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${agents.map(
+            (a) =>
+              html`<tr data-agent=${a.agent_id}>
+                <td>
+                  <div class="strong">${a.name}</div>
+                  <div class="muted small">${a.email}</div>
+                </td>
+                <td>${a.extension}</td>
+                <td><span class="tag">${roleLabel(a.role)}</span></td>
+                <td>
+                  <span class=${`dot-inline s-${a.presence}`}></span>
+                  <${StatusSelect}
+                    value=${a.status}
+                    statuses=${statuses}
+                    label=${t('setStatus')}
+                    onPick=${(v) => act(api(`/agents/${a.agent_id}/status`, { method: 'POST', body: { status: v } }))}
+                  />
+                </td>
+                <td class="mono">${a.since ? duration((now.value - a.since) / 1000) : '—'}</td>
+                ${queues.map(
+                  (q) =>
+                    html`<td class="center">
+                      <input
+                        type="checkbox"
+                        aria-label=${`${t('membership')} ${q.name}`}
+                        checked=${a.queue_ids.includes(q.queue_id)}
+                        onChange=${(e) => act(api(`/agents/${a.agent_id}/queues/${q.queue_id}`, { method: 'PUT', body: { member: e.currentTarget.checked } }))}
+                      />
+                    </td>`,
+                )}
+                <td>
+                  <button
+                    class="ghost danger"
+                    disabled=${a.presence === 'offline'}
+                    onClick=${() => act(api(`/agents/${a.agent_id}/logout`, { method: 'POST' }))}
+                  >
+                    ${t('forceLogout')}
+                  </button>
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </div>`;
+}

@@ -1,0 +1,213 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { html } from '../html.js';
+import { api } from '../api.js';
+import { duration, t } from '../i18n.js';
+import { now, tv } from '../live.js';
+import { useLive } from './use-live.js';
+
+/** green / amber / red for a figure against its thresholds. */
+function level(value, th) {
+  if (value === null || value === undefined) return '';
+  if (th.higherIsBetter) return value >= th.green ? 'green' : value >= th.amber ? 'amber' : 'red';
+  return value <= th.green ? 'green' : value <= th.amber ? 'amber' : 'red';
+}
+
+const pct = (v) => (v === null ? '—' : `${v}%`);
+
+function QueueTile({ q, th }) {
+  const worst = [
+    level(q.serviceLevelPct, th.serviceLevelPct),
+    level(q.abandonRatePct, th.abandonRatePct),
+    level(q.oldestWaitSec, th.oldestWaitSec),
+  ];
+  const tone = worst.includes('red') ? 'red' : worst.includes('amber') ? 'amber' : 'green';
+  const a = q.agents;
+  return html`<article class=${`tile ${tone}`} data-queue=${q.queueId}>
+    <header>
+      <h2>${q.name}</h2>
+      <span class=${`badge ${tone}`}></span>
+    </header>
+    <div class="tile-main">
+      <div class="big">
+        <span class="num" data-k="waiting">${q.waiting}</span><span class="lbl">${t('waiting')}</span>
+      </div>
+      <div class=${`big ${level(q.oldestWaitSec, th.oldestWaitSec)}`}>
+        <span class="num" data-k="oldest">${duration(q.oldestWaitSec)}</span
+        ><span class="lbl">${t('oldestWait')}</span>
+      </div>
+    </div>
+    <div class="agent-counts">
+      ${[
+        ['available', a.available],
+        ['onCall', a.on_call],
+        ['ringing', a.ringing],
+        ['wrapup', a.wrapup],
+        ['paused', a.paused],
+        ['offline', a.offline],
+      ].map(([k, v]) => html`<span class=${`pill p-${k}`}><b>${v}</b> ${t(k)}</span>`)}
+    </div>
+    <dl class="kpis">
+      <div>
+        <dt>${t('offered')}</dt>
+        <dd data-k="offered">${q.offered}</dd>
+      </div>
+      <div>
+        <dt>${t('answered')}</dt>
+        <dd data-k="answered">${q.answered}</dd>
+      </div>
+      <div>
+        <dt>${t('abandoned')}</dt>
+        <dd data-k="abandoned">${q.abandoned}</dd>
+      </div>
+      <div class=${level(q.serviceLevelPct, th.serviceLevelPct)}>
+        <dt>${t('serviceLevel')} <small>${t('within', { n: q.serviceLevelSec })}</small></dt>
+        <dd>${pct(q.serviceLevelPct)}</dd>
+      </div>
+      <div>
+        <dt>${t('asa')}</dt>
+        <dd>${duration(q.asaSec)}</dd>
+      </div>
+      <div>
+        <dt>${t('aht')}</dt>
+        <dd>${duration(q.ahtSec)}</dd>
+      </div>
+      <div class=${level(q.abandonRatePct, th.abandonRatePct)}>
+        <dt>${t('abandonRate')}</dt>
+        <dd>${pct(q.abandonRatePct)}</dd>
+      </div>
+    </dl>
+  </article>`;
+}
+
+const PRESENCE_KEY = {
+  ready: 'available',
+  in_call: 'onCall',
+  ringing: 'ringing',
+  wrapup: 'wrapup',
+  not_ready: 'paused',
+  offline: 'offline',
+};
+
+export function AgentCard({ a, queues }) {
+  const q = a.currentCall && queues.find((x) => x.queueId === a.currentCall.queueId);
+  return html`<div class=${`agent-card s-${a.presence}`} data-agent=${a.agentId}>
+    <div class="agent-top">
+      <span class="avatar">${a.name.split(' ').slice(-1)[0][0]}</span>
+      <div class="agent-id">
+        <div class="agent-name">${a.name}</div>
+        <div class="muted">${t('extension')} ${a.extension}</div>
+      </div>
+    </div>
+    <div class="agent-status">
+      <span class="dot"></span><span data-k="status">${a.status}</span>
+      <span class="timer">${duration((now.value - a.since) / 1000)}</span>
+    </div>
+    ${
+      a.currentCall
+        ? html`<div class="agent-call">
+            ☏ ${a.currentCall.caller}${q ? ` · ${q.name}` : ''} ·
+            ${duration((now.value - a.currentCall.since) / 1000)}
+          </div>`
+        : html`<div class="agent-call muted">${t(PRESENCE_KEY[a.presence])}</div>`
+    }
+    <div class="agent-stats muted">
+      ${t('callsToday')}: ${a.callsToday} · ${t('talkTime')}: ${duration(a.talkSecToday)}
+    </div>
+  </div>`;
+}
+
+function Chart({ intervals }) {
+  const ref = useRef();
+  const plot = useRef();
+  useEffect(() => {
+    let cancelled = false;
+    import('uplot').then(({ default: uPlot }) => {
+      if (cancelled || !ref.current) return;
+      const last = Math.max(4, Math.ceil((Date.now() % 86_400_000) / 900_000));
+      const xs = intervals.slice(0, last).map((_, i) => i / 4);
+      const data = [xs, intervals.slice(0, last)];
+      const width = ref.current.clientWidth || 600;
+      if (plot.current) {
+        plot.current.setData(data);
+        return;
+      }
+      plot.current = new uPlot(
+        {
+          width,
+          height: 160,
+          legend: { show: false },
+          cursor: { show: false },
+          scales: { x: { time: false } },
+          axes: [
+            { stroke: '#64748b', values: (_, v) => v.map((h) => `${Math.floor(h)}h`) },
+            { stroke: '#64748b', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] },
+          ],
+          series: [
+            {},
+            { stroke: '#0f766e', fill: 'rgba(15,118,110,0.25)', paths: uPlot.paths.bars({ size: [0.8] }) },
+          ],
+        },
+        data,
+        ref.current,
+      );
+    });
+    return () => (cancelled = true);
+  }, [intervals.join(',')]);
+  return html`<div class="chart" ref=${ref}></div>`;
+}
+
+export function Wallboard() {
+  const board = useLive(() => api('/wallboard'));
+  const [queue, setQueue] = useState('');
+  if (!board) return html`<div class="muted">…</div>`;
+  if (board.error) return html`<div class="alert">${board.error.message}</div>`;
+  const th = board.thresholds;
+  const agents = queue ? board.agents.filter((a) => a.queueIds.includes(Number(queue))) : board.agents;
+  const toggleTv = () => {
+    tv.value = !tv.value;
+    if (tv.value) document.documentElement.requestFullscreen?.().catch(() => undefined);
+    else if (document.fullscreenElement) document.exitFullscreen();
+  };
+  return html`<div class="wallboard">
+    <div class="toolbar">
+      <select aria-label=${t('queue')} value=${queue} onChange=${(e) => setQueue(e.currentTarget.value)}>
+        <option value="">${t('allQueues')}</option>
+        ${board.queues.map((q) => html`<option value=${q.queueId}>${q.name}</option>`)}
+      </select>
+      <span class="muted small">${t('liveActionsLater')}</span>
+      <button class="ghost tv-toggle" onClick=${toggleTv}>${tv.value ? t('exitTv') : t('tvMode')}</button>
+    </div>
+    <div class="tiles">
+      ${board.queues.filter((q) => !queue || q.queueId === Number(queue)).map((q) => html`<${QueueTile} key=${q.queueId} q=${q} th=${th} />`)}
+    </div>
+    <div class="split">
+      <section class="panel grow">
+        <h3>${t('agentGrid')}</h3>
+        <div class="agent-grid">
+          ${agents.map((a) => html`<${AgentCard} key=${a.agentId} a=${a} queues=${board.queues} />`)}
+        </div>
+      </section>
+      <section class="panel side">
+        <h3>${t('waitingCalls')}</h3>
+        ${
+          board.waiting.length === 0
+            ? html`<div class="muted empty">${t('noWaiting')}</div>`
+            : html`<ol class="waiting">
+                ${board.waiting.map(
+                  (w) =>
+                    html`<li data-call=${w.callId}>
+                      <span class="pos">${w.position}</span><span class="caller">${w.callerNumber}</span>
+                      <span class="muted"
+                        >${board.queues.find((q) => q.queueId === w.queueId)?.name ?? ''}</span
+                      >
+                      <span class="timer">${duration((now.value - w.enteredAt) / 1000)}</span>
+                    </li>`,
+                )}
+              </ol>`
+        }
+        <h3>${t('callsPer15')}</h3>
+        <${Chart} intervals=${board.intervals} />
+      </section>
+    </div>
+  </div>`;
+}

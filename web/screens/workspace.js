@@ -1,0 +1,43 @@
+import { useState } from 'preact/hooks';
+import { html } from '../html.js';
+import { api } from '../api.js';
+import { duration, t } from '../i18n.js';
+import { liveTick, now } from '../live.js';
+import { useLive } from './use-live.js';
+import { StatusSelect } from './agents.js';
+import { CallTable } from './calls.js';
+
+export function Workspace() {
+  const data = useLive(() => Promise.all([api('/me'), api('/statuses'), api('/me/calls')]));
+  const [error, setError] = useState('');
+  if (!data) return html`<div class="muted">…</div>`;
+  if (data.error) return html`<div class="alert">${data.error.message}</div>`;
+  const [me, { statuses }, { calls }] = data;
+  const pick = (status) =>
+    api('/me/status', { method: 'POST', body: { status } }).then(
+      () => (setError(''), liveTick.value++),
+      (e) => setError(e.message),
+    );
+  return html`<div class="workspace">
+    <section class=${`panel me s-${me.presence}`}>
+      <h3>${t('myStatus')}</h3>
+      <div class="me-row">
+        <span class="avatar big">${me.name.split(' ').slice(-1)[0][0]}</span>
+        <div>
+          <div class="agent-name">${me.name}</div>
+          <div class="muted">${t('extension')} ${me.extension}</div>
+        </div>
+        <div class="me-status">
+          <span class="dot"></span>
+          <${StatusSelect} value=${me.status} statuses=${statuses} onPick=${pick} label=${t('myStatus')} />
+          <span class="timer">${me.since ? duration((now.value - me.since) / 1000) : ''}</span>
+        </div>
+      </div>
+      ${error && html`<div class="alert" role="alert">${error}</div>`}
+    </section>
+    <section class="panel">
+      <h3>${t('myCalls')}</h3>
+      <${CallTable} calls=${calls} />
+    </section>
+  </div>`;
+}
