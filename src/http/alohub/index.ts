@@ -4,7 +4,8 @@ import { AgentDirectory } from '../../domain/agent-directory.js';
 import { DomainError } from '../../errors.js';
 import { apiKeyFrom, createGuard, principalOf } from '../guard.js';
 import { registerAgentRoutes } from './agents.js';
-import { installAlohubErrors } from './envelope.js';
+import { alohubEnvelope, installAlohubErrors } from './envelope.js';
+import { claimPrefix } from '../family-errors.js';
 import { registerQueueRoutes } from './queues.js';
 
 /** The seeds' curl examples use `https://host/v1/…`, their axios and python examples `{{host}}/api/v1/…`. */
@@ -35,6 +36,7 @@ export async function alohubFamily(app: FastifyInstance, ctx: AppContext): Promi
   const directory = new AgentDirectory(ctx.db);
   const guard = createGuard(ctx, (req) => ctx.credentials.verifyApiKey(apiKeyFrom(req)));
   for (const prefix of ALOHUB_PREFIXES) {
+    claimPrefix(app, prefix, alohubEnvelope);
     await app.register(
       async (api) => {
         installAlohubErrors(api);
