@@ -23,10 +23,28 @@ export const MAX_PARAM_LENGTH = 100;
 /** Open connections one remote address may hold; more are closed on arrival. */
 export const MAX_CONNECTIONS_PER_ADDRESS = 1024;
 
+/**
+ * The query-string parser every family shares. Repeated keys become arrays, and a trailing `[]` or `[n]` is the
+ * same key: axios' default array encoding (`ids[]=1&ids[]=2`), its `indices` option (`ids[0]=1`) and plain
+ * repetition (`ids=1&ids=2`) all mean `ids: ["1", "2"]`.
+ */
+export function parseQuery(text: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [rawKey, value] of new URLSearchParams(text)) {
+    const key = rawKey.replace(/\[\d*\]$/, '');
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    const prev = out[key];
+    if (prev === undefined) out[key] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[key] = [prev, value];
+  }
+  return out;
+}
+
 /** The Fastify options that bound what a client can make the server hold (docs/api/README.md). */
 export const HTTP_LIMITS = {
   bodyLimit: JSON_BODY_LIMIT,
-  maxParamLength: MAX_PARAM_LENGTH,
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH, querystringParser: parseQuery },
   requestTimeout: REQUEST_TIMEOUT_MS,
   connectionTimeout: IDLE_TIMEOUT_MS,
   keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
