@@ -81,14 +81,14 @@ describe('AloHub security', () => {
     assert.equal(right.status, 200);
   });
 
-  test("X-Tenant-ID of tenant B with tenant A's key: 403 FORBIDDEN; A's own id or no header: 200", async () => {
+  test("X-Tenant-ID of tenant B with tenant A's key: 401 UNAUTHORIZED (documented code); A's own id or no header: 200", async () => {
     for (const p of PREFIXES) {
       for (const e of ENDPOINTS) {
         const body = 'body' in e ? e.body : undefined;
         for (const bad of [String(other.tenantId), 'abc', `${s.demo.tenant_id},${other.tenantId}`]) {
           const r = await req(e.method, p + e.path, { Authorization: key, 'X-Tenant-ID': bad }, body);
-          assert.equal(r.status, 403, `${e.method} ${p}${e.path} X-Tenant-ID ${bad}`);
-          assert.ok(isErrorEnvelope(r.body, 'FORBIDDEN'), JSON.stringify(r.body));
+          assert.equal(r.status, 401, `${e.method} ${p}${e.path} X-Tenant-ID ${bad}`);
+          assert.ok(isErrorEnvelope(r.body, 'UNAUTHORIZED'), JSON.stringify(r.body));
         }
         const own = await req(
           e.method,
@@ -104,7 +104,8 @@ describe('AloHub security', () => {
       'X-Api-Key': other.key,
       'X-Tenant-ID': String(s.demo.tenant_id),
     });
-    assert.equal(r.status, 403);
+    assert.equal(r.status, 401);
+    assert.ok(isErrorEnvelope(r.body, 'UNAUTHORIZED'));
   });
 
   test("team_id of another tenant narrows to nothing: B's agents never appear in A's list", async () => {

@@ -13,7 +13,7 @@ export const ALOHUB_PREFIXES = ['/v1', '/api/v1'] as const;
 
 /**
  * Kong injects `X-Tenant-ID`; a caller that sends it anyway must name the key's own tenant, whatever it is
- * (403 FORBIDDEN otherwise). An absent or empty header means "the key's tenant".
+ * (401 UNAUTHORIZED otherwise, a code the document lists). An absent or empty header means "the key's tenant".
  */
 function checkTenantHeader(req: FastifyRequest): void {
   const raw = req.headers['x-tenant-id'];
@@ -22,8 +22,9 @@ function checkTenantHeader(req: FastifyRequest): void {
   const values = Array.isArray(raw) ? raw : [raw];
   if (values.some((v) => v.trim() !== String(tenantId))) {
     throw new DomainError(
-      'FORBIDDEN',
+      'UNAUTHORIZED',
       `X-Tenant-ID ${values.join(',').slice(0, 64)} does not match the API key's tenant`,
+      'tenant_mismatch',
     );
   }
 }
