@@ -24,12 +24,80 @@ export const codeToStatus: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** A typed domain error: `reason` is a machine-readable detail a family may map (e.g. OmiCall's `agent_exists`). */
+/**
+ * The closed set of neutral reasons the domain (and the auth layer) report beside an ErrorCode. They name what
+ * went wrong in the domain's words (`email_invalid`, never a family's field name); each family maps every one
+ * to its own wire code in one exhaustive table (src/http/<family>/errors), so adding a reason here fails the
+ * type check until every family has decided how to say it.
+ */
+export const REASONS = [
+  // input
+  'invalid_input',
+  'email_invalid',
+  'name_required',
+  'role_required',
+  'password_invalid',
+  'extension_invalid',
+  'role_name_invalid',
+  'service_package_name_invalid',
+  'max_agents_invalid',
+  'sort_field_invalid',
+  'callback_url_invalid',
+  'callback_headers_invalid',
+  'owner_invalid',
+  // existence and uniqueness
+  'agent_not_found',
+  'role_not_found',
+  'service_package_not_found',
+  'agent_exists',
+  'agent_uuid_exists',
+  'extension_exists',
+  'role_exists',
+  'service_package_exists',
+  'team_exists',
+  'status_exists',
+  'status_in_use',
+  'extension_unavailable',
+  // limits and states
+  'agent_limit',
+  'unknown_status',
+  'system_status_target',
+  'system_status_name',
+  'no_ready_status',
+  'last_ready_status',
+  'invalid_transition',
+  'offline',
+  'system_status',
+  // calls
+  'agent_not_registered',
+  'destination_not_allowed',
+  'no_trunk',
+  'call_limit',
+  'click_to_call_unavailable',
+  // credentials and links
+  'missing_credentials',
+  'invalid_credentials',
+  'invalid_signature',
+  'timestamp_out_of_window',
+  'nonce_replayed',
+  'domain_mismatch',
+  'email_not_in_company',
+  'invalid_sip_credentials',
+  'device_not_registered',
+  'tenant_mismatch',
+  'link_expired',
+  'link_invalid',
+  'range_not_satisfiable',
+] as const;
+
+export type Reason = (typeof REASONS)[number];
+
+/** A typed domain error: `reason` is a neutral detail from the closed union each family maps to its wire code. */
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly reason?: string,
+    readonly reason?: Reason,
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
@@ -37,11 +105,11 @@ export class DomainError extends Error {
   }
 }
 
-export const notFound = (what: string, reason?: string) =>
+export const notFound = (what: string, reason?: Reason) =>
   new DomainError('NOT_FOUND', `${what} not found`, reason);
-export const invalid = (message: string, reason?: string) =>
+export const invalid = (message: string, reason?: Reason) =>
   new DomainError('INVALID_INPUT', message, reason);
-export const conflict = (message: string, reason?: string) => new DomainError('CONFLICT', message, reason);
+export const conflict = (message: string, reason?: Reason) => new DomainError('CONFLICT', message, reason);
 
 export function isDomainError(e: unknown): e is DomainError {
   return e instanceof DomainError;

@@ -58,11 +58,11 @@ export interface InviteInput {
 
 function requireFields(input: InviteInput): { name: string; email: string } {
   const name = input.fullName?.trim() ?? '';
-  if (!name) throw invalid('full_name is required', 'full_name_is_required');
-  if (name.length > 200) throw invalid('full_name must be at most 200 characters', 'full_name_is_required');
+  if (!name) throw invalid('full_name is required', 'name_required');
+  if (name.length > 200) throw invalid('full_name must be at most 200 characters', 'name_required');
   const email = normalizeEmail(input.email ?? '');
   if (!isValidEmail(email))
-    throw invalid(`"${input.email ?? ''}" is not a valid email address`, 'identify_info_invalid');
+    throw invalid(`"${input.email ?? ''}" is not a valid email address`, 'email_invalid');
   if (input.password !== undefined && input.password !== '') {
     const why = checkPassword(input.password, input.passwordRule);
     if (why) throw invalid(why, 'password_invalid');
@@ -78,7 +78,7 @@ async function resolveRole(tx: Executor, tenantId: number, roleName: string | un
       wanted
         ? `role "${wanted}" does not exist in this tenant (leave role_name empty for the default role)`
         : 'role_name is required: this tenant has no default role',
-      'role_is_required',
+      'role_required',
     );
   }
   return role;
@@ -96,7 +96,7 @@ async function resolveOwner(
     throw new DomainError(
       'INVALID_INPUT',
       `owner_email ${raw} is not an agent of this tenant`,
-      'invite_error',
+      'owner_invalid',
     );
   return owner.email;
 }

@@ -83,9 +83,9 @@ export async function requestTransfer(
 ): Promise<{ requestId: string }> {
   const target = normalizeEmail(req.targetEmail);
   if (!isValidEmail(normalizeEmail(req.sourceEmail)))
-    throw invalid(`sourceEmail "${req.sourceEmail}" is not a valid email address`, 'identify_info_invalid');
+    throw invalid(`sourceEmail "${req.sourceEmail}" is not a valid email address`, 'email_invalid');
   if (!isValidEmail(target))
-    throw invalid(`targetEmail "${req.targetEmail}" is not a valid email address`, 'identify_info_invalid');
+    throw invalid(`targetEmail "${req.targetEmail}" is not a valid email address`, 'email_invalid');
   const fullName = req.targetInfo?.fullName?.trim() || null;
   const phoneNumber = req.targetInfo?.phoneNumber?.trim() || null;
   if (fullName && fullName.length > 200) throw invalid('targetInfo.fullName must be at most 200 characters');

@@ -67,10 +67,9 @@ export async function createAgent(
   input: CreateAgentInput,
 ): Promise<{ agent: Agent; sipPassword: string }> {
   const name = input.name.trim();
-  if (!name) throw invalid('name is required', 'full_name_is_required');
+  if (!name) throw invalid('name is required', 'name_required');
   const email = normalizeEmail(input.email);
-  if (!isValidEmail(email))
-    throw invalid(`"${input.email}" is not a valid email address`, 'identify_info_invalid');
+  if (!isValidEmail(email)) throw invalid(`"${input.email}" is not a valid email address`, 'email_invalid');
   if (input.extension !== undefined && !/^\d{2,10}$/.test(input.extension)) {
     throw invalid('extension must be 2 to 10 digits', 'extension_invalid');
   }
@@ -124,7 +123,7 @@ export async function createAgent(
       // Another writer took the same extension or email at the same moment: look again.
     }
   }
-  throw conflict('could not allocate an extension, try again', 'invite_error');
+  throw conflict('could not allocate an extension, try again', 'extension_unavailable');
 }
 
 /** A live (not deleted) agent of the tenant by extension; another tenant's agent is "not found". */

@@ -102,7 +102,7 @@ export async function assertSeatFree(db: Executor, tenantId: number, pkg: Servic
     throw new DomainError(
       'LIMIT_EXCEEDED',
       `service package "${pkg.name}" is full (${pkg.max_agents} of ${pkg.max_agents} agents)`,
-      'limit_agent',
+      'agent_limit',
     );
   }
 }

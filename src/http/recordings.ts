@@ -116,7 +116,8 @@ export async function recordingsFamily(app: FastifyInstance, ctx: AppContext): P
           params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }) }),
           querystring: Type.Object({
             tenant: Type.Integer(),
-            expires: Type.Integer(),
+            // Unix seconds: beyond 2038, so wider than the 32-bit default.
+            expires: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
             signature: Type.String({ maxLength: 128 }),
           }),
         },

@@ -5,20 +5,26 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { AppContext } from '../context.js';
 import { registerSystemRoutes } from './system.js';
+import { type Failure, sendFailure } from './family-errors.js';
+import { addBoundsKeywords, boundSchema } from './input-bounds.js';
+import { HTTP_LIMITS, MAX_PARAM_LENGTH, answerClientError, envelopeAt, installWireDefaults } from './wire.js';
 
 export type HttpServer = FastifyInstance;
 
 // Query strings and path params arrive as text, so they are coerced to the schema's types; JSON bodies are
 // not, so `{"strategy": "1"}` where an integer is documented is refused instead of silently accepted.
+// Unknown body fields are dropped rather than refused (integrators send extra fields; dropping them also keeps
+// mass assignment impossible, since only declared fields ever reach a handler).
 function makeAjv(coerce: boolean) {
   const ajv = new Ajv({
     coerceTypes: coerce ? 'array' : false,
     useDefaults: true,
-    removeAdditional: false,
+    removeAdditional: true,
     allErrors: false,
     strict: false,
   });
   (addFormats as unknown as (a: Ajv) => void)(ajv);
+  addBoundsKeywords(ajv);
   return ajv;
 }
 
@@ -27,11 +33,21 @@ export type FamilyPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<vo
 
 export async function buildHttpServer(ctx: AppContext, families: FamilyPlugin[]): Promise<HttpServer> {
   const app: FastifyInstance = Fastify({
+    ...HTTP_LIMITS,
+    frameworkErrors: (err, req, reply) => {
+      // A bad `%` escape, or a path parameter longer than MAX_PARAM_LENGTH: bad input in the family's shape.
+      const message =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+          : 'the path has an invalid percent-encoding';
+      const f: Failure = { status: 400, code: 'INVALID_INPUT', message };
+      void sendFailure(reply, envelopeAt(app, req.url), f);
+    },
+    clientErrorHandler: (err, socket) => answerClientError(app, err, socket),
     loggerInstance: ctx.logger as FastifyBaseLogger,
     logController: new LogController({
       disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
     }),
-    bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     trustProxy: false,
@@ -41,8 +57,9 @@ export async function buildHttpServer(ctx: AppContext, families: FamilyPlugin[])
   const paramAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? bodyAjv : paramAjv;
-    return ajv.compile(schema);
+    return ajv.compile(boundSchema(schema) as object);
   });
+  installWireDefaults(app);
 
   await app.register(swagger, {
     openapi: {

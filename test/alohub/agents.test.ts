@@ -59,7 +59,7 @@ describe('AloHub agents', () => {
   test('bad paging and filters: 400 INVALID_INPUT naming the parameter', async () => {
     for (const [q, field] of [
       ['size=0', 'size'],
-      ['size=101', 'size'],
+      ['size=1001', 'size'],
       ['page=-1', 'page'],
       ['page=abc', 'page'],
       ['status=2', 'status'],
@@ -194,7 +194,8 @@ describe('AloHub agents', () => {
       ['/v1/agents/1003/queues', {}, /"queue_ids" is required/],
       ['/v1/agents/1003/queues', { queue_ids: ['1'] }, /queue_ids\.0 must be integer/],
       ['/v1/agents/1003/queues', { queue_ids: [1], priority: 0 }, /priority/],
-      ['/v1/agents/1003/queues', { queue_ids: [1], priority: '1' }, /priority must be integer/],
+      ['/v1/agents/1003/queues', { queue_ids: [1], priority: 'high' }, /priority/],
+      ['/v1/agents/1003/queues', { queue_ids: [1], priority: '0' }, /priority/],
       ['/v1/agents/1003/queues?type=both', { queue_ids: [1] }, /query\.type/],
       ['/v1/agents/abc/queues', { queue_ids: [1] }, /path\.id/],
     ] as const) {
@@ -246,5 +247,24 @@ describe('AloHub agents', () => {
     await bumpRevision(s.t.ctx.db, tenantId);
     assert.equal(await row('1028'), undefined);
     assert.equal((await put('/v1/agents/1028/recording', { enabled: true })).status, 404);
+  });
+
+  test('integrator replay: priority sent back as the text GET returns it, and a 413-agent page in one request', async () => {
+    // GET answers `"priority": "3"`; a client that round-trips the field sends the string.
+    const r = await put('/api/v1/agents/1002/queues?type=callin', { queue_ids: [salesQueue], priority: '3' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await row('1002')).priority, '3');
+    for (let i = 25; i < 413; i++) {
+      await createAgent(s.t.ctx.db, s.clock, s.t.ctx.box, tenantId, {
+        name: `Bulk ${i}`,
+        email: `b${i}@x.example`,
+      });
+    }
+    await bumpRevision(s.t.ctx.db, tenantId);
+    const page = await get('/v1/agents?page=0&size=413');
+    assert.equal(page.status, 200, JSON.stringify(page.body).slice(0, 200));
+    assert.equal(page.body.data.length, 413);
+    assert.equal((await get('/v1/agents?size=1000')).status, 200);
+    assert.equal((await get('/v1/agents?size=1001')).status, 400);
   });
 });

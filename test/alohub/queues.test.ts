@@ -58,7 +58,7 @@ describe('AloHub inbound queues', () => {
       [3, 4],
     );
     assert.deepEqual((await get('/v1/queues/inbound?page=9')).body.data, []);
-    for (const q of ['size=0', 'size=101', 'page=-1', 'size=ten']) {
+    for (const q of ['size=0', 'size=1001', 'page=-1', 'size=ten']) {
       const r = await get(`/v1/queues/inbound?${q}`);
       assert.equal(r.status, 400, q);
       assert.match(r.body.error_message, /^query\.(size|page)/);

@@ -81,14 +81,14 @@ describe('AloHub security', () => {
     assert.equal(right.status, 200);
   });
 
-  test("X-Tenant-ID of tenant B with tenant A's key: 403 FORBIDDEN; A's own id or no header: 200", async () => {
+  test("X-Tenant-ID of tenant B with tenant A's key: 401 UNAUTHORIZED (documented code); A's own id or no header: 200", async () => {
     for (const p of PREFIXES) {
       for (const e of ENDPOINTS) {
         const body = 'body' in e ? e.body : undefined;
         for (const bad of [String(other.tenantId), 'abc', `${s.demo.tenant_id},${other.tenantId}`]) {
           const r = await req(e.method, p + e.path, { Authorization: key, 'X-Tenant-ID': bad }, body);
-          assert.equal(r.status, 403, `${e.method} ${p}${e.path} X-Tenant-ID ${bad}`);
-          assert.ok(isErrorEnvelope(r.body, 'FORBIDDEN'), JSON.stringify(r.body));
+          assert.equal(r.status, 401, `${e.method} ${p}${e.path} X-Tenant-ID ${bad}`);
+          assert.ok(isErrorEnvelope(r.body, 'UNAUTHORIZED'), JSON.stringify(r.body));
         }
         const own = await req(
           e.method,
@@ -104,7 +104,8 @@ describe('AloHub security', () => {
       'X-Api-Key': other.key,
       'X-Tenant-ID': String(s.demo.tenant_id),
     });
-    assert.equal(r.status, 403);
+    assert.equal(r.status, 401);
+    assert.ok(isErrorEnvelope(r.body, 'UNAUTHORIZED'));
   });
 
   test("team_id of another tenant narrows to nothing: B's agents never appear in A's list", async () => {
@@ -166,21 +167,22 @@ describe('AloHub security', () => {
     assert.deepEqual(afterList.body.data, before.body.data);
   });
 
-  test('unknown body fields (mass assignment) are refused with the field named', async () => {
-    const rev = await revisionOf(s);
+  test('unknown body fields (mass assignment) are ignored: only the documented fields act', async () => {
+    const otherRows = () =>
+      s.t.ctx.db.selectFrom('inbound_queues').selectAll().where('tenant_id', '=', other.tenantId).execute();
+    const otherBefore = await otherRows();
     const cases = [
-      ['/agents/1001/recording', { enabled: true, tenant_id: other.tenantId }, 'tenant_id'],
-      ['/agents/1001/queues', { queue_ids: [1], agent_id: 3 }, 'agent_id'],
-      ['/queues/inbound/1', { strategy: 1, tenant_id: other.tenantId }, 'tenant_id'],
-      ['/queues/inbound/1', { strategy: 1, name: 'renamed' }, 'name'],
+      ['/agents/1001/recording', { enabled: true, tenant_id: other.tenantId }],
+      ['/queues/inbound/1', { strategy: 1, tenant_id: other.tenantId }],
+      ['/queues/inbound/1', { strategy: 1, name: 'renamed' }],
     ] as const;
-    for (const [path, body, field] of cases) {
+    for (const [path, body] of cases) {
       const r = await req('PUT', `/v1${path}`, { Authorization: key }, body);
-      assert.equal(r.status, 400, path);
-      assert.ok(isErrorEnvelope(r.body, 'INVALID_INPUT'));
-      assert.match(r.body.error_message, new RegExp(`unknown field "${field}"`));
+      assert.equal(r.status, 200, `${path} ${JSON.stringify(r.body)}`);
     }
-    assert.equal(await revisionOf(s), rev);
+    const q = await req('GET', '/v1/queues/inbound/1', { Authorization: key });
+    assert.notEqual(q.body.data?.name ?? q.body.name, 'renamed');
+    assert.deepEqual(await otherRows(), otherBefore);
   });
 
   test('rate limits: headers on every authenticated answer, 429 RATE_LIMIT_EXCEEDED with Retry-After', async () => {

@@ -55,8 +55,14 @@ describe('native status and team API', () => {
     const empty = await api('/api/statuses', { method: 'POST', body: { name: '  ' } });
     assert.equal(empty.status, 400);
     assert.equal(empty.body.error.message, 'status name must not be empty');
+    // An undeclared field is ignored, never assigned.
     const extra = await api('/api/statuses', { method: 'POST', body: { name: 'X', tenant_id: 1 } });
-    assert.equal(extra.status, 400);
+    assert.equal(extra.status, 201);
+    const xs = await s.t.ctx.db.selectFrom('statuses').select('tenant_id').where('name', '=', 'X').execute();
+    assert.deepEqual(
+      xs.map((x) => x.tenant_id),
+      [s.demo.tenant_id],
+    );
 
     const a = agents[0]!;
     await api(`/api/agents/${a.id}/login`, { method: 'POST' });
@@ -160,11 +166,13 @@ describe('native status and team API', () => {
     const unk = await api(`/api/agents/${a.id}/status`, { method: 'PUT', body: { status: 'Napping' } });
     assert.equal(unk.status, 400);
     assert.equal(unk.body.error.message, "status 'Napping' does not exist");
-    for (const path of ['/api/agents/999999/login', '/api/agents/99999999999/logout']) {
-      const r = await api(path, { method: 'POST' });
-      assert.equal(r.status, 404, path);
-      assert.equal(r.body.error.code, 'NOT_FOUND');
-    }
+    const r = await api('/api/agents/999999/login', { method: 'POST' });
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, 'NOT_FOUND');
+    // An id no 32-bit column can hold is bad input, answered before any query.
+    const huge = await api('/api/agents/99999999999/logout', { method: 'POST' });
+    assert.equal(huge.status, 400);
+    assert.equal(huge.body.error.code, 'INVALID_INPUT');
     assert.equal((await api('/api/agents/abc/login', { method: 'POST' })).status, 400);
   });
 

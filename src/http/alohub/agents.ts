@@ -56,11 +56,26 @@ const AssignQuery = Type.Object({ type: Type.Optional(Type.Enum(['callin', 'call
 const AssignBody = Type.Object(
   {
     queue_ids: Type.Array(QueueId, { minItems: 1, maxItems: 100 }),
-    priority: Type.Optional(Type.Integer({ minimum: MIN_QUEUE_PRIORITY, maximum: MAX_QUEUE_PRIORITY })),
+    // GET answers `priority` as text ("5"), so the same text is accepted back, as well as the number.
+    priority: Type.Optional(
+      Type.Union([
+        Type.Integer({ minimum: MIN_QUEUE_PRIORITY, maximum: MAX_QUEUE_PRIORITY }),
+        Type.String({ pattern: '^\\s*-?[0-9]{1,6}\\s*$' }),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
 const RecordingBody = Type.Object({ enabled: Type.Boolean() }, { additionalProperties: false });
+
+/** The priority as a number within the documented range, whichever form it came in. */
+function priorityOf(raw: number | string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : Number(raw.trim());
+  if (n < MIN_QUEUE_PRIORITY || n > MAX_QUEUE_PRIORITY)
+    throw invalid(`body.priority must be from ${MIN_QUEUE_PRIORITY} to ${MAX_QUEUE_PRIORITY}`);
+  return n;
+}
 
 type DirectoryFields = ReturnType<typeof directoryFields>;
 
@@ -170,7 +185,8 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: AppContext, direc
     },
     async (req) => {
       const tenantId = principalOf(req).tenantId;
-      const { queue_ids: ids, priority } = req.body;
+      const { queue_ids: ids } = req.body;
+      const priority = priorityOf(req.body.priority);
       if ((req.query.type ?? 'callin') === 'callout') {
         const [only] = ids;
         if (ids.length !== 1 || only === undefined)

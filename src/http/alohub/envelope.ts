@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { type ErrorCode, codeToStatus, isDomainError } from '../../errors.js';
+import type { ErrorCode } from '../../errors.js';
+import { type FamilyEnvelope, installFamilyErrors } from '../family-errors.js';
 import { type FastifyErrorLike, describeValidation } from '../guard.js';
 
 /** The `error_code` values this family answers with (seeds 000/001, plus FORBIDDEN and CONFLICT; see docs). */
@@ -55,10 +56,6 @@ export function alohubCodeOf(code: ErrorCode): AlohubCode {
   }
 }
 
-function fail(reply: FastifyReply, status: number, code: AlohubCode, message: string) {
-  return reply.code(status).send({ success: '0', error_code: code, error_message: message });
-}
-
 /** Where a validation failure was, in the words an integrator reads in the seed (query, path, body). */
 function describe(err: FastifyErrorLike): string {
   return describeValidation(err)
@@ -67,21 +64,13 @@ function describe(err: FastifyErrorLike): string {
 }
 
 /** Every failure of this family, whatever raised it, leaves as the AloHub envelope with `success: "0"`. */
+export const alohubEnvelope: FamilyEnvelope = {
+  body: (f) => ({ success: '0', error_code: alohubCodeOf(f.code), error_message: f.message }),
+  describe,
+  // Fastify's own client errors (malformed JSON, wrong content type, too large) are all bad input.
+  clientErrorsAre400: true,
+};
+
 export function installAlohubErrors(api: FastifyInstance): void {
-  api.setErrorHandler((err: FastifyErrorLike, req, reply) => {
-    if (isDomainError(err)) {
-      const retry = err.details?.retryAfterSec;
-      if (typeof retry === 'number') reply.header('Retry-After', String(retry));
-      return fail(reply, codeToStatus[err.code], alohubCodeOf(err.code), err.message);
-    }
-    if (err.validation) return fail(reply, 400, 'INVALID_INPUT', describe(err));
-    const status = err.statusCode ?? 500;
-    // Fastify's own client errors (malformed JSON, empty body, wrong content type, too large) are all bad input.
-    if (status < 500) return fail(reply, 400, 'INVALID_INPUT', err.message);
-    req.log.error({ err }, 'unhandled error');
-    return fail(reply, 500, 'FAIL', 'internal error');
-  });
-  api.setNotFoundHandler((req, reply) =>
-    fail(reply, 404, 'NOT_FOUND', `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}`),
-  );
+  installFamilyErrors(api, alohubEnvelope);
 }

@@ -4,7 +4,8 @@ import { AgentDirectory } from '../../domain/agent-directory.js';
 import { DomainError } from '../../errors.js';
 import { apiKeyFrom, createGuard, principalOf } from '../guard.js';
 import { registerAgentRoutes } from './agents.js';
-import { installAlohubErrors } from './envelope.js';
+import { alohubEnvelope, installAlohubErrors } from './envelope.js';
+import { claimPrefix } from '../family-errors.js';
 import { registerQueueRoutes } from './queues.js';
 
 /** The seeds' curl examples use `https://host/v1/…`, their axios and python examples `{{host}}/api/v1/…`. */
@@ -12,7 +13,7 @@ export const ALOHUB_PREFIXES = ['/v1', '/api/v1'] as const;
 
 /**
  * Kong injects `X-Tenant-ID`; a caller that sends it anyway must name the key's own tenant, whatever it is
- * (403 FORBIDDEN otherwise). An absent or empty header means "the key's tenant".
+ * (401 UNAUTHORIZED otherwise, a code the document lists). An absent or empty header means "the key's tenant".
  */
 function checkTenantHeader(req: FastifyRequest): void {
   const raw = req.headers['x-tenant-id'];
@@ -21,8 +22,9 @@ function checkTenantHeader(req: FastifyRequest): void {
   const values = Array.isArray(raw) ? raw : [raw];
   if (values.some((v) => v.trim() !== String(tenantId))) {
     throw new DomainError(
-      'FORBIDDEN',
+      'UNAUTHORIZED',
       `X-Tenant-ID ${values.join(',').slice(0, 64)} does not match the API key's tenant`,
+      'tenant_mismatch',
     );
   }
 }
@@ -35,6 +37,7 @@ export async function alohubFamily(app: FastifyInstance, ctx: AppContext): Promi
   const directory = new AgentDirectory(ctx.db);
   const guard = createGuard(ctx, (req) => ctx.credentials.verifyApiKey(apiKeyFrom(req)));
   for (const prefix of ALOHUB_PREFIXES) {
+    claimPrefix(app, prefix, alohubEnvelope);
     await app.register(
       async (api) => {
         installAlohubErrors(api);

@@ -6,7 +6,8 @@ import { createGuard } from '../guard.js';
 import { antbuddyResolver } from './auth.js';
 import { registerCallRoutes } from './calls.js';
 import { registerDirectoryRoutes } from './directory.js';
-import { installAntbuddyErrors } from './errors.js';
+import { antbuddyEnvelope, installAntbuddyErrors } from './errors.js';
+import { claimPrefix } from '../family-errors.js';
 import { MemoryNonceStore, type NonceStore, RedisNonceStore } from './replay.js';
 import { registerVoiceRoutes } from './voice.js';
 
@@ -25,35 +26,18 @@ export async function antbuddyFamily(app: FastifyInstance, ctx: AppContext): Pro
   const nonces = nonceStore(ctx);
   const links = recordingLinksFor(ctx.config, ctx.clock);
   const guard = createGuard(ctx, antbuddyResolver(ctx, nonces));
+  claimPrefix(app, '/oapi', antbuddyEnvelope);
   await app.register(
     async (api) => {
       installAntbuddyErrors(api);
       api.addHook('onClose', async () => nonces.close());
-      // The documents say Content-Type: application/json on POSTs that carry no body: an empty body is {}.
-      api.removeContentTypeParser('application/json');
-      api.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-        const text = String(body).trim();
-        if (text === '') return done(null, {});
-        try {
-          done(null, JSON.parse(text));
-        } catch {
-          done(Object.assign(new Error('body is not valid JSON'), { statusCode: 400 }), undefined);
-        }
-      });
-      // A POST with no body at all (no Content-Type) reads as {} too, so `sipUser`/`sipPassword` may sit in the query.
-      api.addHook('preValidation', async (req) => {
-        if (req.method === 'POST' && req.body === undefined) req.body = {};
-      });
+      // An empty JSON body is {} (the documents send Content-Type: application/json on body-less POSTs):
+      // src/http/wire.ts does that for every family.
       // onRequest: credentials are checked before the body is parsed or validated.
       api.addHook('onRequest', async (req, reply) => {
         if (req.is404) return;
         await guard.call(api, req, reply);
       });
-      api.setNotFoundHandler((req, reply) =>
-        reply
-          .code(404)
-          .send({ message: `no route ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' }),
-      );
       // Routes are declared under /v1/… inside the /oapi prefix.
       registerVoiceRoutes(api, ctx);
       registerCallRoutes(api, ctx, links);

@@ -1,4 +1,4 @@
-import { DomainError } from '../../errors.js';
+import { DomainError, type Reason } from '../../errors.js';
 import { safeEqual, sha256Hex } from '../../domain/secrets.js';
 
 /** How far a signed `timestamp` may be from the server's clock, either way. */
@@ -13,7 +13,7 @@ export interface Stamp {
   nonce: string;
 }
 
-export const authError = (status: 'UNAUTHORIZED' | 'FORBIDDEN', reason: string, message: string) =>
+export const authError = (status: 'UNAUTHORIZED' | 'FORBIDDEN', reason: Reason, message: string) =>
   new DomainError(status, message, reason);
 
 /** Both or neither: a lone timestamp or nonce is a client bug worth a precise 400. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { codeToStatus, isDomainError } from '../../errors.js';
+import { type FamilyEnvelope, installFamilyErrors } from '../family-errors.js';
 import type { FastifyErrorLike } from '../guard.js';
 
 /** `agent_ids/1` → `agent_ids[1]`: the way the CCAI document names fields. */
@@ -25,18 +25,14 @@ export function describeCcaiValidation(err: FastifyErrorLike): string {
 }
 
 /** The CCAI error envelope: `{"message": "..."}` with the HTTP status carrying the kind. */
+export const ccaiEnvelope: FamilyEnvelope = {
+  body: (f) => ({ message: f.message }),
+  describe: describeCcaiValidation,
+  headers: (f, reply) => {
+    if (f.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="tongdai"');
+  },
+};
+
 export function installCcaiErrors(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyErrorLike, req, reply) => {
-    if (isDomainError(err)) {
-      const retry = err.details?.retryAfterSec;
-      if (typeof retry === 'number') reply.header('Retry-After', String(retry));
-      if (err.code === 'UNAUTHORIZED') reply.header('WWW-Authenticate', 'Basic realm="tongdai"');
-      return reply.code(codeToStatus[err.code]).send({ message: err.message });
-    }
-    if (err.validation) return reply.code(400).send({ message: describeCcaiValidation(err) });
-    const status = err.statusCode ?? 500;
-    if (status < 500) return reply.code(status).send({ message: err.message });
-    req.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ message: 'internal error' });
-  });
+  installFamilyErrors(app, ccaiEnvelope);
 }

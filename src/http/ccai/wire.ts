@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../../errors.js';
 import type { AgentBrief, AgentStatusView, StatusOutcome } from '../../domain/status-service.js';
+import { INT_MAX } from '../input-bounds.js';
 
 /** CCAI wire shapes and the parsing the schemas cannot express (ids in query strings, a JSON body on GET). */
 
@@ -66,7 +67,7 @@ export function idsFromJson(value: unknown, field: string, max: number): number[
   if (!Array.isArray(value)) throw invalid(`${field} must be an array of integers`);
   if (value.length > max) throw invalid(`${field} must have at most ${max} entries`);
   return value.map((v, i) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > INT_MAX)
       throw invalid(`${field}[${i}] must be a positive integer`);
     return v;
   });
@@ -79,7 +80,7 @@ export function idsFromQuery(values: string[] | undefined, field: string, max: n
   return parts
     .filter((s) => s !== '')
     .map((s) => {
-      if (!/^\d{1,15}$/.test(s) || Number(s) < 1)
+      if (!/^\d{1,10}$/.test(s) || Number(s) < 1 || Number(s) > INT_MAX)
         throw invalid(`query parameter ${field} must be positive integers separated by commas, got "${s}"`);
       return Number(s);
     });

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import { getTenant } from '../../domain/tenants.js';
 import { apiKeyFrom, createGuard, principalOf } from '../guard.js';
-import { installNativeErrors } from './errors.js';
+import { installNativeErrors, nativeEnvelope } from './errors.js';
+import { claimPrefix } from '../family-errors.js';
 import { registerNativeAgentRoutes } from './agents.js';
 import { registerNativeStatusRoutes } from './statuses.js';
 import { registerNativeTeamRoutes } from './teams.js';
@@ -13,12 +14,14 @@ import { registerNativeCallRoutes } from './calls.js';
 
 /** The native tongdai API (`/api/...`): API key in `X-Api-Key` or `Authorization: Bearer`. */
 export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  claimPrefix(app, '/api', nativeEnvelope);
   await app.register(async (api) => {
     installNativeErrors(api);
-    api.addHook(
-      'preHandler',
-      createGuard(ctx, (req) => ctx.credentials.verifyApiKey(apiKeyFrom(req))),
-    );
+    const guard = createGuard(ctx, (req) => ctx.credentials.verifyApiKey(apiKeyFrom(req)));
+    // onRequest: the caller is authenticated before the body is read (an anonymous upload is refused unread).
+    api.addHook('onRequest', async (req, reply) => {
+      if (!req.is404) await guard.call(api, req, reply);
+    });
 
     await registerNativeAgentRoutes(api, ctx);
     await registerNativeStatusRoutes(api, ctx);

@@ -8,14 +8,7 @@ import { sipPasswordOf } from '../../domain/agents.js';
 import { principalOf } from '../guard.js';
 import { Envelope, ok } from './envelope.js';
 import { agentSummary, directoryItem } from './presenters.js';
-import {
-  GetByEmailBody,
-  ListQuery,
-  PageQuery,
-  SearchV2Body,
-  SearchV3Body,
-  emptyBodyIsObject,
-} from './schemas.js';
+import { GetByEmailBody, ListQuery, PageQuery, SearchV2Body, SearchV3Body } from './schemas.js';
 
 const Any = Type.Unknown();
 
@@ -56,7 +49,6 @@ function registerSearchV2(app: FastifyInstance, ctx: AppContext): void {
     '/api/v2/agent/search',
     {
       config: { scope: 'agent' },
-      preValidation: emptyBodyIsObject,
       schema: {
         tags: ['omicall'],
         summary: 'Agent search (v2): by emails, phones, extensions; with SIP credentials',
@@ -126,7 +118,6 @@ export async function registerApiKeyDirectoryRoutes(app: FastifyInstance, ctx: A
     '/api/v3/agent/search',
     {
       config: { scope: 'agent' },
-      preValidation: emptyBodyIsObject,
       schema: {
         tags: ['omicall'],
         summary: 'Agent search (v3): filter by emails, phones, extensions; sort by a field',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type TSchema } from 'typebox';
-import { type ErrorCode, codeToStatus, isDomainError } from '../../errors.js';
-import { type FastifyErrorLike, describeValidation } from '../guard.js';
+import type { ErrorCode, Reason } from '../../errors.js';
+import { type FamilyEnvelope, installFamilyErrors } from '../family-errors.js';
 
 /** OmiCall's success code: every successful answer carries `status_code: 9999`. */
 export const SUCCESS = 9999 as const;
@@ -30,8 +30,7 @@ export function Envelope(payload: TSchema) {
   });
 }
 
-// Error codes for failures the document does not name; documented ones (agent_exists, …) come from the
-// domain error's reason unchanged.
+// Error codes for failures that carry no reason (the document does not name them).
 const GENERIC: Record<ErrorCode, string> = {
   INVALID_INPUT: 'invalid_request',
   UNAUTHORIZED: 'unauthorized',
@@ -43,6 +42,62 @@ const GENERIC: Record<ErrorCode, string> = {
   RATE_LIMITED: 'rate_limited',
   UNAVAILABLE: 'unavailable',
   INTERNAL: 'internal_error',
+};
+
+/** Every neutral reason in OmiCall's words (docs/api/omicall.md lists the documented ones). */
+export const OMICALL_CODES: Record<Reason, string> = {
+  invalid_input: 'invalid_request',
+  email_invalid: 'identify_info_invalid',
+  name_required: 'full_name_is_required',
+  role_required: 'role_is_required',
+  password_invalid: 'password_invalid',
+  extension_invalid: 'extension_invalid',
+  role_name_invalid: 'role_name_invalid',
+  service_package_name_invalid: 'service_package_name_invalid',
+  max_agents_invalid: 'max_agents_invalid',
+  sort_field_invalid: 'sort_field_invalid',
+  callback_url_invalid: 'callback_url_invalid',
+  callback_headers_invalid: 'callback_headers_invalid',
+  owner_invalid: 'invite_error',
+  agent_not_found: 'agent_not_found',
+  role_not_found: 'role_not_found',
+  service_package_not_found: 'service_package_not_found',
+  agent_exists: 'agent_exists',
+  agent_uuid_exists: 'agent_uuid_exists',
+  extension_exists: 'extension_exists',
+  role_exists: 'role_exists',
+  service_package_exists: 'service_package_exists',
+  team_exists: 'team_exists',
+  status_exists: 'status_exists',
+  status_in_use: 'status_in_use',
+  extension_unavailable: 'invite_error',
+  agent_limit: 'limit_agent',
+  unknown_status: 'unknown_status',
+  system_status_target: 'system_status_target',
+  system_status_name: 'system_status_name',
+  no_ready_status: 'no_ready_status',
+  last_ready_status: 'last_ready_status',
+  invalid_transition: 'invalid_transition',
+  offline: 'offline',
+  system_status: 'system_status',
+  agent_not_registered: 'agent_not_registered',
+  destination_not_allowed: 'destination_not_allowed',
+  no_trunk: 'no_trunk',
+  call_limit: 'call_limit',
+  click_to_call_unavailable: 'click_to_call_unavailable',
+  missing_credentials: 'unauthorized',
+  invalid_credentials: 'unauthorized',
+  invalid_signature: 'invalid_signature',
+  timestamp_out_of_window: 'timestamp_out_of_window',
+  nonce_replayed: 'nonce_replayed',
+  domain_mismatch: 'domain_mismatch',
+  email_not_in_company: 'email_not_in_company',
+  invalid_sip_credentials: 'invalid_sip_credentials',
+  device_not_registered: 'device_not_registered',
+  tenant_mismatch: 'unauthorized',
+  link_expired: 'link_expired',
+  link_invalid: 'link_invalid',
+  range_not_satisfiable: 'range_not_satisfiable',
 };
 
 /** The error envelope: the success shape with the HTTP status as `status_code`, the code in `message`. */
@@ -58,19 +113,11 @@ export function errorBody(status: number, code: string, description: string) {
   };
 }
 
+/** The OmiCall family's envelope for installFamilyErrors. */
+export const omicallEnvelope: FamilyEnvelope = {
+  body: (f) => errorBody(f.status, f.reason ? OMICALL_CODES[f.reason] : GENERIC[f.code], f.message),
+};
+
 export function installOmicallErrors(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyErrorLike, req, reply) => {
-    if (isDomainError(err)) {
-      const retry = err.details?.retryAfterSec;
-      if (typeof retry === 'number') reply.header('Retry-After', String(retry));
-      const status = codeToStatus[err.code];
-      return reply.code(status).send(errorBody(status, err.reason ?? GENERIC[err.code], err.message));
-    }
-    if (err.validation)
-      return reply.code(400).send(errorBody(400, 'invalid_request', describeValidation(err)));
-    const status = err.statusCode ?? 500;
-    if (status < 500) return reply.code(status).send(errorBody(status, 'invalid_request', err.message));
-    req.log.error({ err }, 'unhandled error');
-    return reply.code(500).send(errorBody(500, 'internal_error', 'internal error'));
-  });
+  installFamilyErrors(app, omicallEnvelope);
 }

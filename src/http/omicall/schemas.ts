@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { type TProperties, Type } from 'typebox';
 
 // Request schemas. Bodies refuse fields the document does not name (docs/decisions.md: unknown body fields are
@@ -90,8 +89,3 @@ export const TransferBody = Strict({
     }),
   ),
 });
-
-/** Optional bodies: an empty POST is an empty filter, not a validation error. */
-export async function emptyBodyIsObject(req: FastifyRequest): Promise<void> {
-  if (req.body === undefined || req.body === null) req.body = {};
-}
