@@ -26,6 +26,7 @@ export class Authenticator {
     key: Buffer,
     nonceTtlSec: number,
     private readonly algorithms: readonly DigestAlgorithm[],
+    private readonly md5OnlyUserAgents: readonly string[] = [],
   ) {
     this.nonces = new NonceIssuer(key, nonceTtlSec * 1000);
   }
@@ -88,6 +89,13 @@ export class Authenticator {
     return this.challenge(req, peer.realm, false);
   }
 
+  /** The configured algorithms, or MD5 alone for a phone known to refuse a set that holds anything else. */
+  private offered(req: SipRequest): readonly DigestAlgorithm[] {
+    const ua = req.headers.get('user-agent')?.toLowerCase();
+    if (!ua || !this.algorithms.includes('MD5')) return this.algorithms;
+    return this.md5OnlyUserAgents.some((s) => ua.includes(s.toLowerCase())) ? ['MD5'] : this.algorithms;
+  }
+
   private challenge(req: SipRequest, realm: string, stale: boolean): SipResponse {
     const proxy = req.method !== 'REGISTER';
     const res = makeResponse(
@@ -96,7 +104,7 @@ export class Authenticator {
       proxy ? 'Proxy Authentication Required' : 'Unauthorized',
     );
     const nonce = this.nonces.issue(realm, this.clock.now());
-    for (const c of challenges(realm, nonce, stale, this.algorithms))
+    for (const c of challenges(realm, nonce, stale, this.offered(req)))
       res.headers.add(proxy ? 'proxy-authenticate' : 'www-authenticate', c);
     return res;
   }

@@ -58,6 +58,7 @@ export class SipServer {
       nonceKey,
       d.options.nonceTtlSec,
       d.options.digestAlgorithms,
+      d.options.md5OnlyUserAgents,
     );
     this.registrar = new Registrar(this.auth, this.location, d.clock, d.options);
     this.stack = new SipStack({

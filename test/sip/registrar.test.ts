@@ -74,12 +74,12 @@ describe('registrar (UDP, hand-written requests)', () => {
     assert.match(res.headers.get('allow')!, /INVITE/);
   });
 
-  it('challenges with SHA-256 first, then MD5, and fills rport/received', async () => {
+  it('challenges with MD5 first (phones that take the first one), then SHA-256, and fills rport/received', async () => {
     const { challenge, final } = await register({ callId: 'reg-a', expires: 300 });
     const offers = challenge.headers.getAll('www-authenticate');
     assert.equal(offers.length, 2);
-    assert.match(offers[0]!, /algorithm=SHA-256/);
-    assert.match(offers[1]!, /algorithm=MD5/);
+    assert.match(offers[0]!, /algorithm=MD5/);
+    assert.match(offers[1]!, /algorithm=SHA-256/);
     assert.match(offers[0]!, /qop="auth"/);
     assert.match(challenge.headers.get('via')!, new RegExp(`rport=${c.port}`));
     assert.match(challenge.headers.get('via')!, /received=127\.0\.0\.1/);
