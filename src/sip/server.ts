@@ -68,6 +68,7 @@ export class SipServer {
       onRequest: (req, tx) => this.onRequest(req, tx),
       onAck: (ack, remote) => this.dialogs?.onAck(ack, remote),
       onError: (err, remote) => d.logger.debug({ err: err.message, remote }, 'sip transport error'),
+      partialTimeoutMs: d.options.tcpPartialTimeoutSec * 1000,
     });
   }
 

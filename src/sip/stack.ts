@@ -18,6 +18,8 @@ export interface StackOptions {
   onRequest(req: SipRequest, tx: ServerTransaction): void;
   onAck(ack: SipRequest, remote: Remote): void;
   onError?(err: Error, remote?: Remote): void;
+  /** How long a TCP connection may hold an incomplete message. */
+  partialTimeoutMs?: number;
 }
 
 /** Transport plus the transaction layer (RFC 3261 §17): the only thing that touches sockets. */
@@ -34,6 +36,7 @@ export class SipStack {
       port: opts.port,
       onMessage: (m, r) => this.dispatch(m, r),
       onError: opts.onError,
+      partialTimeoutMs: opts.partialTimeoutMs,
     });
   }
 
