@@ -10,6 +10,8 @@ export interface SipOptions {
   readonly failWindowSec: number;
   /** How long a failing source or a scanner stays blocked. */
   readonly blockSec: number;
+  /** Most SIP server transactions held at once; past it new requests get a stateless 503. */
+  readonly maxTransactions: number;
   /** How long a SIP/TCP connection may hold an incomplete message before it is closed. */
   readonly tcpPartialTimeoutSec: number;
   readonly minExpires: number;
@@ -46,6 +48,7 @@ export const DEFAULT_SIP_OPTIONS: SipOptions = Object.freeze({
   failWindowSec: 60,
   blockSec: 600,
   tcpPartialTimeoutSec: 30,
+  maxTransactions: 20_000,
   minExpires: 30,
   maxExpires: 3600,
   digestAlgorithms: OFFERED_ALGORITHMS,
@@ -90,7 +93,7 @@ export function userAgentList(raw: string | undefined, defaults: readonly string
 
 /**
  * SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_FAIL_WINDOW_SEC, SIP_BLOCK_SEC, SIP_MIN_EXPIRES, SIP_MAX_EXPIRES,
- * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC.
+ * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC, SIP_MAX_TRANSACTIONS.
  */
 export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
   const d = DEFAULT_SIP_OPTIONS;
@@ -99,6 +102,7 @@ export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
     failLimit: int(env, 'SIP_FAIL_LIMIT', d.failLimit, 1, 1000),
     failWindowSec: int(env, 'SIP_FAIL_WINDOW_SEC', d.failWindowSec, 1, 86400),
     blockSec: int(env, 'SIP_BLOCK_SEC', d.blockSec, 1, 7 * 86400),
+    maxTransactions: int(env, 'SIP_MAX_TRANSACTIONS', d.maxTransactions, 10, 10_000_000),
     tcpPartialTimeoutSec: int(env, 'SIP_TCP_PARTIAL_TIMEOUT_SEC', d.tcpPartialTimeoutSec, 1, 3600),
     minExpires: int(env, 'SIP_MIN_EXPIRES', d.minExpires, 1, 3600),
     maxExpires: int(env, 'SIP_MAX_EXPIRES', d.maxExpires, 60, 86400),

@@ -4,12 +4,14 @@ import type { Dialect, PortableMigration } from './migrations/helpers.js';
 import { initial } from './migrations/0001_initial.js';
 import { omicall } from './migrations/0003_omicall.js';
 import { nodes } from './migrations/0004_nodes.js';
+import { sip } from './migrations/0010_sip.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
   '0001_initial': initial,
   '0003_omicall': omicall,
   '0004_nodes': nodes,
+  '0010_sip': sip,
 };
 
 class PortableProvider implements MigrationProvider {
