@@ -12,6 +12,7 @@ import { type Store, openStore } from '../store/db.js';
 import { printResult, fail } from './output.js';
 import { registerTeamCommands } from './teams.js';
 import { registerDirectoryCommands } from './directory.js';
+import { registerSipCommands } from './sip.js';
 import { seedDefaultStatuses } from '../domain/statuses.js';
 
 interface GlobalOpts {
@@ -313,6 +314,10 @@ registerDirectoryCommands(program, {
     withStore((store, _c, cfg) => fn(store.db, new SecretBox(loadSecretKey(cfg.secretKey, cfg.dataDir)))),
   json: () => globals().json,
   tenantId,
+});
+registerSipCommands(program, {
+  withDb: (fn) => withStore((store) => fn(store.db)),
+  json: () => globals().json,
 });
 
 try {

@@ -104,12 +104,26 @@ export class SipServer {
   }
 
   private onRequest(req: SipRequest, tx: ServerTransaction): void {
-    const src = tx.remote.address;
     const ua = req.headers.get('user-agent');
-    if (this.guard.isScanner(ua) && this.guard.block(src, 'scanner', ua)) {
-      this.d.logger.warn({ src, ua, method: req.method, reason: 'scanner user-agent' }, 'sip source blocked');
-      return tx.respond(makeResponse(req, 403));
-    }
+    if (!this.guard.isScanner(ua)) return this.route(req, tx);
+    const src = tx.remote.address;
+    this.guard
+      .blockScanner(src, ua)
+      .then((blocked) => {
+        if (!blocked) return this.route(req, tx);
+        this.d.logger.warn(
+          { src, ua, method: req.method, reason: 'scanner user-agent' },
+          'sip source blocked',
+        );
+        tx.respond(makeResponse(req, 403));
+      })
+      .catch((err: unknown) => {
+        this.d.logger.error({ err }, 'sip scanner check failed');
+        tx.respond(makeResponse(req, 500));
+      });
+  }
+
+  private route(req: SipRequest, tx: ServerTransaction): void {
     switch (req.method) {
       case 'REGISTER':
         return void this.registrar

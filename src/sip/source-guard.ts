@@ -72,6 +72,15 @@ export class SourceGuard {
     return true;
   }
 
+  /**
+   * Block a source that announced a scanner User-Agent, unless it is a trunk's: the trunk list is re-read first,
+   * so a trunk created a moment ago is not cut off by its carrier's first monitoring probe.
+   */
+  async blockScanner(address: string, userAgent: string | undefined): Promise<boolean> {
+    if (this.db && !this.isTrunk(address)) this.trunks = await trunkAddresses(this.db);
+    return this.block(address, 'scanner', userAgent);
+  }
+
   /** Count one failed authentication; returns true when the source is now blocked. */
   fail(address: string): boolean {
     if (this.isTrunk(address)) return false;
