@@ -88,6 +88,19 @@ export const REASONS = [
   'link_expired',
   'link_invalid',
   'range_not_satisfiable',
+  'token_ttl_out_of_range',
+  // IVR flows
+  'invalid_flow',
+  // console accounts and sessions
+  'bad_credentials',
+  'account_locked',
+  'account_inactive',
+  'password_weak',
+  'login_rate_limited',
+  'tenant_needed',
+  'csrf',
+  'content_type',
+  'role',
 ] as const;
 
 export type Reason = (typeof REASONS)[number];

@@ -14,6 +14,7 @@ import { registerTeamCommands } from './teams.js';
 import { registerUserCommands } from './users.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerCredentialCommands } from './credentials.js';
+import { registerSipCommands } from './sip.js';
 import { seedDefaultStatuses } from '../domain/statuses.js';
 
 interface GlobalOpts {
@@ -322,6 +323,10 @@ registerDirectoryCommands(program, {
     withStore((store, _c, cfg) => fn(store.db, new SecretBox(loadSecretKey(cfg.secretKey, cfg.dataDir)))),
   json: () => globals().json,
   tenantId,
+});
+registerSipCommands(program, {
+  withDb: (fn) => withStore((store) => fn(store.db)),
+  json: () => globals().json,
 });
 
 try {

@@ -16,7 +16,7 @@ import {
   writeRtpHeader,
 } from './rtp.js';
 import { FRAME_MS, type MediaClock, type Ticker } from './scheduler.js';
-import type { Law } from './sdp.js';
+import { type Law, isPrivateIp } from './sdp.js';
 
 const FRAME_SAMPLES = 160;
 
@@ -220,6 +220,10 @@ export class Endpoint implements Ticker {
   private emit(buf: Buffer, pt: number, seq: number, ts: number, marker: boolean): void {
     const to = this.latched ?? this.remote;
     if (!to || to.port === 0) return;
+    // A phone behind NAT writes its private address into SDP. From a node that is not itself on a private
+    // network that address is unroutable (or worse, someone else's LAN): wait for the phone's first packet and
+    // answer where it really comes from (symmetric RTP) instead of spraying RTP at 192.168.x.x.
+    if (!this.latched && isPrivateIp(to.ip) && !isPrivateIp(this.localIp)) return;
     writeRtpHeader(buf, { marker, payloadType: pt, seq, timestamp: ts, ssrc: this.ssrc });
     this.ts = ts >>> 0;
     this.lastSentAt = this.env.mono();

@@ -181,3 +181,16 @@ export function negotiate(offer: SdpMedia, supported: Law[] = ['PCMU', 'PCMA']):
   }
   return null;
 }
+
+const PRIVATE_V4 = [
+  /^10\./,
+  /^192\.168\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+  /^169\.254\./,
+];
+
+/** RFC 1918, RFC 6598 (carrier-grade NAT) and link-local IPv4 addresses: reachable only inside their own network. */
+export function isPrivateIp(ip: string): boolean {
+  return PRIVATE_V4.some((re) => re.test(ip));
+}

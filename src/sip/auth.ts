@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { type SipRequest, type SipResponse, makeResponse } from './message.js';
 import { parseNameAddr, parseUri } from './headers.js';
@@ -8,7 +9,7 @@ import type { Remote } from './transport.js';
 
 export type AuthOutcome = { ok: true; identity: SipIdentity } | { ok: false; response: SipResponse };
 
-/** Stands in for a password when the user does not exist, so unknown and known users cost the same. */
+/** Stands in for a trunk's password when the username is wrong, so both paths cost the same. */
 const DUMMY_PASSWORD = 'tongdai-no-such-user';
 
 /**
@@ -26,6 +27,8 @@ export class Authenticator {
     key: Buffer,
     nonceTtlSec: number,
     private readonly algorithms: readonly DigestAlgorithm[],
+    private readonly md5OnlyUserAgents: readonly string[] = [],
+    private readonly logger?: Logger,
   ) {
     this.nonces = new NonceIssuer(key, nonceTtlSec * 1000);
   }
@@ -51,16 +54,18 @@ export class Authenticator {
     if (!creds || nonce === 'invalid' || creds.realm !== realm) {
       return { ok: false, response: this.challenge(req, realm, false) };
     }
-    const identity = creds.username === who.user ? await this.directory.findAgent(who.host, who.user) : null;
-    const password = identity ? this.directory.password(identity.agent) : DUMMY_PASSWORD;
+    // The lookup runs even when the username does not match the claimed user, so no path skips work.
+    const found = await this.directory.findAgent(who.host, who.user);
+    const identity = creds.username === who.user ? found : null;
+    const password = this.directory.password(identity?.agent ?? null);
     const matches = responseMatches(creds, req.method, password);
     if (identity && matches) {
       if (nonce === 'stale') return { ok: false, response: this.challenge(req, realm, true) };
       this.guard.succeed(remote.address);
       return { ok: true, identity };
     }
-    if (this.guard.fail(remote.address)) return { ok: false, response: makeResponse(req, 403) };
-    return { ok: false, response: this.challenge(req, realm, false) };
+    const reason = identity ? 'wrong password' : 'unknown or inactive user';
+    return { ok: false, response: this.failed(req, remote, creds.username, realm, reason) };
   }
 
   /**
@@ -84,8 +89,31 @@ export class Authenticator {
       this.guard.succeed(remote.address);
       return null;
     }
-    if (this.guard.fail(remote.address)) return makeResponse(req, 403);
-    return this.challenge(req, peer.realm, false);
+    return this.failed(req, remote, creds.username, peer.realm, 'wrong trunk credentials');
+  }
+
+  /** A wrong answer: logged, counted against the source, and answered with a fresh challenge (403 once blocked). */
+  private failed(
+    req: SipRequest,
+    remote: Remote,
+    username: string,
+    realm: string,
+    reason: string,
+  ): SipResponse {
+    const src = `${remote.address}:${remote.port}`;
+    const user = `${username}@${realm}`;
+    const blocked = this.guard.fail(remote.address);
+    this.logger?.warn({ src, user, method: req.method, reason }, 'sip authentication failed');
+    if (!blocked) return this.challenge(req, realm, false);
+    this.logger?.warn({ src, user, reason: 'too many failed authentications' }, 'sip source blocked');
+    return makeResponse(req, 403);
+  }
+
+  /** The configured algorithms, or MD5 alone for a phone known to refuse a set that holds anything else. */
+  private offered(req: SipRequest): readonly DigestAlgorithm[] {
+    const ua = req.headers.get('user-agent')?.toLowerCase();
+    if (!ua || !this.algorithms.includes('MD5')) return this.algorithms;
+    return this.md5OnlyUserAgents.some((s) => ua.includes(s.toLowerCase())) ? ['MD5'] : this.algorithms;
   }
 
   private challenge(req: SipRequest, realm: string, stale: boolean): SipResponse {
@@ -96,7 +124,7 @@ export class Authenticator {
       proxy ? 'Proxy Authentication Required' : 'Unauthorized',
     );
     const nonce = this.nonces.issue(realm, this.clock.now());
-    for (const c of challenges(realm, nonce, stale, this.algorithms))
+    for (const c of challenges(realm, nonce, stale, this.offered(req)))
       res.headers.add(proxy ? 'proxy-authenticate' : 'www-authenticate', c);
     return res;
   }

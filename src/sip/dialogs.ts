@@ -1,4 +1,4 @@
-import { type SipRequest, makeResponse } from './message.js';
+import { type SipRequest, makeResponse, methodNotAllowed } from './message.js';
 import { tagOf } from './headers.js';
 import type { DialogHandler } from './server.js';
 import type { ServerTransaction } from './transactions.js';
@@ -36,7 +36,7 @@ export class DialogRegistry implements DialogHandler {
       return tx.respond(makeResponse(req, 481));
     }
     if (req.method === 'INVITE') return this.onInvite(req, tx);
-    tx.respond(makeResponse(req, req.method === 'BYE' ? 481 : 405));
+    tx.respond(req.method === 'BYE' ? makeResponse(req, 481) : methodNotAllowed(req));
   }
 
   onAck(ack: SipRequest, remote: Remote): void {

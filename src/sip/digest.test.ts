@@ -62,10 +62,10 @@ describe('digest', () => {
     assert.equal(new NonceIssuer(Buffer.alloc(32, 8), 30_000).check(n, 'a.example', 1_010_000), 'invalid');
   });
 
-  it('offers SHA-256 before MD5, with stale=true when asked', () => {
+  it('offers MD5 before SHA-256 by default, with stale=true when asked', () => {
     const [first, second] = challenges('r', 'n', true);
-    assert.match(first!, /algorithm=SHA-256/);
-    assert.match(second!, /algorithm=MD5/);
+    assert.match(first!, /algorithm=MD5/);
+    assert.match(second!, /algorithm=SHA-256/);
     assert.match(first!, /stale=true/);
   });
 

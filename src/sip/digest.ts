@@ -1,9 +1,12 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** HTTP digest for SIP (RFC 8760 / RFC 7616): SHA-256 offered first, MD5 still accepted, qop=auth. */
+/**
+ * HTTP digest for SIP (RFC 8760 / RFC 7616), qop=auth. MD5 is offered first because common phones (baresip 1.0,
+ * sipp 3.6) answer only the first challenge and only know MD5; SHA-256 follows for phones that prefer it (linphone).
+ */
 
 export type DigestAlgorithm = 'SHA-256' | 'MD5';
-export const OFFERED_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+export const OFFERED_ALGORITHMS: readonly DigestAlgorithm[] = Object.freeze(['MD5', 'SHA-256']);
 
 export interface DigestCredentials {
   username: string;
@@ -105,7 +108,7 @@ export class NonceIssuer {
   }
 }
 
-/** The WWW-Authenticate values to send, SHA-256 first (phones pick the first they support). */
+/** The WWW-Authenticate values to send, in the configured order (many phones take the first one). */
 export function challenges(
   realm: string,
   nonce: string,

@@ -237,3 +237,13 @@ export function makeResponse(req: SipRequest, status: number, reason = reasonPhr
   headers.add('cseq', req.headers.get('cseq')!);
   return { kind: 'response', status, reason, headers, body: '' };
 }
+
+/** The methods this server handles (RFC 3261 §20.5), listed by OPTIONS and by every 405. */
+export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
+
+/** 405 with the Allow header RFC 3261 §8.2.1 requires. */
+export function methodNotAllowed(req: SipRequest): SipResponse {
+  const res = makeResponse(req, 405);
+  res.headers.add('allow', ALLOW);
+  return res;
+}

@@ -1,7 +1,9 @@
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { type SipRequest, type SipResponse, makeResponse } from './message.js';
 import { parseCSeq, parseNameAddr } from './headers.js';
 import type { Authenticator } from './auth.js';
+import type { SipIdentity } from './directory.js';
 import type { Binding, LocationService } from './location.js';
 import type { SipOptions } from './options.js';
 import { parseUri } from './headers.js';
@@ -38,6 +40,7 @@ export class Registrar {
     private readonly location: LocationService,
     private readonly clock: Clock,
     private readonly opts: SipOptions,
+    private readonly logger?: Logger,
   ) {}
 
   async handle(req: SipRequest, remote: Remote): Promise<SipResponse> {
@@ -53,6 +56,7 @@ export class Registrar {
     if (contacts.length === 1 && contacts[0]!.trim() === '*') {
       if (headerExpires?.trim() !== '0') return makeResponse(req, 400, 'Wildcard Contact Needs Expires: 0');
       await this.location.replace(tenant.id, agent.id, []);
+      this.logged(req, remote, outcome.identity, []);
       return this.ok(req, []);
     }
     const next = [...current];
@@ -84,7 +88,22 @@ export class Registrar {
       });
     }
     await this.location.replace(tenant.id, agent.id, next);
+    this.logged(req, remote, outcome.identity, next);
     return this.ok(req, next);
+  }
+
+  private logged(req: SipRequest, remote: Remote, who: SipIdentity, bindings: Binding[]): void {
+    this.logger?.info(
+      {
+        src: `${remote.address}:${remote.port}`,
+        transport: remote.transport,
+        tenant: who.tenant.id,
+        user: who.agent.extension,
+        contacts: bindings.length,
+        ua: req.headers.get('user-agent'),
+      },
+      bindings.length ? 'sip registered' : 'sip unregistered',
+    );
   }
 
   private ok(req: SipRequest, bindings: Binding[]): SipResponse {

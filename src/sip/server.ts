@@ -6,7 +6,7 @@ import type { Db } from '../store/db.js';
 import { Authenticator } from './auth.js';
 import { SipDirectory } from './directory.js';
 import { LocationService } from './location.js';
-import { type SipRequest, makeResponse } from './message.js';
+import { ALLOW, type SipRequest, makeResponse, methodNotAllowed } from './message.js';
 import type { SipOptions } from './options.js';
 import { Registrar } from './registrar.js';
 import { SourceGuard } from './source-guard.js';
@@ -14,7 +14,7 @@ import { SipStack } from './stack.js';
 import type { ServerTransaction } from './transactions.js';
 import type { Remote } from './transport.js';
 
-export const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE';
+export { ALLOW } from './message.js';
 
 /** What handles dialog traffic (INVITE, in-dialog requests, ACK for 2xx): the call engine. */
 export interface DialogHandler {
@@ -49,7 +49,7 @@ export class SipServer {
   constructor(private readonly d: SipServerDeps) {
     this.directory = new SipDirectory(d.db, d.box);
     this.location = new LocationService(d.db, d.clock);
-    this.guard = new SourceGuard(d.clock, d.options);
+    this.guard = new SourceGuard(d.clock, d.options, d.db, d.logger);
     const nonceKey = createHmac('sha256', d.secretKey).update('tongdai sip nonce').digest();
     this.auth = new Authenticator(
       this.directory,
@@ -58,8 +58,10 @@ export class SipServer {
       nonceKey,
       d.options.nonceTtlSec,
       d.options.digestAlgorithms,
+      d.options.md5OnlyUserAgents,
+      d.logger,
     );
-    this.registrar = new Registrar(this.auth, this.location, d.clock, d.options);
+    this.registrar = new Registrar(this.auth, this.location, d.clock, d.options, d.logger);
     this.stack = new SipStack({
       host: d.host,
       port: d.port,
@@ -67,6 +69,9 @@ export class SipServer {
       onRequest: (req, tx) => this.onRequest(req, tx),
       onAck: (ack, remote) => this.dialogs?.onAck(ack, remote),
       onError: (err, remote) => d.logger.debug({ err: err.message, remote }, 'sip transport error'),
+      partialTimeoutMs: d.options.tcpPartialTimeoutSec * 1000,
+      isBlocked: (address) => this.guard.isBlocked(address),
+      maxServerTransactions: d.options.maxTransactions,
     });
   }
 
@@ -79,11 +84,14 @@ export class SipServer {
   }
 
   async start(): Promise<number> {
+    const d = this.d;
     await this.location.load();
+    await this.guard.sync();
     const port = await this.stack.listen();
     this.sweeper = setInterval(() => {
       this.location.sweep();
       this.guard.sweep();
+      this.guard.sync().catch((err: unknown) => d.logger.error({ err }, 'sip blocks not reloaded'));
     }, 1000);
     this.sweeper.unref();
     return port;
@@ -96,13 +104,26 @@ export class SipServer {
   }
 
   private onRequest(req: SipRequest, tx: ServerTransaction): void {
+    const ua = req.headers.get('user-agent');
+    if (!this.guard.isScanner(ua)) return this.route(req, tx);
     const src = tx.remote.address;
-    if (this.guard.isBlocked(src)) return tx.respond(makeResponse(req, 403));
-    if (this.guard.isScanner(req.headers.get('user-agent'))) {
-      this.guard.block(src);
-      this.d.logger.warn({ src, ua: req.headers.get('user-agent') }, 'sip scanner blocked');
-      return tx.respond(makeResponse(req, 403));
-    }
+    this.guard
+      .blockScanner(src, ua)
+      .then((blocked) => {
+        if (!blocked) return this.route(req, tx);
+        this.d.logger.warn(
+          { src, ua, method: req.method, reason: 'scanner user-agent' },
+          'sip source blocked',
+        );
+        tx.respond(makeResponse(req, 403));
+      })
+      .catch((err: unknown) => {
+        this.d.logger.error({ err }, 'sip scanner check failed');
+        tx.respond(makeResponse(req, 500));
+      });
+  }
+
+  private route(req: SipRequest, tx: ServerTransaction): void {
     switch (req.method) {
       case 'REGISTER':
         return void this.registrar
@@ -124,7 +145,7 @@ export class SipServer {
       case 'MESSAGE':
       case 'REFER':
       case 'NOTIFY':
-        return tx.respond(makeResponse(req, 405));
+        return tx.respond(methodNotAllowed(req));
       default:
         if (this.dialogs) return this.dialogs.onRequest(req, tx);
         return tx.respond(makeResponse(req, 503));

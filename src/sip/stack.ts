@@ -18,6 +18,12 @@ export interface StackOptions {
   onRequest(req: SipRequest, tx: ServerTransaction): void;
   onAck(ack: SipRequest, remote: Remote): void;
   onError?(err: Error, remote?: Remote): void;
+  /** How long a TCP connection may hold an incomplete message. */
+  partialTimeoutMs?: number;
+  /** Sources refused before any transaction exists (answered 403 statelessly, ACKs dropped). */
+  isBlocked?(address: string): boolean;
+  /** Most server transactions held at once; beyond it new requests get a stateless 503 (default 20,000). */
+  maxServerTransactions?: number;
 }
 
 /** Transport plus the transaction layer (RFC 3261 §17): the only thing that touches sockets. */
@@ -34,6 +40,7 @@ export class SipStack {
       port: opts.port,
       onMessage: (m, r) => this.dispatch(m, r),
       onError: opts.onError,
+      partialTimeoutMs: opts.partialTimeoutMs,
     });
   }
 
@@ -68,6 +75,11 @@ export class SipStack {
   }
 
   private onRequest(req: SipRequest, remote: Remote): void {
+    // Refusals here keep no state at all: a flood from a blocked source costs one parse and one send.
+    if (this.opts.isBlocked?.(remote.address)) {
+      if (req.method !== 'ACK') this.transport.send(makeResponse(req, 403), remote);
+      return;
+    }
     const branch = branchOf(req);
     if (req.method === 'ACK') {
       const tx = this.servers.get(`${branch}|INVITE`) ?? this.invites.get(inviteKey(req));
@@ -78,6 +90,11 @@ export class SipStack {
     const key = `${branch}|${req.method}`;
     const existing = this.servers.get(key);
     if (existing) return existing.retransmitted();
+    if (this.servers.size >= (this.opts.maxServerTransactions ?? 20_000)) {
+      const busy = makeResponse(req, 503);
+      busy.headers.add('retry-after', '5');
+      return this.transport.send(busy, remote);
+    }
     const tx = new ServerTransaction(
       req,
       remote,

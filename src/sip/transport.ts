@@ -1,6 +1,7 @@
 import { type Socket as UdpSocket, createSocket } from 'node:dgram';
 import { type Server, type Socket, createServer, connect, isIPv6 } from 'node:net';
-import { type SipMessage, SipParseError, parseHead, parseMessage, serialize } from './message.js';
+import { TcpFramer } from './framing.js';
+import { type SipMessage, SipParseError, parseMessage, serialize } from './message.js';
 import { parseVia, stringifyVia } from './headers.js';
 
 export type TransportName = 'udp' | 'tcp';
@@ -19,6 +20,8 @@ export interface TransportOptions {
   onError?(err: Error, remote?: Remote): void;
   /** Largest accepted TCP message (headers plus body); a bigger one closes the connection. */
   maxMessageBytes?: number;
+  /** How long a TCP connection may hold an incomplete message before it is closed (default 30 s). */
+  partialTimeoutMs?: number;
 }
 
 const keyOf = (r: { address: string; port: number }) => `${r.address}|${r.port}`;
@@ -100,37 +103,27 @@ export class SipTransport {
     const key = keyOf(remote);
     this.conns.set(key, s);
     s.setNoDelay(true);
-    let buf = Buffer.alloc(0);
-    const max = this.opts.maxMessageBytes ?? 65536;
+    const framer = new TcpFramer(this.opts.maxMessageBytes ?? 65536);
+    const idleMs = this.opts.partialTimeoutMs ?? 30_000;
+    let idle: NodeJS.Timeout | undefined;
+    let broken = false;
     s.on('data', (chunk) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      for (;;) {
-        // RFC 5626 keepalives (CRLF) may precede a message.
-        let skip = 0;
-        while (buf[skip] === 13 || buf[skip] === 10) skip++;
-        if (skip) buf = buf.subarray(skip);
-        const sep = buf.indexOf('\r\n\r\n');
-        if (sep < 0) {
-          if (buf.length > max) s.destroy();
-          return;
-        }
-        let length = 0;
-        try {
-          length = Number(
-            parseHead(buf.subarray(0, sep).toString('utf8')).headers.get('content-length') ?? 0,
-          );
-        } catch {
-          s.destroy();
-          return;
-        }
-        const total = sep + 4 + length;
-        if (total > max) return void s.destroy();
-        if (buf.length < total) return;
-        const one = buf.subarray(0, total);
-        buf = buf.subarray(total);
-        this.receive(one, remote);
+      if (broken) return;
+      const { messages, error } = framer.push(chunk);
+      for (const one of messages) this.receive(one, remote);
+      if (error) {
+        this.opts.onError?.(new SipParseError(`tcp framing: ${error.reason}`), remote);
+        broken = true;
+        clearTimeout(idle);
+        // The 400 goes out first when the head was readable; then the connection closes whatever the peer does.
+        s.end(error.reply ? serialize(error.reply) : '', () => s.destroy());
+        return;
       }
+      // A peer that leaves half a message on the connection holds a buffer: it gets partialTimeoutMs to finish.
+      clearTimeout(idle);
+      idle = framer.pending ? setTimeout(() => s.destroy(), idleMs).unref() : undefined;
     });
+    s.on('close', () => clearTimeout(idle));
     s.on('error', (err) => this.opts.onError?.(err, remote));
     s.on('close', () => {
       if (this.conns.get(key) === s) this.conns.delete(key);

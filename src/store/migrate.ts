@@ -6,6 +6,7 @@ import { omicall } from './migrations/0003_omicall.js';
 import { nodes } from './migrations/0004_nodes.js';
 import { reliability } from './migrations/0009_reliability.js';
 import { consoleAccounts } from './migrations/0005_console.js';
+import { sip } from './migrations/0010_sip.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0004_nodes': nodes,
   '0009_reliability': reliability,
   '0005_console': consoleAccounts,
+  '0010_sip': sip,
 };
 
 class PortableProvider implements MigrationProvider {

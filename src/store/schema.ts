@@ -257,6 +257,16 @@ export interface SipRegistrationTable {
 }
 
 /** A running telephony node and its heartbeat. */
+/** A SIP source address refused until `until` (ms), because of a scanner User-Agent or failed authentications. */
+export interface SipBlockTable {
+  address: string;
+  /** 'scanner' or 'auth-failures'. */
+  reason: string;
+  user_agent: string | null;
+  blocked_at: Ms;
+  until: Ms;
+}
+
 export interface TelephonyNodeTable {
   id: string;
   started_at: number;
@@ -395,6 +405,7 @@ export interface Database {
   sip_registrations: SipRegistrationTable;
   calls: CallTable;
   telephony_nodes: TelephonyNodeTable;
+  sip_blocks: SipBlockTable;
   recordings: RecordingTable;
   webhook_endpoints: WebhookEndpointTable;
   outbox: OutboxTable;

@@ -74,12 +74,12 @@ describe('registrar (UDP, hand-written requests)', () => {
     assert.match(res.headers.get('allow')!, /INVITE/);
   });
 
-  it('challenges with SHA-256 first, then MD5, and fills rport/received', async () => {
+  it('challenges with MD5 first (phones that take the first one), then SHA-256, and fills rport/received', async () => {
     const { challenge, final } = await register({ callId: 'reg-a', expires: 300 });
     const offers = challenge.headers.getAll('www-authenticate');
     assert.equal(offers.length, 2);
-    assert.match(offers[0]!, /algorithm=SHA-256/);
-    assert.match(offers[1]!, /algorithm=MD5/);
+    assert.match(offers[0]!, /algorithm=MD5/);
+    assert.match(offers[1]!, /algorithm=SHA-256/);
     assert.match(offers[0]!, /qop="auth"/);
     assert.match(challenge.headers.get('via')!, new RegExp(`rport=${c.port}`));
     assert.match(challenge.headers.get('via')!, /received=127\.0\.0\.1/);
@@ -192,20 +192,50 @@ describe('registrar (UDP, hand-written requests)', () => {
   });
 
   it('blocks a scanner User-Agent and then everything from its address', async () => {
+    const scanner = await new UdpClient(s.t.sipPort, '127.0.0.2').open();
+    try {
+      scanner.send(
+        registerText({
+          user: '100',
+          domain: domain(),
+          cseq: seq,
+          callId: 'scan-1',
+          port: scanner.port,
+          userAgent: 'friendly-scanner',
+        }),
+      );
+      assert.equal((await scanner.response(seq++)).status, 403);
+      scanner.send(
+        registerText({
+          user: agent().extension,
+          domain: domain(),
+          cseq: seq,
+          callId: 'scan-2',
+          port: scanner.port,
+        }),
+      );
+      assert.equal((await scanner.response(seq++)).status, 403);
+    } finally {
+      scanner.close();
+    }
+  });
+
+  it('never blocks a trunk address, even for a scanner User-Agent', async () => {
     c.send(
-      registerText({
-        user: '100',
-        domain: domain(),
-        cseq: seq,
-        callId: 'scan-1',
-        port: c.port,
-        userAgent: 'friendly-scanner',
-      }),
+      `OPTIONS sip:${domain()} SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:${c.port};branch=z9hG4bKscan3;rport\nFrom: <sip:probe@x>;tag=1\nTo: <sip:${domain()}>\nCall-ID: scan-3\nCSeq: ${seq} OPTIONS\nUser-Agent: friendly-scanner\nMax-Forwards: 70\nContent-Length: 0\n\n`,
     );
-    assert.equal((await c.response(seq++)).status, 403);
+    assert.equal((await c.response(seq++)).status, 200);
+    const { final } = await register({ callId: 'scan-4', expires: 300 });
+    assert.equal(final.status, 200);
+  });
+
+  it('answers 405 with Allow to methods it does not handle', async () => {
     c.send(
-      registerText({ user: agent().extension, domain: domain(), cseq: seq, callId: 'scan-2', port: c.port }),
+      `MESSAGE sip:${domain()} SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:${c.port};branch=z9hG4bKmsg1;rport\nFrom: <sip:x@x>;tag=1\nTo: <sip:${domain()}>\nCall-ID: msg-1\nCSeq: ${seq} MESSAGE\nMax-Forwards: 70\nContent-Length: 0\n\n`,
     );
-    assert.equal((await c.response(seq++)).status, 403);
+    const res = await c.response(seq++);
+    assert.equal(res.status, 405);
+    assert.match(res.headers.get('allow')!, /INVITE/);
+    assert.doesNotMatch(res.headers.get('allow')!, /MESSAGE|SUBSCRIBE|REFER/);
   });
 });

@@ -98,6 +98,17 @@ export const OMICALL_CODES: Record<Reason, string> = {
   link_expired: 'link_expired',
   link_invalid: 'link_invalid',
   range_not_satisfiable: 'range_not_satisfiable',
+  token_ttl_out_of_range: 'token_ttl_out_of_range',
+  invalid_flow: 'invalid_flow',
+  bad_credentials: 'bad_credentials',
+  account_locked: 'account_locked',
+  account_inactive: 'account_inactive',
+  password_weak: 'password_weak',
+  login_rate_limited: 'login_rate_limited',
+  tenant_needed: 'tenant_needed',
+  csrf: 'csrf',
+  content_type: 'content_type',
+  role: 'role',
 };
 
 /** The error envelope: the success shape with the HTTP status as `status_code`, the code in `message`. */

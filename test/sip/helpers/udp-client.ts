@@ -15,7 +15,11 @@ export class UdpClient {
   private waiters: (() => void)[] = [];
   port = 0;
 
-  constructor(private readonly serverPort: number) {
+  /** `bindAddress`: the source address (127.0.0.1 is the demo trunk's, which the scanner guard never blocks). */
+  constructor(
+    private readonly serverPort: number,
+    private readonly bindAddress = '127.0.0.1',
+  ) {
     this.sock.on('message', (d) => {
       try {
         const m = parseMessage(d);
@@ -29,7 +33,7 @@ export class UdpClient {
   }
 
   async open(): Promise<this> {
-    await new Promise<void>((r) => this.sock.bind(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => this.sock.bind(0, this.bindAddress, () => r()));
     this.port = this.sock.address().port;
     return this;
   }
