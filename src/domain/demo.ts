@@ -133,9 +133,22 @@ export async function demoCredentials(d: DemoDeps, tenantId: number): Promise<De
     .where('id', '=', tenantId)
     .executeTakeFirstOrThrow();
   const key = await d.credentials.createApiKey(tenantId, [...SCOPES], 'demo');
-  // Like the keys, the console password is fresh each time (and the previous one's sessions end).
-  const consolePassword = randomBytes(9).toString('base64url');
-  await setConsolePassword(d.db, d.clock, tenantId, DEMO_SUPERVISOR_EMAIL, consolePassword, 'supervisor');
+  // Like the keys, the console password is fresh each time (and the previous one's sessions end). An admin may
+  // have deleted or moved the demo supervisor since: then there is no console login to print.
+  let consoleEmail = '';
+  let consolePassword = '';
+  const supervisor = await d.db
+    .selectFrom('agents')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('email', '=', DEMO_SUPERVISOR_EMAIL)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (supervisor) {
+    consoleEmail = DEMO_SUPERVISOR_EMAIL;
+    consolePassword = randomBytes(9).toString('base64url');
+    await setConsolePassword(d.db, d.clock, tenantId, consoleEmail, consolePassword, 'supervisor');
+  }
   const app = await d.credentials.createApp(tenantId);
   const bearer = await d.credentials.createToken(tenantId, 'bearer');
   const agents = await d.db
@@ -169,7 +182,7 @@ export async function demoCredentials(d: DemoDeps, tenantId: number): Promise<De
       sip_password: sipPasswordOf(d.box, a),
     })),
     console_url: `${d.httpUrl}/`,
-    console_email: DEMO_SUPERVISOR_EMAIL,
+    console_email: consoleEmail,
     console_password: consolePassword,
   };
 }
