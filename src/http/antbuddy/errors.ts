@@ -76,16 +76,17 @@ const REASON_CODES: Record<Reason, string | null> = {
   link_invalid: 'link_invalid',
   range_not_satisfiable: 'range_not_satisfiable',
   token_ttl_out_of_range: 'token_ttl_out_of_range',
-  invalid_flow: 'invalid_flow',
-  bad_credentials: 'bad_credentials',
-  account_locked: 'account_locked',
-  account_inactive: 'account_inactive',
-  password_weak: 'password_weak',
-  login_rate_limited: 'login_rate_limited',
-  tenant_needed: 'tenant_needed',
-  csrf: 'csrf',
-  content_type: 'content_type',
-  role: 'role',
+  // console sessions and IVR flows never answer on AntBuddy routes: the error code's default applies
+  invalid_flow: null,
+  bad_credentials: null,
+  account_locked: null,
+  account_inactive: null,
+  password_weak: null,
+  login_rate_limited: null,
+  tenant_needed: null,
+  csrf: null,
+  content_type: null,
+  role: null,
 };
 
 /** The AntBuddy family's envelope for installFamilyErrors. */
