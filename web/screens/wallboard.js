@@ -139,7 +139,11 @@ function Chart({ intervals }) {
           cursor: { show: false },
           scales: { x: { time: false } },
           axes: [
-            { stroke: '#64748b', values: (_, v) => v.map((h) => `${Math.floor(h)}h`) },
+            {
+              stroke: '#64748b',
+              values: (_, v) =>
+                v.map((h) => `${Math.floor(h)}:${String(Math.round((h % 1) * 60)).padStart(2, '0')}`),
+            },
             { stroke: '#64748b', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] },
           ],
           series: [
