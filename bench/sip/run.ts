@@ -218,7 +218,7 @@ async function main() {
         wallSec: Math.round(wall * 10) / 10,
         loopP99Ms: Math.round(lag.percentile(99) / 1e6),
         ...seen,
-        openEndpointsAfter: t.telephony.core.d.media.openEndpoints,
+        openEndpointsAfter: t.telephony.media.openEndpoints,
       };
       results.push(r);
       console.log(JSON.stringify(r));

@@ -1,11 +1,19 @@
+import type { Logger } from 'pino';
 import { Acd, type AcdDecision, type AcdInput, type ManagementType, type QueueConfig } from '../acd/index.js';
+import type { Clock, Timer } from '../clock.js';
+import type { AcdSetup, AcdStore } from '../domain/call-store.js';
+import type { EventBus } from '../domain/events.js';
 import type { AgentSelector } from '../domain/queues.js';
-import { getRevision } from '../domain/tenants.js';
-import type { Timer } from '../clock.js';
-import type { InboundQueue } from '../store/schema.js';
-import type { CallDeps } from './engine.js';
+import type { StatusService } from '../domain/status-service.js';
 
-type QueueMemberRow = { queue_id: number; agent_id: number; priority: number };
+/** What the driver reads and listens to: the tenant's ACD setup, agents' availability, status changes. */
+export interface AcdDriverDeps {
+  store: Pick<AcdStore, 'revision' | 'acdSetup'>;
+  clock: Clock;
+  bus: Pick<EventBus, 'on'>;
+  statuses: Pick<StatusService, 'getStatuses'>;
+  logger: Logger;
+}
 
 /** What the driver needs from whoever carries decisions out (the queue flow). */
 export interface DecisionSink {
@@ -24,7 +32,7 @@ export class AcdDriver {
   private sink?: DecisionSink;
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly d: Pick<CallDeps, 'db' | 'clock' | 'bus' | 'statuses' | 'logger'>) {
+  constructor(private readonly d: AcdDriverDeps) {
     this.acd = new Acd(d.clock);
     this.unsubscribe = d.bus.on('agent.status_changed', (tenantId, p) => {
       if (!this.revisions.has(tenantId)) return;
@@ -43,32 +51,13 @@ export class AcdDriver {
 
   /** Make sure the ACD has the tenant's current configuration before one of its calls enters. */
   async ensureTenant(tenantId: number): Promise<void> {
-    const rev = await getRevision(this.d.db, tenantId);
+    const rev = await this.d.store.revision(tenantId);
     if (this.revisions.get(tenantId) === rev) return;
     this.revisions.set(tenantId, rev);
-    const queues = await this.d.db
-      .selectFrom('inbound_queues')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .execute();
-    const members = await this.d.db
-      .selectFrom('queue_members')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .execute();
-    for (const q of queues) this.feed({ type: 'queue_config', queue: queueConfigOf(q, members) });
-    const lists = await this.d.db
-      .selectFrom('caller_lists')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .execute();
-    this.feed({
-      type: 'caller_lists',
-      tenantId,
-      vip: lists.filter((l) => l.list === 'vip').map((l) => l.number),
-      blacklist: lists.filter((l) => l.list === 'blacklist').map((l) => l.number),
-    });
-    const agentIds = [...new Set(members.map((m) => m.agent_id))];
+    const setup = await this.d.store.acdSetup(tenantId);
+    for (const q of setup.queues) this.feed({ type: 'queue_config', queue: queueConfigOf(q) });
+    this.feed({ type: 'caller_lists', tenantId, vip: setup.vip, blacklist: setup.blacklist });
+    const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
     for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
       this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
     }
@@ -107,7 +96,7 @@ export class AcdDriver {
 }
 
 /** The ACD's view of one inbound queue row and its members. */
-function queueConfigOf(q: InboundQueue, members: QueueMemberRow[]): QueueConfig {
+function queueConfigOf({ queue: q, members }: AcdSetup['queues'][number]): QueueConfig {
   const tenantId = q.tenant_id;
   return {
     id: q.id,
@@ -123,8 +112,6 @@ function queueConfigOf(q: InboundQueue, members: QueueMemberRow[]): QueueConfig 
     serviceLevelSec: q.service_level_sec,
     overflowTarget: q.overflow_target,
     divertTarget: q.divert_target,
-    members: members
-      .filter((m) => m.queue_id === q.id)
-      .map((m) => ({ agentId: m.agent_id, priority: m.priority })),
+    members,
   };
 }

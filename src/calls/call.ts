@@ -5,7 +5,7 @@ import type { CalleeLeg, Dialing } from './dialer.js';
 import type { MediaLeg } from './media-leg.js';
 import { type HangupCause, sipStatusOfCause } from './q850.js';
 import type { CallEnd, CallRecord, HangupBy, QueueStat } from './records.js';
-import { type CallState, CallStateMachine } from './state.js';
+import { type CallState, CallStateError, CallStateMachine } from './state.js';
 
 /** One side of a call as the call sees it: anchored media and a way to hang it up. */
 export interface Side {
@@ -30,6 +30,29 @@ export function calleeSide(leg: CalleeLeg): Side {
 }
 
 /**
+ * Side A of a call tongdai places itself (click-to-call's agent phone): its media exists before the phone
+ * answers, so the call can be tracked (and listed) while it rings; the answered leg is attached by dialB.
+ */
+export class DialledSide implements Side {
+  private leg?: CalleeLeg;
+
+  constructor(readonly media: MediaLeg) {}
+
+  attach(leg: CalleeLeg): void {
+    this.leg = leg;
+  }
+
+  hangup(): void {
+    // Still ringing: the call's attempt is cancelled by Call.end.
+    this.leg?.session.bye();
+  }
+
+  get answered(): boolean {
+    return this.leg !== undefined;
+  }
+}
+
+/**
  * A call: side A (who called, or the agent of a click-to-call), an outgoing attempt in progress, and side B once
  * answered, bridged through the media engine. Its state machine (src/calls/state.ts) is the one owner of where the
  * call stands: every change below is a transition, and a late event a transition refuses (an answer after the
@@ -39,11 +62,15 @@ export class Call {
   b?: Side;
   readonly machine: CallStateMachine;
   private bridge?: Bridge;
+  /** B's early media (183 with SDP) relayed to A before B answers. */
+  private early?: Bridge;
   private dialing?: Dialing;
+  /** Held through the API (both sides hear hold music), beside holds the phones ask for by re-INVITE. */
+  private heldByApi = false;
   private readonly endHooks: ((e: CallEnd) => void)[] = [];
 
   constructor(
-    private readonly media: MediaEngine,
+    private readonly media: Pick<MediaEngine, 'bridge'>,
     readonly record: CallRecord,
     readonly a: Side,
     clock: Clock,
@@ -98,12 +125,32 @@ export class Call {
     if (d) this.machine.to('offering');
   }
 
+  /** Click-to-call's side A (a DialledSide) answered: attach its leg; its attempt is over. */
+  firstLegAnswered(leg: CalleeLeg): Side {
+    if (!(this.a instanceof DialledSide)) throw new Error('side A of this call was not dialled by tongdai');
+    this.a.attach(leg);
+    this.dialing = undefined;
+    return this.a;
+  }
+
+  /** Ringback while B rings, for a side A that is already answered (click-to-call's agent). */
+  ringback(wavPath: string): void {
+    if (!this.ended && !this.b && !this.early) this.a.media.endpoint.startMoh(wavPath);
+  }
+
+  /** B sent early media (a 183 with SDP): A hears it until B answers (ringback, carrier announcements). */
+  earlyMedia(b: MediaLeg): void {
+    if (this.ended || this.b || this.early) return;
+    this.early = this.media.bridge(this.a.media.endpoint, b.endpoint);
+  }
+
   /** B answered: bridge the two media legs; the record counts the call as answered. */
   connect(b: Side, agentId: number | null): void {
     if (this.state === 'routing' || this.state === 'queued') this.machine.to('offering');
     if (!this.machine.to('bridged')) return b.hangup();
     this.dialing = undefined;
     this.b = b;
+    this.early = undefined;
     this.a.media.endpoint.stopMoh();
     this.bridge = this.media.bridge(this.a.media.endpoint, b.media.endpoint, { onDtmf: this.dtmf });
     this.record.answered(agentId);
@@ -139,8 +186,38 @@ export class Call {
     const other = from === this.a ? this.b : this.a;
     if (!other || this.ended) return;
     if (from.media.onHold) other.media.endpoint.startMoh();
-    else other.media.endpoint.stopMoh();
-    const held = this.a.media.onHold || (this.b?.media.onHold ?? false);
+    else if (!this.heldByApi) other.media.endpoint.stopMoh();
+    this.settleHold();
+  }
+
+  /** Hold through the API: both sides hear hold music (neither hears the other) until `resume`. */
+  hold(): void {
+    this.machine.require('held', 'hold');
+    this.heldByApi = true;
+    this.a.media.endpoint.startMoh();
+    this.b?.media.endpoint.startMoh();
+  }
+
+  /** Take an API hold off; a hold a phone asked for (re-INVITE) stays until that phone takes it off. */
+  resume(): void {
+    if (this.state !== 'held' || !this.heldByApi) {
+      throw new CallStateError(this.state, this.state === 'held' ? 'resume (held by a phone)' : 'resume');
+    }
+    this.heldByApi = false;
+    const b = this.b;
+    if (!b?.media.onHold) this.a.media.endpoint.stopMoh();
+    if (!this.a.media.onHold) b?.media.endpoint.stopMoh();
+    this.settleHold();
+  }
+
+  /** Hang up through the API (or a supervisor): refused once the call has ended. */
+  hangup(reason = 'hung up through the API'): void {
+    if (this.ended) throw new CallStateError(this.state, 'hangup');
+    this.end('NORMAL_CLEARING', 'system', { reason });
+  }
+
+  private settleHold(): void {
+    const held = this.heldByApi || this.a.media.onHold || (this.b?.media.onHold ?? false);
     if (this.state === 'bridged' || this.state === 'held') this.machine.to(held ? 'held' : 'bridged');
   }
 
@@ -167,6 +244,7 @@ export class Call {
 
   private async finishMedia(): Promise<void> {
     this.mediaStats = { a: this.a.media.endpoint.stats(), b: this.b?.media.endpoint.stats() ?? null };
+    void this.early?.stop();
     const result = this.bridge ? await this.bridge.stop() : {};
     this.a.media.endpoint.close();
     this.b?.media.endpoint.close();

@@ -1,11 +1,9 @@
 import type { MediaEngine } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
-import type { Binding } from '../sip/location.js';
 import type { SipStack } from '../sip/stack.js';
 import type { Remote } from '../sip/transport.js';
 import { type UacHandlers, UacSession } from '../sip/uac.js';
 import { MediaLeg } from './media-leg.js';
-import { phoneTargets } from './targets.js';
 
 /** An answered outgoing leg: its SIP session and its anchored media. */
 export interface CalleeLeg {
@@ -15,6 +13,8 @@ export interface CalleeLeg {
 
 export interface DialHandlers {
   onRinging?(): void;
+  /** A fork sent early media (a 183 with SDP): the attempt's media now receives it. Once per attempt. */
+  onEarlyMedia?(media: MediaLeg): void;
   onAnswer(leg: CalleeLeg): void;
   /** Every fork failed: the most telling final status (486 beats 480 beats the rest). */
   onFail(status: number, reason: string): void;
@@ -40,7 +40,7 @@ export interface Dialing {
 
 const rank = (s: number) => (s === 486 || s === 600 ? 3 : s === 480 || s === 408 ? 2 : s === 603 ? 1 : 0);
 
-/** Places outgoing legs: parallel forks to every registered contact of an agent, or one INVITE to a trunk. */
+/** Places outgoing legs: parallel forks (every registered contact of an agent, src/calls/targets.ts) or one INVITE to a trunk; the first to answer wins and the others are cancelled. */
 export class Dialer {
   constructor(
     private readonly stack: SipStack,
@@ -48,13 +48,9 @@ export class Dialer {
     private readonly media: MediaEngine,
   ) {}
 
-  /** Ring every binding at once; the first to answer wins and the others are cancelled. */
-  async dialBindings(bindings: Binding[], from: string, h: DialHandlers): Promise<Dialing> {
-    return this.dial(phoneTargets(bindings), from, h);
-  }
-
-  async dial(targets: DialTarget[], from: string, h: DialHandlers): Promise<Dialing> {
-    const media = new MediaLeg(await this.media.allocate());
+  /** Ring `targets` in parallel; `media`: the leg's RTP endpoint when the caller already holds it. */
+  async dial(targets: DialTarget[], from: string, h: DialHandlers, media?: MediaLeg): Promise<Dialing> {
+    media ??= new MediaLeg(await this.media.allocate());
     const sdp = media.offer();
     const attempt = new Attempt(media, targets.length, h);
     for (const t of targets) {
@@ -87,6 +83,7 @@ class Attempt implements Dialing {
   private readonly forks = new Set<UacSession>();
   private won = false;
   private stopped = false;
+  private early = false;
   private failed = 0;
   private best = { status: 480, reason: 'Temporarily Unavailable' };
 
@@ -110,7 +107,12 @@ class Attempt implements Dialing {
   handlersFor(session: () => UacSession): UacHandlers {
     let leg: CalleeLeg | undefined;
     return {
-      onProgress: (status) => (status === 180 || status === 183 ? this.h.onRinging?.() : undefined),
+      onProgress: (status, sdp) => {
+        if (status === 180 || status === 183) this.h.onRinging?.();
+        if (!sdp || this.early || this.won || this.stopped || !this.media.accept(sdp)) return;
+        this.early = true;
+        this.h.onEarlyMedia?.(this.media);
+      },
       onAnswer: (answer) => {
         if (this.won || this.stopped || !this.media.accept(answer)) return session().bye();
         this.won = true;

@@ -1,7 +1,14 @@
-import { dialB } from './dial-b.js';
+import { type DialBDeps, dialB } from './dial-b.js';
 import type { DialTarget } from './dialer.js';
-import type { CallCore, Incoming } from './engine.js';
+import type { Incoming } from './engine.js';
+import type { StatusFollower } from './presence.js';
 import { causeOfSipStatus } from './q850.js';
+
+/** What a direct call needs: ringing side B, and agents' statuses following the call. */
+export interface DirectDeps {
+  legB: DialBDeps;
+  follower: Pick<StatusFollower, 'set'>;
+}
 
 export interface DirectOptions {
   /** From header for the outgoing leg (caller id as the callee sees it). */
@@ -11,22 +18,23 @@ export interface DirectOptions {
   calleeAgentId?: number | null;
   /** The agent who called, when A is an agent. */
   callerAgentId?: number | null;
+  /** Relay B's early media (a 183 with SDP: the carrier's ringback or announcements) to the caller. */
+  earlyMedia?: boolean;
 }
 
 /**
  * A call from side A straight to one destination (another extension, the trunk, or the agent a DID points to):
  * ring B, answer A when B answers, bridge, and end both sides together. Statuses of the agents involved follow.
  */
-export async function connectDirect(core: CallCore, inc: Incoming, o: DirectOptions): Promise<void> {
+export async function connectDirect(d: DirectDeps, inc: Incoming, o: DirectOptions): Promise<void> {
   const { call, session } = inc;
-  const { follower } = core.d;
   const tenantId = call.tenantId;
   const agents = [o.callerAgentId, o.calleeAgentId].filter((x): x is number => typeof x === 'number');
-  if (o.callerAgentId) void follower.set(tenantId, o.callerAgentId, 'In-call');
+  if (o.callerAgentId) void d.follower.set(tenantId, o.callerAgentId, 'In-call');
   call.onEnd(() => {
-    for (const a of agents) void follower.set(tenantId, a, 'resume');
+    for (const a of agents) void d.follower.set(tenantId, a, 'resume');
   });
-  await dialB(core.legB, call, {
+  await dialB(d.legB, call, {
     targets: o.targets,
     from: o.from,
     agentId: o.calleeAgentId ?? null,
@@ -34,6 +42,8 @@ export async function connectDirect(core: CallCore, inc: Incoming, o: DirectOpti
     recordFor: agents,
     queueId: call.record.queueId,
     onRinging: () => session.progress(180),
+    // B's early media reaches the caller through a 183 with our SDP; the media is bridged by the call.
+    ...(o.earlyMedia ? { onEarlyMedia: () => session.progress(183, inc.answerSdp) } : {}),
     // A is answered just before the bridge, so the caller never hears silence from an unbridged leg.
     accept: () => {
       session.answer(inc.answerSdp);

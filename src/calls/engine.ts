@@ -1,47 +1,27 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { StatusService } from '../domain/status-service.js';
-import type { EventBus } from '../domain/events.js';
-import type { SecretBox } from '../domain/secrets.js';
 import type { MediaEngine } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
 import { dialledNumber, parseNameAddr, parseUri } from '../sip/headers.js';
 import { type SipRequest, makeResponse } from '../sip/message.js';
-import type { SipServer } from '../sip/server.js';
+import type { SipStack } from '../sip/stack.js';
 import type { ServerTransaction } from '../sip/transactions.js';
 import { UasSession } from '../sip/uas.js';
-import type { Db } from '../store/db.js';
-import type { Tenant } from '../store/schema.js';
+import type { CallTenant } from '../domain/call-store.js';
 import { Call, type Side, uasSide } from './call.js';
-import type { DialBDeps } from './dial-b.js';
-import type { Dialer } from './dialer.js';
 import type { CallLimits } from './limits.js';
 import { MediaLeg } from './media-leg.js';
-import type { StatusFollower } from './presence.js';
-import { CallRecord, type CallStart } from './records.js';
-import { recordIfWanted } from './recording.js';
-import type { Routing } from './routing.js';
+import { CallRecord, type CallStart, type RecordDeps } from './records.js';
 
-/** Everything the call flows share; built once by createTelephony. */
-export interface CallDeps {
-  db: Db;
-  /** This node's id, written on every call it runs (crash recovery; src/calls/nodes.ts). */
-  nodeId: string;
-  /** Where hold music and prompt files live. */
-  dataDir: string;
-  /** Opens sealed secrets (trunk passwords). */
-  box: SecretBox;
-  clock: Clock;
-  bus: EventBus;
-  logger: Logger;
-  sip: SipServer;
+/** What the live-call table needs: admission caps, records, side A's SIP session and media, a clock, a logger. */
+export interface CallCoreDeps {
+  records: RecordDeps;
+  limits: Pick<CallLimits, 'admit' | 'hold'>;
+  media: Pick<MediaEngine, 'allocate' | 'bridge'>;
+  stack: SipStack;
   registry: DialogRegistry;
-  media: MediaEngine;
-  dialer: Dialer;
-  routing: Routing;
-  limits: CallLimits;
-  follower: StatusFollower;
-  statuses: StatusService;
+  clock: Clock;
+  logger: Logger;
 }
 
 /** An incoming INVITE turned into side A of a call, not yet answered. */
@@ -61,27 +41,38 @@ export function callerNumberOf(req: SipRequest): string {
 
 /**
  * Common machinery of every call flow: admission (caps), the call record, side A from an INVITE with its
- * anchored media, and the bookkeeping of live calls.
+ * anchored media, and the table of live calls (how a call is found by id: `calls.get(callId)`).
  */
 export class CallCore {
   readonly calls = new Map<string, Call>();
   /** The last ended calls (bounded), for diagnostics and tests. */
   readonly recent = new Map<string, Call>();
 
-  /** What ringing side B needs (src/calls/dial-b.ts). */
-  readonly legB: DialBDeps;
+  constructor(private readonly d: CallCoreDeps) {}
 
-  constructor(readonly d: CallDeps) {
-    this.legB = {
-      dialer: d.dialer,
-      follower: d.follower,
-      record: (call, agentIds, queueId) => recordIfWanted(d, call, agentIds, queueId),
-      logger: d.logger,
-    };
+  /** A live call of `tenantId` by id (another tenant's call is not found). */
+  get(tenantId: number, callId: string): Call | undefined {
+    const c = this.calls.get(callId);
+    return c && c.tenantId === tenantId ? c : undefined;
+  }
+
+  /** The tenant's live calls, oldest first. */
+  live(tenantId: number): Call[] {
+    return [...this.calls.values()].filter((c) => c.tenantId === tenantId);
+  }
+
+  /** A new call record (created now, announced as `call.created`). */
+  newRecord(start: CallStart): CallRecord {
+    return new CallRecord(this.d.records, start);
+  }
+
+  /** A call of side A (created in state `routing`). */
+  newCall(record: CallRecord, a: Side): Call {
+    return new Call(this.d.media, record, a, this.d.clock);
   }
 
   /** Admit a new call of `tenant` or refuse it: a SIP error and a call record carrying the reason. */
-  admit(tenant: Tenant, start: CallStart, tx?: ServerTransaction): (() => void) | null {
+  admit(tenant: CallTenant, start: CallStart, tx?: ServerTransaction): (() => void) | null {
     const refusal = this.d.limits.admit(tenant);
     if (!refusal) return this.d.limits.hold(tenant.id);
     this.refuse(start, refusal.status, refusal.cause, refusal.reason, tx);
@@ -97,7 +88,7 @@ export class CallCore {
     tx?: ServerTransaction,
   ): void {
     if (tx) tx.respond(makeResponse(tx.request, status));
-    const rec = new CallRecord(this.d, start);
+    const rec = this.newRecord(start);
     rec.end({ cause, by: 'system', sipCode: status, reason });
   }
 
@@ -127,7 +118,7 @@ export class CallCore {
     }
     // The session's handlers need the call, which needs the session's side: bound once both exist.
     const ref: { call?: Call } = {};
-    const session = new UasSession(this.d.sip.stack, this.d.registry, req, tx, {
+    const session = new UasSession(this.d.stack, this.d.registry, req, tx, {
       // The caller hanging up ends the call; flows learn it (and who ended it) from call.onEnd.
       onCancel: () => ref.call?.end('ORIGINATOR_CANCEL', 'caller', { from: side }),
       onBye: () => ref.call?.end('NORMAL_CLEARING', 'caller', { from: side }),
@@ -138,7 +129,7 @@ export class CallCore {
       },
     });
     const side = uasSide(session, media);
-    const call = new Call(this.d.media, new CallRecord(this.d, start), side, this.d.clock);
+    const call = this.newCall(this.newRecord(start), side);
     ref.call = call;
     this.track(call, release);
     return { call, session, side, answerSdp };
@@ -158,10 +149,6 @@ export class CallCore {
   /** The number an INVITE is for (Request-URI user part, digits and `+` only). */
   dialled(req: SipRequest): string | null {
     return dialledNumber(req.uri);
-  }
-
-  tenant(id: number): Promise<Tenant | undefined> {
-    return this.d.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   /** Hang up every live call (shutdown): records end with a cause instead of staying open. */

@@ -1,15 +1,33 @@
+import type { Logger } from 'pino';
+import type { AgentRow, TenantRow } from '../domain/call-store.js';
+import type { SecretBox } from '../domain/secrets.js';
+import type { Authenticator } from '../sip/auth.js';
+import type { SipIdentity } from '../sip/directory.js';
 import { parseNameAddr } from '../sip/headers.js';
+import type { LocationService } from '../sip/location.js';
 import { type SipRequest, makeResponse } from '../sip/message.js';
 import type { ServerTransaction } from '../sip/transactions.js';
-import type { SipIdentity } from '../sip/directory.js';
-import type { Agent, Tenant } from '../store/schema.js';
-import { connectDirect } from './direct.js';
+import { type DirectDeps, connectDirect } from './direct.js';
 import type { DialTarget } from './dialer.js';
 import { type CallCore, callerNumberOf } from './engine.js';
 import type { QueueFlow } from './queue-flow.js';
 import type { CallStart } from './records.js';
-import type { InboundTarget } from './routing.js';
+import type { InboundTarget, Routing } from './routing.js';
 import { externalTarget, phoneTargets } from './targets.js';
+
+/** What routing an INVITE uses: the live-call table, the flows, routing reads, SIP auth and locations. */
+export interface InviteRouterDeps {
+  core: Pick<CallCore, 'admit' | 'refuse' | 'incoming' | 'dialled'>;
+  queues: Pick<QueueFlow, 'enter'>;
+  direct: DirectDeps;
+  routing: Pick<Routing, 'inboundFrom' | 'agentDestination' | 'callerIdFor' | 'outboundTrunk'>;
+  box: Pick<SecretBox, 'open'>;
+  auth: Pick<Authenticator, 'authenticate' | 'authenticatePeer'>;
+  location: Pick<LocationService, 'lookup'>;
+  /** tongdai's public SIP address (the host of From headers it writes). */
+  publicIp(): string;
+  logger: Logger;
+}
 
 /**
  * Routes every new INVITE. From a trunk's address to one of its tenant's numbers: an inbound call to the number's
@@ -17,14 +35,15 @@ import { externalTarget, phoneTargets } from './targets.js';
  * to another extension (internal) or to an external number through the tenant's trunk (outbound).
  */
 export class InviteRouter {
-  constructor(
-    private readonly core: CallCore,
-    private readonly queues: QueueFlow,
-  ) {}
+  private readonly core: InviteRouterDeps['core'];
+
+  constructor(private readonly d: InviteRouterDeps) {
+    this.core = d.core;
+  }
 
   onInvite(req: SipRequest, tx: ServerTransaction): void {
     this.route(req, tx).catch((err: unknown) => {
-      this.core.d.logger.error({ err }, 'routing an INVITE failed');
+      this.d.logger.error({ err }, 'routing an INVITE failed');
       tx.respond(makeResponse(req, 500));
     });
   }
@@ -32,14 +51,14 @@ export class InviteRouter {
   private async route(req: SipRequest, tx: ServerTransaction): Promise<void> {
     const dialled = this.core.dialled(req);
     if (!dialled) return tx.respond(makeResponse(req, 404));
-    const target = await this.core.d.routing.inboundFrom(tx.remote.address, dialled);
+    const target = await this.d.routing.inboundFrom(tx.remote.address, dialled);
     if (target.kind !== 'unknown') {
       // A trunk with credentials must also pass digest (realm: the tenant's SIP domain), not only its address.
       const { username, password_enc } = target.trunk;
       if (username && password_enc) {
-        const password = this.core.d.box.open(password_enc);
+        const password = this.d.box.open(password_enc);
         const realm = target.tenant.sip_domain;
-        const refused = await this.core.d.sip.auth.authenticatePeer(req, tx.remote, {
+        const refused = await this.d.auth.authenticatePeer(req, tx.remote, {
           username,
           password,
           realm,
@@ -48,7 +67,7 @@ export class InviteRouter {
       }
       return this.fromTrunk(req, tx, target);
     }
-    const auth = await this.core.d.sip.auth.authenticate(req, tx.remote);
+    const auth = await this.d.auth.authenticate(req, tx.remote);
     if (!auth.ok) return tx.respond(auth.response);
     return this.fromAgent(req, tx, auth.identity, dialled);
   }
@@ -72,9 +91,9 @@ export class InviteRouter {
     if (!release) return;
     const inc = await this.core.incoming(req, tx, start, release);
     if (!inc) return;
-    if (target.kind === 'queue') return this.queues.enter(inc, target.queueId, caller);
-    const targets = phoneTargets(this.core.d.sip.location.lookup(target.tenant.id, target.agentId));
-    return connectDirect(this.core, inc, {
+    if (target.kind === 'queue') return this.d.queues.enter(inc, target.queueId, caller);
+    const targets = phoneTargets(this.d.location.lookup(target.tenant.id, target.agentId));
+    return connectDirect(this.d.direct, inc, {
       from: this.fromHeader(caller),
       targets,
       calleeAgentId: target.agentId,
@@ -82,9 +101,9 @@ export class InviteRouter {
   }
 
   private async fromAgent(req: SipRequest, tx: ServerTransaction, id: SipIdentity, dialled: string) {
-    const dest = await this.core.d.routing.agentDestination(id.tenant.id, dialled);
+    const dest = await this.d.routing.agentDestination(id.tenant.id, dialled);
     if (dest.kind === 'extension') return this.internal(req, tx, id, dest.agent);
-    const callerId = (await this.core.d.routing.callerIdFor(id.agent)) ?? id.agent.extension;
+    const callerId = (await this.d.routing.callerIdFor(id.agent)) ?? id.agent.extension;
     const start: CallStart = {
       tenantId: id.tenant.id,
       direction: 'outbound',
@@ -101,14 +120,15 @@ export class InviteRouter {
     if (!release) return;
     const inc = await this.core.incoming(req, tx, start, release);
     if (!inc) return;
-    return connectDirect(this.core, inc, {
+    return connectDirect(this.d.direct, inc, {
       from: this.fromHeader(callerId),
       targets,
       callerAgentId: id.agent.id,
+      earlyMedia: true,
     });
   }
 
-  private async internal(req: SipRequest, tx: ServerTransaction, id: SipIdentity, callee: Agent) {
+  private async internal(req: SipRequest, tx: ServerTransaction, id: SipIdentity, callee: AgentRow) {
     const start: CallStart = {
       tenantId: id.tenant.id,
       direction: 'internal',
@@ -122,9 +142,9 @@ export class InviteRouter {
     if (!release) return;
     const inc = await this.core.incoming(req, tx, start, release);
     if (!inc) return;
-    const bindings = this.core.d.sip.location.lookup(id.tenant.id, callee.id);
+    const bindings = this.d.location.lookup(id.tenant.id, callee.id);
     const display = parseNameAddr(req.headers.get('from') ?? '').display ?? id.agent.name;
-    return connectDirect(this.core, inc, {
+    return connectDirect(this.d.direct, inc, {
       from: `"${display.replace(/"/g, '')}" <sip:${id.agent.extension}@${id.tenant.sip_domain}>`,
       targets: phoneTargets(bindings, `sip:${callee.extension}@${id.tenant.sip_domain}`),
       calleeAgentId: callee.id,
@@ -134,12 +154,12 @@ export class InviteRouter {
 
   /** The trunk leg for an external number, or null after refusing the call (barred destination, no trunk). */
   async trunkTargets(
-    tenant: Tenant,
+    tenant: TenantRow,
     number: string,
     start: CallStart,
     tx?: ServerTransaction,
   ): Promise<DialTarget[] | null> {
-    const out = await externalTarget(this.core.d.routing, tenant, number);
+    const out = await externalTarget(this.d.routing, tenant, number);
     if ('refusal' in out) {
       const { status, cause, reason } = out.refusal;
       this.core.refuse(start, status, cause, reason, tx);
@@ -149,6 +169,6 @@ export class InviteRouter {
   }
 
   fromHeader(number: string): string {
-    return `<sip:${number}@${this.core.d.sip.stack.publicIp}>`;
+    return `<sip:${number}@${this.d.publicIp()}>`;
   }
 }

@@ -7,7 +7,10 @@ import { SipServer } from '../sip/server.js';
 import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
 import { Dialer } from './dialer.js';
-import { CallCore, type CallDeps } from './engine.js';
+import { CallCore } from './engine.js';
+import { createCallStore } from '../domain/call-store.js';
+import type { DialBDeps } from './dial-b.js';
+import { recordIfWanted } from './recording.js';
 import { InviteRouter } from './inbound.js';
 import { CallLimits } from './limits.js';
 import { StatusFollower, followRegistrations } from './presence.js';
@@ -18,6 +21,7 @@ import { Routing } from './routing.js';
 /** The telephony half of tongdai: the SIP server, the media engine and the call engine on top of them. */
 export interface Telephony {
   readonly sip: SipServer;
+  readonly media: MediaEngine;
   readonly core: CallCore;
   /** This process among the telephony nodes sharing the database (heartbeat, crash recovery). */
   readonly node: TelephonyNode;
@@ -55,31 +59,59 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   const ref: { router?: InviteRouter } = {};
   const registry = new DialogRegistry((req, tx) => ref.router?.onInvite(req, tx));
   sip.setDialogHandler(registry);
-  const deps: CallDeps = {
-    db: ctx.db,
-    nodeId: ctx.config.nodeId,
-    dataDir: ctx.config.dataDir,
-    box: ctx.box,
-    clock: ctx.clock,
-    bus: ctx.bus,
-    logger,
-    sip,
-    registry,
-    media,
+  const store = createCallStore(ctx.db, ctx.clock, ctx.config.dataDir);
+  const { clock, bus } = ctx;
+  const limits = new CallLimits(clock);
+  const routing = new Routing(store, ctx.box);
+  const follower = new StatusFollower(ctx);
+  const records = { store, nodeId: ctx.config.nodeId, bus, clock, logger };
+  const core = new CallCore({ records, limits, media, stack: sip.stack, registry, clock, logger });
+  const legB: DialBDeps = {
     dialer: new Dialer(sip.stack, registry, media),
-    routing: new Routing(ctx.db, ctx.box),
-    limits: new CallLimits(ctx.clock),
-    follower: new StatusFollower(ctx),
-    statuses: ctx.statuses,
+    follower,
+    record: (call, agentIds, queueId) => recordIfWanted(store, call, agentIds, queueId),
+    logger,
   };
-  const core = new CallCore(deps);
-  const acd = new AcdDriver(deps);
-  const router = new InviteRouter(core, new QueueFlow(core, acd));
+  const direct = { legB, follower };
+  const acd = new AcdDriver({ store, clock, bus, statuses: ctx.statuses, logger });
+  const queues = new QueueFlow({
+    ...direct,
+    driver: acd,
+    store,
+    statuses: ctx.statuses,
+    routing,
+    location: sip.location,
+    hostport: () => sip.stack.hostport(),
+    dataDir: ctx.config.dataDir,
+  });
+  const router = new InviteRouter({
+    core,
+    queues,
+    direct,
+    routing,
+    box: ctx.box,
+    auth: sip.auth,
+    location: sip.location,
+    publicIp: () => sip.stack.publicIp,
+    logger,
+  });
   ref.router = router;
-  const clickToCall = new ClickToCall(core, router);
-  const node = new TelephonyNode(deps);
+  const clickToCall = new ClickToCall({
+    core,
+    legB,
+    follower,
+    limits,
+    routing,
+    location: sip.location,
+    media,
+    hostport: () => sip.stack.hostport(),
+    publicIp: () => sip.stack.publicIp,
+    dataDir: ctx.config.dataDir,
+  });
+  const node = new TelephonyNode({ store, bus, clock, nodeId: ctx.config.nodeId, logger });
   return {
     sip,
+    media,
     core,
     acd,
     clickToCall,

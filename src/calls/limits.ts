@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { Tenant } from '../store/schema.js';
+import type { CallTenant as Tenant } from '../domain/call-store.js';
 import type { HangupCause } from './q850.js';
 
 export interface Refusal {

@@ -1,5 +1,17 @@
 import type { Logger } from 'pino';
-import { closeInterruptedCalls, type RecordDeps } from './records.js';
+import type { Clock } from '../clock.js';
+import type { CallRecordStore, NodeStore } from '../domain/call-store.js';
+import type { EventBus } from '../domain/events.js';
+import { closeInterruptedCalls } from './records.js';
+
+/** What a telephony node touches: the nodes' table, open call records, the bus for their end, a clock. */
+export interface TelephonyNodeDeps {
+  store: NodeStore & Pick<CallRecordStore, 'openCalls' | 'closeOpenCall'>;
+  bus: EventBus;
+  clock: Clock;
+  nodeId: string;
+  logger: Logger;
+}
 
 /** How often a node says it is alive, and how long without a word makes it dead. */
 export const HEARTBEAT_MS = 10_000;
@@ -15,17 +27,12 @@ export const DEAD_AFTER_MS = 45_000;
 export class TelephonyNode {
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly d: RecordDeps & { nodeId: string; logger: Logger }) {}
+  constructor(private readonly d: TelephonyNodeDeps) {}
 
   /** Register, close what dead runs left open; resolves with how many calls that closed. */
   async start(): Promise<number> {
-    const { db, clock, nodeId } = this.d;
-    const now = clock.now();
-    await db
-      .insertInto('telephony_nodes')
-      .values({ id: nodeId, started_at: now, seen_at: now })
-      .onConflict((oc) => oc.column('id').doUpdateSet({ started_at: now, seen_at: now }))
-      .execute();
+    const { store, clock, nodeId } = this.d;
+    await store.registerNode(nodeId, clock.now());
     const closed = await this.closeDead(true);
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.timer.unref();
@@ -35,11 +42,7 @@ export class TelephonyNode {
   /** One heartbeat: say we are alive, then close the calls of nodes that are not. */
   async beat(): Promise<void> {
     try {
-      await this.d.db
-        .updateTable('telephony_nodes')
-        .set({ seen_at: this.d.clock.now() })
-        .where('id', '=', this.d.nodeId)
-        .execute();
+      await this.d.store.touchNode(this.d.nodeId, this.d.clock.now());
       const closed = await this.closeDead(false);
       if (closed) this.d.logger.warn({ closed }, 'closed calls of a telephony node that stopped');
     } catch (err) {
@@ -50,30 +53,19 @@ export class TelephonyNode {
   /** Graceful stop (after this node's calls were ended): leave the table. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.d.db.deleteFrom('telephony_nodes').where('id', '=', this.d.nodeId).execute();
+    await this.d.store.removeNode(this.d.nodeId);
   }
 
   private async closeDead(atStart: boolean): Promise<number> {
-    const { db, clock, nodeId } = this.d;
+    const { store, clock, nodeId } = this.d;
     const cutoff = clock.now() - DEAD_AFTER_MS;
-    const live = new Set(
-      (await db.selectFrom('telephony_nodes').select('id').where('seen_at', '>=', cutoff).execute()).map(
-        (r) => r.id,
-      ),
-    );
-    // Which nodes run the open calls (a few rows, through the open-calls index), then only the dead ones' calls.
-    const owners = await db
-      .selectFrom('calls')
-      .select('node_id')
-      .distinct()
-      .where('ended_at', 'is', null)
-      .execute();
+    const live = await store.liveNodeIds(cutoff);
+    const owners = await store.openCallOwners();
     const dead = owners
-      .map((r) => r.node_id)
       // Our own id at start, or no owner at all: left by a run of ours (or by a version without node ids).
       .filter((owner) => (owner === null || owner === nodeId ? atStart : !live.has(owner)));
     const closed = await closeInterruptedCalls(this.d, dead);
-    await db.deleteFrom('telephony_nodes').where('seen_at', '<', cutoff).execute();
+    await store.pruneNodes(cutoff);
     return closed;
   }
 }

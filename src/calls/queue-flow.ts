@@ -1,13 +1,29 @@
 import type { AcdDecision, RejectReason } from '../acd/index.js';
-import type { Dialing } from './dialer.js';
+import type { AcdStore } from '../domain/call-store.js';
+import type { StatusService } from '../domain/status-service.js';
+import { announcementFiles } from '../media/library.js';
+import type { LocationService } from '../sip/location.js';
 import type { AcdDriver } from './acd-driver.js';
-import type { CallCore, Incoming } from './engine.js';
-import type { HangupCause } from './q850.js';
-import { announcementFiles, resolveMohFile } from '../media/library.js';
-import { connectDirect } from './direct.js';
-import type { DialTarget } from './dialer.js';
-import { externalTarget, phoneTargets } from './targets.js';
 import { dialB } from './dial-b.js';
+import type { DialTarget, Dialing } from './dialer.js';
+import { type DirectDeps, connectDirect } from './direct.js';
+import type { Incoming } from './engine.js';
+import type { HangupCause } from './q850.js';
+import type { Routing } from './routing.js';
+import { externalTarget, phoneTargets } from './targets.js';
+
+/** What the queue flow uses: the ACD driver, legs and statuses (DirectDeps), its store reads, routing. */
+export interface QueueFlowDeps extends DirectDeps {
+  driver: AcdDriver;
+  store: Pick<AcdStore, 'queueMoh' | 'firstNotReadyStatus'>;
+  statuses: Pick<StatusService, 'setCustomStatus'>;
+  routing: Pick<Routing, 'agentDestination' | 'outboundTrunk' | 'tenant'>;
+  location: Pick<LocationService, 'lookup'>;
+  /** tongdai's SIP host:port (the From of offers). */
+  hostport(): string;
+  /** Where prompt files live. */
+  dataDir: string;
+}
 
 interface Queued {
   inc: Incoming;
@@ -37,11 +53,11 @@ const REJECT_CAUSE: Record<RejectReason, HangupCause> = {
 export class QueueFlow {
   private readonly queued = new Map<string, Queued>();
 
-  constructor(
-    private readonly core: CallCore,
-    private readonly driver: AcdDriver,
-  ) {
-    driver.attach({ carryOut: (d) => this.carryOut(d) });
+  private readonly driver: AcdDriver;
+
+  constructor(private readonly d: QueueFlowDeps) {
+    this.driver = d.driver;
+    d.driver.attach({ carryOut: (dec) => this.carryOut(dec) });
   }
 
   /** A caller reached a queue: enter the ACD, then answer with hold music unless refused outright. */
@@ -53,7 +69,7 @@ export class QueueFlow {
     this.queued.set(call.callId, q);
     call.onEnd((e) => {
       for (const d of q.ringing.values()) d.cancel();
-      for (const agentId of q.ringing.keys()) void this.core.d.follower.set(call.tenantId, agentId, 'resume');
+      for (const agentId of q.ringing.keys()) void this.d.follower.set(call.tenantId, agentId, 'resume');
       q.ringing.clear();
       if (q.agentId !== null) this.driver.feed({ type: 'call_ended', callId: call.callId });
       else if (e.by === 'caller') this.driver.feed({ type: 'call_abandoned', callId: call.callId });
@@ -71,18 +87,7 @@ export class QueueFlow {
     if (call.ended) return;
     call.queued();
     session.answer(inc.answerSdp);
-    const queue = await this.core.d.db
-      .selectFrom('inbound_queues')
-      .select('moh_file')
-      .where('tenant_id', '=', call.tenantId)
-      .where('id', '=', queueId)
-      .executeTakeFirst();
-    const moh = await resolveMohFile(
-      this.core.d.db,
-      this.core.d.dataDir,
-      call.tenantId,
-      queue?.moh_file ?? null,
-    );
+    const moh = await this.d.store.queueMoh(call.tenantId, queueId);
     if (!call.ended && !call.b) inc.side.media.endpoint.startMoh(moh);
   }
 
@@ -103,9 +108,9 @@ export class QueueFlow {
       case 'agent_not_ready':
         return void this.notReady(d.tenantId, d.agentId);
       case 'agent_wrapup':
-        return void this.core.d.follower.set(d.tenantId, d.agentId, 'Wrap-up');
+        return void this.d.follower.set(d.tenantId, d.agentId, 'Wrap-up');
       case 'agent_released':
-        return void this.core.d.follower.set(d.tenantId, d.agentId, 'resume');
+        return void this.d.follower.set(d.tenantId, d.agentId, 'resume');
       case 'call_finished':
         return this.finished(d);
       case 'announce':
@@ -117,9 +122,9 @@ export class QueueFlow {
   private announce(callId: string, position: number, expectedWaitSec: number): void {
     const q = this.queued.get(callId);
     if (!q || q.inc.call.b || q.inc.call.ended) return;
-    const files = announcementFiles(this.core.d.dataDir, 'position', position);
+    const files = announcementFiles(this.d.dataDir, 'position', position);
     if (expectedWaitSec > 0)
-      files.push(...announcementFiles(this.core.d.dataDir, 'wait', Math.ceil(expectedWaitSec / 60)));
+      files.push(...announcementFiles(this.d.dataDir, 'wait', Math.ceil(expectedWaitSec / 60)));
     void q.inc.side.media.endpoint.playPrompt(files);
   }
 
@@ -132,15 +137,15 @@ export class QueueFlow {
     const q = this.queued.get(callId);
     if (!q) return;
     const { call } = q.inc;
-    const dest = await this.core.d.routing.agentDestination(call.tenantId, target.trim());
-    const tenant = await this.core.tenant(call.tenantId);
+    const dest = await this.d.routing.agentDestination(call.tenantId, target.trim());
+    const tenant = await this.d.routing.tenant(call.tenantId);
     let targets: DialTarget[] = [];
     let calleeAgentId: number | null = null;
     if (dest.kind === 'extension') {
       calleeAgentId = dest.agent.id;
-      targets = phoneTargets(this.core.d.sip.location.lookup(call.tenantId, dest.agent.id));
+      targets = phoneTargets(this.d.location.lookup(call.tenantId, dest.agent.id));
     } else if (dest.kind === 'external' && tenant) {
-      const out = await externalTarget(this.core.d.routing, tenant, dest.number);
+      const out = await externalTarget(this.d.routing, tenant, dest.number);
       if ('target' in out) targets = [out.target];
     }
     if (targets.length === 0) {
@@ -149,8 +154,8 @@ export class QueueFlow {
       });
     }
     const caller = call.record.start.callerNumber;
-    await connectDirect(this.core, q.inc, {
-      from: `"${caller}" <sip:${caller}@${this.core.d.sip.stack.hostport()}>`,
+    await connectDirect(this.d, q.inc, {
+      from: `"${caller}" <sip:${caller}@${this.d.hostport()}>`,
       targets,
       calleeAgentId,
     });
@@ -160,16 +165,15 @@ export class QueueFlow {
     const q = this.queued.get(callId);
     if (!q || q.inc.call.ended) return;
     const { call } = q.inc;
-    const { location } = this.core.d.sip;
-    const bindings = location.lookup(call.tenantId, agentId);
+    const bindings = this.d.location.lookup(call.tenantId, agentId);
     if (bindings.length === 0) {
       // Ready in the status model but no phone registered: a miss, so the ACD moves on.
       return this.driver.feed({ type: 'agent_no_answer', callId, agentId });
     }
     const caller = call.record.start.callerNumber;
-    const dialing = await dialB(this.core.legB, call, {
+    const dialing = await dialB(this.d.legB, call, {
       targets: phoneTargets(bindings),
-      from: `"${caller}" <sip:${caller}@${this.core.d.sip.stack.hostport()}>`,
+      from: `"${caller}" <sip:${caller}@${this.d.hostport()}>`,
       agentId,
       answeringAgentId: agentId,
       recordFor: [agentId],
@@ -204,19 +208,12 @@ export class QueueFlow {
     q.misses++;
     dialing.cancel();
     if (q.ringing.size === 0 && q.inc.call.state === 'offering') q.inc.call.queued();
-    void this.core.d.follower.set(q.inc.call.tenantId, agentId, 'resume');
+    void this.d.follower.set(q.inc.call.tenantId, agentId, 'resume');
   }
 
   private async notReady(tenantId: number, agentId: number): Promise<void> {
-    const status = await this.core.d.db
-      .selectFrom('statuses')
-      .select('name')
-      .where('tenant_id', '=', tenantId)
-      .where('is_ready', '=', 0)
-      .where('deleted_at', 'is', null)
-      .orderBy('position')
-      .executeTakeFirst();
-    if (status) await this.core.d.statuses.setCustomStatus(tenantId, [agentId], status.name, 'acd:no_answer');
+    const status = await this.d.store.firstNotReadyStatus(tenantId);
+    if (status) await this.d.statuses.setCustomStatus(tenantId, [agentId], status, 'acd:no_answer');
   }
 
   private finished(d: Extract<AcdDecision, { type: 'call_finished' }>): void {

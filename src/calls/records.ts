@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { insertCallRecord } from '../domain/call-history.js';
+import type { CallRecordStore } from '../domain/call-store.js';
 import type { CallEventPayload, EventBus } from '../domain/events.js';
-import type { Db } from '../store/db.js';
 import { type HangupCause, type StatusDetail, statusDetailOf } from './q850.js';
 
 export type Direction = CallEventPayload['direction'];
@@ -38,8 +37,9 @@ export interface CallEnd {
   reason?: string | null;
 }
 
+/** What a call record writes through and announces on. */
 export interface RecordDeps {
-  db: Db;
+  store: Pick<CallRecordStore, 'insertCall' | 'markAnswered' | 'markEnded'>;
   nodeId?: string;
   bus: EventBus;
   clock: Clock;
@@ -61,6 +61,9 @@ export class CallRecord {
   queueStat: QueueStat | null = null;
   recordingId: number | null = null;
   private cause: HangupCause | null = null;
+  private by: HangupBy | null = null;
+  private sipCode: number | null = null;
+  private reason: string | null = null;
   private writes: Promise<void>;
 
   constructor(
@@ -71,7 +74,7 @@ export class CallRecord {
     this.agentId = start.agentId ?? null;
     this.queueId = start.queueId ?? null;
     this.writes = this.write(async () => {
-      await insertCallRecord(d.db, start.tenantId, {
+      await d.store.insertCall(start.tenantId, {
         callId: this.callId,
         nodeId: d.nodeId ?? null,
         direction: start.direction,
@@ -97,13 +100,7 @@ export class CallRecord {
     this.answeredAt = this.d.clock.now();
     this.agentId = agentId;
     const at = this.answeredAt;
-    this.writes = this.write(() =>
-      this.d.db
-        .updateTable('calls')
-        .set({ answered_at: at, agent_id: agentId })
-        .where('call_id', '=', this.callId)
-        .execute(),
-    );
+    this.writes = this.write(() => this.d.store.markAnswered(this.start.tenantId, this.callId, at, agentId));
     this.publish('call.answered');
   }
 
@@ -116,25 +113,24 @@ export class CallRecord {
     const billing = this.answeredAt === null ? 0 : Math.round((now - this.answeredAt) / 1000);
     const detail: StatusDetail = statusDetailOf(this.answeredAt !== null, e.cause, e.by);
     this.cause = e.cause;
+    this.by = e.by;
+    this.sipCode = e.sipCode ?? null;
+    this.reason = e.reason ?? null;
     this.writes = this.write(() =>
-      this.d.db
-        .updateTable('calls')
-        .set({
-          ended_at: now,
-          duration_sec: duration,
-          billing_sec: billing,
-          hangup_cause: e.cause,
-          hangup_by: e.by,
-          status_detail: detail,
-          sip_code: e.sipCode ?? null,
-          reason: e.reason ?? null,
-          agent_id: this.agentId,
-          queue_id: this.queueId,
-          queue_stat: this.queueStat ? JSON.stringify({ ...this.queueStat, hangup_by: e.by }) : null,
-          recording_id: this.recordingId,
-        })
-        .where('call_id', '=', this.callId)
-        .execute(),
+      this.d.store.markEnded(this.start.tenantId, this.callId, {
+        endedAt: now,
+        durationSec: duration,
+        billingSec: billing,
+        hangupCause: e.cause,
+        hangupBy: e.by,
+        statusDetail: detail,
+        sipCode: e.sipCode ?? null,
+        reason: e.reason ?? null,
+        agentId: this.agentId,
+        queueId: this.queueId,
+        queueStat: this.queueStat ? { ...this.queueStat, hangup_by: e.by } : null,
+        recordingId: this.recordingId,
+      }),
     );
     this.publish('call.ended');
   }
@@ -182,6 +178,17 @@ export class CallRecord {
       at: this.d.clock.now(),
     };
     this.d.bus.publish(s.tenantId, type, payload);
+    const log = { callId: this.callId, tenantId: s.tenantId, direction: s.direction };
+    if (type === 'call.created') {
+      this.d.logger.info({ ...log, caller: s.callerNumber, callee: s.calleeNumber }, 'call started');
+    } else if (type === 'call.answered') {
+      this.d.logger.info({ ...log, agentId: this.agentId }, 'call answered');
+    } else {
+      this.d.logger.info(
+        { ...log, cause: this.cause, by: this.by, sipCode: this.sipCode, reason: this.reason },
+        'call ended',
+      );
+    }
   }
 }
 
@@ -191,55 +198,37 @@ export class CallRecord {
  * whose calls to close (null: records no node claims).
  */
 export async function closeInterruptedCalls(
-  d: RecordDeps,
+  d: { store: Pick<CallRecordStore, 'openCalls' | 'closeOpenCall'>; bus: EventBus; clock: Clock },
   owners: readonly (string | null)[],
 ): Promise<number> {
-  const ids = owners.filter((o): o is string => o !== null);
-  const orphans = owners.includes(null);
-  if (ids.length === 0 && !orphans) return 0;
-  const open = await d.db
-    .selectFrom('calls')
-    .selectAll()
-    .where('ended_at', 'is', null)
-    .where((eb) =>
-      eb.or([
-        ...(ids.length ? [eb('node_id', 'in', ids)] : []),
-        ...(orphans ? [eb('node_id', 'is', null)] : []),
-      ]),
-    )
-    .execute();
+  const open = await d.store.openCalls(owners);
   const now = d.clock.now();
+  const cause: HangupCause = 'NORMAL_TEMPORARY_FAILURE';
+  let closed = 0;
   for (const c of open) {
-    const cause: HangupCause = 'NORMAL_TEMPORARY_FAILURE';
-    await d.db
-      .updateTable('calls')
-      .set({
-        ended_at: now,
-        duration_sec: Math.round((now - c.created_at) / 1000),
-        billing_sec: c.answered_at === null ? 0 : Math.round((now - c.answered_at) / 1000),
-        hangup_cause: cause,
-        hangup_by: 'system',
-        status_detail: statusDetailOf(c.answered_at !== null, cause),
-        reason: 'interrupted: the tongdai node running the call stopped or restarted',
-      })
-      .where('id', '=', c.id)
-      .where('ended_at', 'is', null)
-      .execute();
-    d.bus.publish(c.tenant_id, 'call.ended', {
-      callId: c.call_id,
-      direction: c.direction as Direction,
-      callerNumber: c.caller_number,
-      destinationNumber: c.callee_number,
-      didNumber: c.did_number,
-      queueId: c.queue_id,
-      agentId: c.agent_id,
-      createdAt: c.created_at,
-      answeredAt: c.answered_at,
+    const done = await d.store.closeOpenCall(c, {
       endedAt: now,
-      durationSec: Math.round((now - c.created_at) / 1000),
+      hangupCause: cause,
+      statusDetail: statusDetailOf(c.answeredAt !== null, cause),
+      reason: 'interrupted: the tongdai node running the call stopped or restarted',
+    });
+    if (!done) continue;
+    closed++;
+    d.bus.publish(c.tenantId, 'call.ended', {
+      callId: c.callId,
+      direction: c.direction,
+      callerNumber: c.callerNumber,
+      destinationNumber: c.calleeNumber,
+      didNumber: c.didNumber,
+      queueId: c.queueId,
+      agentId: c.agentId,
+      createdAt: c.createdAt,
+      answeredAt: c.answeredAt,
+      endedAt: now,
+      durationSec: Math.round((now - c.createdAt) / 1000),
       hangupCause: cause,
       at: now,
     });
   }
-  return open.length;
+  return closed;
 }

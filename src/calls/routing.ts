@@ -1,27 +1,15 @@
+import type { AgentRow, RoutingStore, TenantRow, TrunkRow } from '../domain/call-store.js';
 import type { SecretBox } from '../domain/secrets.js';
-import type { Db } from '../store/db.js';
-import type { Agent, Tenant } from '../store/schema.js';
 
-export interface TrunkRow {
-  id: number;
-  tenant_id: number;
-  host: string;
-  port: number;
-  transport: string;
-  allowed_ips: string;
-  username?: string | null;
-  password_enc?: string | null;
-  /** Digest credentials tongdai answers the trunk's challenges with (from username / password_enc). */
-  credentials?: { username: string; password: string };
-}
+export type { TrunkRow } from '../domain/call-store.js';
 
 export type InboundTarget =
-  | { kind: 'queue'; tenant: Tenant; queueId: number; did: string; trunk: TrunkRow }
-  | { kind: 'agent'; tenant: Tenant; agentId: number; did: string; trunk: TrunkRow }
+  | { kind: 'queue'; tenant: TenantRow; queueId: number; did: string; trunk: TrunkRow }
+  | { kind: 'agent'; tenant: TenantRow; agentId: number; did: string; trunk: TrunkRow }
   | { kind: 'unknown'; did: string };
 
 export type AgentDestination =
-  { kind: 'extension'; agent: Agent } | { kind: 'external'; number: string } | { kind: 'invalid' };
+  { kind: 'extension'; agent: AgentRow } | { kind: 'external'; number: string } | { kind: 'invalid' };
 
 /** Normalise an IPv4-mapped IPv6 source so `::ffff:127.0.0.1` and `127.0.0.1` compare equal. */
 const plain = (ip: string) => ip.replace(/^::ffff:/i, '');
@@ -35,14 +23,14 @@ export class Routing {
   private readonly targets = new Map<string, { at: number; target: Promise<InboundTarget> }>();
 
   constructor(
-    private readonly db: Db,
-    private readonly box?: SecretBox,
+    private readonly store: RoutingStore,
+    private readonly box?: Pick<SecretBox, 'open'>,
   ) {}
 
   private allTrunks(): Promise<TrunkRow[]> {
     const now = Date.now();
     if (!this.trunks || now - this.trunks.at > CACHE_MS) {
-      this.trunks = { at: now, rows: this.db.selectFrom('trunks').selectAll().execute() };
+      this.trunks = { at: now, rows: this.store.trunks() };
     }
     return this.trunks.rows;
   }
@@ -71,12 +59,7 @@ export class Routing {
 
   /** The tenant's trunk for calls out, with its digest credentials opened when it has some. */
   async outboundTrunk(tenantId: number): Promise<TrunkRow | undefined> {
-    const t: TrunkRow | undefined = await this.db
-      .selectFrom('trunks')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .orderBy('id')
-      .executeTakeFirst();
+    const t = await this.store.firstTrunk(tenantId);
     if (t?.username && t.password_enc && this.box) {
       t.credentials = { username: t.username, password: this.box.open(t.password_enc) };
     }
@@ -96,52 +79,36 @@ export class Routing {
   }
 
   private async lookupTarget(trunk: TrunkRow, did: string): Promise<InboundTarget> {
-    const n = await this.db
-      .selectFrom('numbers')
-      .selectAll()
-      .where('tenant_id', '=', trunk.tenant_id)
-      .where('number', 'in', variants(did))
-      .executeTakeFirst();
-    const tenant = await this.db
-      .selectFrom('tenants')
-      .selectAll()
-      .where('id', '=', trunk.tenant_id)
-      .executeTakeFirst();
+    const n = await this.store.numberTarget(trunk.tenant_id, variants(did));
+    const tenant = await this.store.tenant(trunk.tenant_id);
     if (!n || !tenant) return { kind: 'unknown', did };
-    if (n.target_type === 'queue')
-      return { kind: 'queue', tenant, queueId: n.target_id, did: n.number, trunk };
-    return { kind: 'agent', tenant, agentId: n.target_id, did: n.number, trunk };
+    if (n.targetType === 'queue') return { kind: 'queue', tenant, queueId: n.targetId, did: n.number, trunk };
+    return { kind: 'agent', tenant, agentId: n.targetId, did: n.number, trunk };
   }
 
   /** What an agent dialled: another live extension of the tenant, or an external number. */
   async agentDestination(tenantId: number, dialled: string): Promise<AgentDestination> {
-    const agent = await this.db
-      .selectFrom('agents')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('extension', '=', dialled)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    const agent = await this.store.agentByExtension(tenantId, dialled);
     if (agent) return { kind: 'extension', agent };
     if (/^\+?\d{2,20}$/.test(dialled)) return { kind: 'external', number: dialled };
     return { kind: 'invalid' };
   }
 
   /** The caller id for an agent's outbound call: the first number of their callout queue. */
-  async callerIdFor(agent: Agent): Promise<string | null> {
+  async callerIdFor(agent: Pick<AgentRow, 'tenant_id' | 'callout_queue_id'>): Promise<string | null> {
     if (agent.callout_queue_id === null) return null;
-    const q = await this.db
-      .selectFrom('outbound_queues')
-      .select('caller_ids')
-      .where('tenant_id', '=', agent.tenant_id)
-      .where('id', '=', agent.callout_queue_id)
-      .executeTakeFirst();
-    try {
-      const ids = q ? (JSON.parse(q.caller_ids) as string[]) : [];
-      return ids[0] ?? null;
-    } catch {
-      return null;
-    }
+    const ids = await this.store.calloutCallerIds(agent.tenant_id, agent.callout_queue_id);
+    return ids[0] ?? null;
+  }
+
+  /** The tenant a call belongs to (undefined when it was deleted). */
+  tenant(tenantId: number): Promise<TenantRow | undefined> {
+    return this.store.tenant(tenantId);
+  }
+
+  /** A live agent of the tenant by id (undefined: unknown or deleted). */
+  agent(tenantId: number, agentId: number): Promise<AgentRow | undefined> {
+    return this.store.agentById(tenantId, agentId);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Binding } from '../sip/location.js';
-import type { Tenant } from '../store/schema.js';
+import type { CallTenant as Tenant } from '../domain/call-store.js';
 import type { DialTarget } from './dialer.js';
 import { type Refusal, checkDestination } from './limits.js';
 import type { Routing, TrunkRow } from './routing.js';

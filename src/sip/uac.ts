@@ -10,7 +10,8 @@ import type { LegState } from './uas.js';
 import { OkRetransmitter } from './ok-retransmit.js';
 
 export interface UacHandlers {
-  onProgress(status: number): void;
+  /** A provisional answer; `sdp`: its body when it carries one (a 183 with early media). */
+  onProgress(status: number, sdp?: string): void;
   /** 2xx: the callee answered with this SDP (the ACK is already sent). */
   onAnswer(sdp: string): void;
   /** A final non-2xx (or a local 408 when nothing answered). */
@@ -87,7 +88,11 @@ export class UacSession implements DialogOwner {
 
   private onResponse(res: SipResponse): void {
     if (res.status < 200) {
-      if (this.state === 'early' && !this.abandoned) this.handlers.onProgress(res.status);
+      if (this.state === 'early' && !this.abandoned) {
+        const sdp =
+          res.body && /application\/sdp/i.test(res.headers.get('content-type') ?? '') ? res.body : undefined;
+        this.handlers.onProgress(res.status, sdp);
+      }
       return;
     }
     if (res.status >= 300) {

@@ -8,6 +8,7 @@ import { Call, type Side } from '../../src/calls/call.js';
 import { MediaLeg } from '../../src/calls/media-leg.js';
 import { CallRecord } from '../../src/calls/records.js';
 import { FakeClock } from '../../src/clock.js';
+import { createCallStore } from '../../src/domain/call-store.js';
 import { type Envelope, EventBus } from '../../src/domain/events.js';
 import { MediaEngine } from '../../src/media/engine.js';
 import { type Store, openStore } from '../../src/store/db.js';
@@ -46,7 +47,7 @@ async function newCall(clock: FakeClock) {
   const events: Envelope[] = [];
   bus.subscribe((e) => events.push(e));
   const record = new CallRecord(
-    { db: store.db, bus, clock, logger: pino({ level: 'silent' }) },
+    { store: createCallStore(store.db, clock, dir), bus, clock, logger: pino({ level: 'silent' }) },
     { tenantId: 1, direction: 'inbound', callerNumber: '0901', calleeNumber: '1900' },
   );
   const a = await side();

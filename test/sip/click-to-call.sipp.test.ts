@@ -38,7 +38,7 @@ describe('POST /api/calls/click-to-call', { skip }, () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'ringing_agent');
     const callId: string = res.body.call_id;
-    await waitFor(() => s.t.telephony.core.calls.has(callId), 5000, 'the agent answered');
+    await waitFor(() => s.t.telephony.core.calls.get(callId)?.a.answered, 5000, 'the agent answered');
     const agentAnsweredAt = Date.now();
     await waitFor(() => customerInviteAt > 0, 5000, 'INVITE to the customer');
     assert.ok(

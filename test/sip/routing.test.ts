@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Routing } from '../../src/calls/routing.js';
+import { createCallStore } from '../../src/domain/call-store.js';
 import { createInboundQueue } from '../../src/domain/queues.js';
 import { createTenant } from '../../src/domain/tenants.js';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
@@ -43,7 +44,7 @@ describe('trunk routing across tenants', () => {
   after(async () => s?.close());
 
   it('finds the tenant that owns the DID when one carrier address serves several tenants', async () => {
-    const r = new Routing(s.t.ctx.db);
+    const r = new Routing(createCallStore(s.t.ctx.db, s.t.ctx.clock, s.t.ctx.config.dataDir));
     const a = await r.inboundFrom('127.0.0.1', '02899990000');
     assert.equal(a.kind, 'queue');
     assert.equal(a.kind === 'queue' && a.tenant.id, other.tenantId);
@@ -52,7 +53,7 @@ describe('trunk routing across tenants', () => {
   });
 
   it('matches national, +84 and 84 forms of a DID, and nothing from an unknown address', async () => {
-    const r = new Routing(s.t.ctx.db);
+    const r = new Routing(createCallStore(s.t.ctx.db, s.t.ctx.clock, s.t.ctx.config.dataDir));
     for (const form of ['+842899990000', '842899990000']) {
       const t = await r.inboundFrom('127.0.0.1', form);
       assert.equal(t.kind === 'queue' && t.tenant.id, other.tenantId, form);

@@ -1,0 +1,130 @@
+import type { Clock } from '../clock.js';
+import { resolveMohFile } from '../media/library.js';
+import { createRecording, finishRecording } from '../media/recordings.js';
+import type { Db } from '../store/db.js';
+import type { Agent, Tenant } from '../store/schema.js';
+import { type CallRecordInput, insertCallRecord } from './call-history.js';
+import {
+  type CallEndWrite,
+  type OpenCallRow,
+  closeOpenCall,
+  markCallAnswered,
+  markCallEnded,
+  openCallsOf,
+} from './call-records.js';
+import {
+  type AcdSetup,
+  type NumberTarget,
+  type TrunkRow,
+  acdSetupOf,
+  calloutCallerIds,
+  findCallTenant,
+  firstNotReadyStatus,
+  firstTrunkOf,
+  listTrunks,
+  liveAgentByExtension,
+  liveAgentById,
+  numberTarget,
+  queueMohName,
+} from './call-routing.js';
+import { recordingWanted } from './recording-policy.js';
+import {
+  liveNodeIds,
+  openCallOwners,
+  pruneNodes,
+  registerNode,
+  removeNode,
+  touchNode,
+} from './telephony-nodes.js';
+import { getRevision } from './tenants.js';
+
+export type { CallAgent, CallTenant, NumberTarget, TrunkRow, AcdSetup } from './call-routing.js';
+export type { CallEndWrite, OpenCallRow } from './call-records.js';
+export type { CallRecordInput } from './call-history.js';
+/** The tenant and agent rows the call engine receives from the store (read-only to it). */
+export type TenantRow = Tenant;
+export type AgentRow = Agent;
+
+/** A call record's writes (src/calls/records.ts). */
+export interface CallRecordStore {
+  insertCall(tenantId: number, c: CallRecordInput): Promise<void>;
+  markAnswered(tenantId: number, callId: string, at: number, agentId: number | null): Promise<void>;
+  markEnded(tenantId: number, callId: string, e: CallEndWrite): Promise<void>;
+  openCalls(owners: readonly (string | null)[]): Promise<OpenCallRow[]>;
+  closeOpenCall(
+    c: OpenCallRow,
+    e: { endedAt: number; hangupCause: string; statusDetail: string; reason: string },
+  ): Promise<boolean>;
+}
+
+/** The telephony nodes' table (src/calls/nodes.ts). */
+export interface NodeStore {
+  registerNode(nodeId: string, now: number): Promise<void>;
+  touchNode(nodeId: string, now: number): Promise<void>;
+  removeNode(nodeId: string): Promise<void>;
+  liveNodeIds(cutoff: number): Promise<Set<string>>;
+  pruneNodes(cutoff: number): Promise<void>;
+  openCallOwners(): Promise<(string | null)[]>;
+}
+
+/** Routing reads (src/calls/routing.ts and the flows). */
+export interface RoutingStore {
+  trunks(): Promise<TrunkRow[]>;
+  firstTrunk(tenantId: number): Promise<TrunkRow | undefined>;
+  numberTarget(tenantId: number, variants: string[]): Promise<NumberTarget | undefined>;
+  tenant(tenantId: number): Promise<Tenant | undefined>;
+  agentByExtension(tenantId: number, extension: string): Promise<Agent | undefined>;
+  agentById(tenantId: number, id: number): Promise<Agent | undefined>;
+  calloutCallerIds(tenantId: number, queueId: number): Promise<string[]>;
+}
+
+/** What the ACD driver and the queue flow read (src/calls/acd-driver.ts, queue-flow.ts). */
+export interface AcdStore {
+  revision(tenantId: number): Promise<number>;
+  acdSetup(tenantId: number): Promise<AcdSetup>;
+  /** The absolute path of the queue's hold music (undefined: the engine's default). */
+  queueMoh(tenantId: number, queueId: number): Promise<string | undefined>;
+  firstNotReadyStatus(tenantId: number): Promise<string | null>;
+}
+
+/** Recording rows and files of calls (src/calls/recording.ts). */
+export interface RecordingStore {
+  recordingWanted(tenantId: number, agentIds: readonly number[], queueId: number | null): Promise<boolean>;
+  openRecording(tenantId: number, callId: string): Promise<{ id: number; path: string }>;
+  finishRecording(tenantId: number, id: number, r: { durationMs: number; sizeBytes: number }): Promise<void>;
+}
+
+/** Every read and write the call engine does, bound to one database: src/calls holds no SQL of its own. */
+export interface CallStore extends CallRecordStore, NodeStore, RoutingStore, AcdStore, RecordingStore {}
+
+/** The CallStore over `db` (the composition root builds one per telephony instance). */
+export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStore {
+  return {
+    insertCall: async (tenantId, c) => void (await insertCallRecord(db, tenantId, c)),
+    markAnswered: (tenantId, callId, at, agentId) => markCallAnswered(db, tenantId, callId, at, agentId),
+    markEnded: (tenantId, callId, e) => markCallEnded(db, tenantId, callId, e),
+    openCalls: (owners) => openCallsOf(db, owners),
+    closeOpenCall: (c, e) => closeOpenCall(db, c, e),
+    registerNode: (id, now) => registerNode(db, id, now),
+    touchNode: (id, now) => touchNode(db, id, now),
+    removeNode: (id) => removeNode(db, id),
+    liveNodeIds: (cutoff) => liveNodeIds(db, cutoff),
+    pruneNodes: (cutoff) => pruneNodes(db, cutoff),
+    openCallOwners: () => openCallOwners(db),
+    trunks: () => listTrunks(db),
+    firstTrunk: (tenantId) => firstTrunkOf(db, tenantId),
+    numberTarget: (tenantId, variants) => numberTarget(db, tenantId, variants),
+    tenant: (tenantId) => findCallTenant(db, tenantId),
+    agentByExtension: (tenantId, ext) => liveAgentByExtension(db, tenantId, ext),
+    agentById: (tenantId, id) => liveAgentById(db, tenantId, id),
+    calloutCallerIds: (tenantId, queueId) => calloutCallerIds(db, tenantId, queueId),
+    revision: (tenantId) => getRevision(db, tenantId),
+    acdSetup: (tenantId) => acdSetupOf(db, tenantId),
+    queueMoh: async (tenantId, queueId) =>
+      resolveMohFile(db, dataDir, tenantId, await queueMohName(db, tenantId, queueId)),
+    firstNotReadyStatus: (tenantId) => firstNotReadyStatus(db, tenantId),
+    recordingWanted: (tenantId, agentIds, queueId) => recordingWanted(db, tenantId, agentIds, queueId),
+    openRecording: (tenantId, callId) => createRecording(db, clock, dataDir, { tenantId, callId }),
+    finishRecording: (tenantId, id, r) => finishRecording(db, clock, tenantId, id, r),
+  };
+}
