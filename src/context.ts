@@ -14,6 +14,38 @@ export interface ClickToCallService {
   originate(req: { tenantId: number; agentId: number; number: string }): Promise<{ callId: string }>;
 }
 
+/** A live call as the call engine shows it (src/calls/live.ts). */
+export interface LiveCallView {
+  callId: string;
+  tenantId: number;
+  /** The call state machine's state (src/calls/state.ts): routing, queued, offering, bridged, held, transferring. */
+  state: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  callerNumber: string;
+  calleeNumber: string;
+  didNumber: string | null;
+  queueId: number | null;
+  agentId: number | null;
+  callerAgentId: number | null;
+  calleeAgentId: number | null;
+  createdAt: number;
+  answeredAt: number | null;
+  legs: { side: 'a' | 'b'; answered: boolean; onHold: boolean }[];
+  /** Every state the call went through, with when. */
+  states: { state: string; at: number }[];
+}
+
+/** Live calls of this node: list, find, and act on them (hang up, hold, resume). */
+export interface LiveCallService {
+  list(tenantId: number): LiveCallView[];
+  get(tenantId: number, callId: string): LiveCallView | undefined;
+  /**
+   * Act on a live call; undefined when this node runs no such call of the tenant. An action the call's state
+   * forbids throws DomainError CONFLICT with `details.state`.
+   */
+  act(tenantId: number, callId: string, action: 'hangup' | 'hold' | 'resume'): LiveCallView | undefined;
+}
+
 /** Everything a route family or engine may use, built once by the composition root (src/app.ts). */
 export interface AppContext {
   readonly config: Config;
@@ -29,6 +61,8 @@ export interface AppContext {
   readonly logger: Logger;
   /** Set by the call engine once it runs; without it click-to-call answers 503 (AntBuddy family). */
   clickToCall?: ClickToCallService;
+  /** Set by the call engine once it runs; without it `state=active` and call actions answer 503 (native calls API). */
+  liveCalls?: LiveCallService;
   /** The durable outbox: families register their job kinds; `enqueue()` (webhooks/outbox.ts) adds jobs. */
   readonly outbox: OutboxWorker;
   /** The tenant's rate limits per 10 s window (its own settings, else the configured defaults). */

@@ -6,6 +6,7 @@ import type { SipOptions } from '../sip/options.js';
 import { SipServer } from '../sip/server.js';
 import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
+import { LiveCalls } from './live.js';
 import { Dialer } from './dialer.js';
 import { CallCore } from './engine.js';
 import { createCallStore } from '../domain/call-store.js';
@@ -27,6 +28,8 @@ export interface Telephony {
   readonly node: TelephonyNode;
   readonly acd: AcdDriver;
   readonly clickToCall: ClickToCall;
+  /** The live calls as the native calls API lists and acts on them. */
+  readonly live: LiveCalls;
   /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -115,6 +118,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     core,
     acd,
     clickToCall,
+    live: new LiveCalls(core),
     node,
     async start() {
       const closed = await node.start();
