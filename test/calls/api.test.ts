@@ -209,4 +209,30 @@ describe('native calls API: records', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(r.body, { items: [], next_cursor: null });
   });
+
+  it('is documented in the OpenAPI document, 409 included', async () => {
+    const spec = (await call(`${s.url}/openapi.json`)).body;
+    for (const path of ['/api/calls', '/api/calls/{id}', '/api/calls/{id}/hangup', '/api/calls/{id}/hold']) {
+      assert.ok(spec.paths[path], path);
+    }
+    assert.ok(
+      spec.paths['/api/calls/{id}/resume'].post.responses['409'],
+      'the 409 with the state is documented',
+    );
+    const params = spec.paths['/api/calls'].get.parameters.map((p: { name: string }) => p.name);
+    for (const n of [
+      'from',
+      'to',
+      'direction',
+      'queue_id',
+      'agent_id',
+      'status',
+      'caller',
+      'callee',
+      'state',
+      'cursor',
+    ]) {
+      assert.ok(params.includes(n), n);
+    }
+  });
 });
