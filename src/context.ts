@@ -33,6 +33,7 @@ export interface LiveCallView {
   legs: { side: 'a' | 'b'; answered: boolean; onHold: boolean }[];
   /** Every state the call went through, with when. */
   states: { state: string; at: number }[];
+  transfers: { at: number; fromAgentId: number | null; to: string; outcome: 'ringing' | 'done' | 'failed' }[];
 }
 
 /** Live calls of this node: list, find, and act on them (hang up, hold, resume). */
@@ -44,7 +45,15 @@ export interface LiveCallService {
    * forbids throws DomainError CONFLICT with `details.state`.
    */
   act(tenantId: number, callId: string, action: 'hangup' | 'hold' | 'resume'): LiveCallView | undefined;
+  /** Start a blind transfer of the call's agent side (resolves once the new side rings); undefined as for act. */
+  transfer(tenantId: number, callId: string, target: TransferTarget): Promise<LiveCallView | undefined>;
 }
+
+/** Where a blind transfer sends a call. */
+export type TransferTarget =
+  | { kind: 'agent'; agentId: number }
+  | { kind: 'extension'; extension: string }
+  | { kind: 'number'; number: string };
 
 /** Everything a route family or engine may use, built once by the composition root (src/app.ts). */
 export interface AppContext {

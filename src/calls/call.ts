@@ -73,7 +73,7 @@ export class Call {
     private readonly media: Pick<MediaEngine, 'bridge'>,
     readonly record: CallRecord,
     readonly a: Side,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     this.machine = new CallStateMachine(() => clock.now());
   }
@@ -183,6 +183,7 @@ export class Call {
 
   /** One side put the other on hold (or took it off): the held side hears music instead of silence. */
   holdChanged(from: Side): void {
+    if (from !== this.a && from !== this.b) return;
     const other = from === this.a ? this.b : this.a;
     if (!other || this.ended) return;
     if (from.media.onHold) other.media.endpoint.startMoh();
@@ -192,7 +193,9 @@ export class Call {
 
   /** Hold through the API: both sides hear hold music (neither hears the other) until `resume`. */
   hold(): void {
-    this.machine.require('held', 'hold');
+    // Only a bridged call: `transferring → held` is the machine's way back from a failed transfer, not a hold.
+    if (this.state !== 'bridged') throw new CallStateError(this.state, 'hold');
+    this.machine.to('held');
     this.heldByApi = true;
     this.a.media.endpoint.startMoh();
     this.b?.media.endpoint.startMoh();
@@ -207,6 +210,80 @@ export class Call {
     const b = this.b;
     if (!b?.media.onHold) this.a.media.endpoint.stopMoh();
     if (!this.a.media.onHold) b?.media.endpoint.stopMoh();
+    this.settleHold();
+  }
+
+  /**
+   * One side's phone hung up. Side B leaving while its transfer rings is a blind transfer's normal course (the
+   * caller waits for the new side); a side the call no longer has (B after a transfer) changes nothing; anything
+   * else ends the call.
+   */
+  legHungUp(side: Side, by: HangupBy): void {
+    if (side !== this.a && side !== this.b) return;
+    if (this.state === 'transferring' && side === this.b) {
+      this.b = undefined;
+      return;
+    }
+    this.end('NORMAL_CLEARING', by, { from: side });
+  }
+
+  /** Transfers of this call so far, oldest first (the native API lists them). */
+  readonly transfers: {
+    at: number;
+    fromAgentId: number | null;
+    to: string;
+    outcome: 'ringing' | 'done' | 'failed';
+  }[] = [];
+  private readonly transferHooks: ((fromAgentId: number | null) => void)[] = [];
+
+  /** Hooks run when a transfer completed (the flows release the agent who transferred the call). */
+  onTransferred(hook: (fromAgentId: number | null) => void): void {
+    this.transferHooks.push(hook);
+  }
+
+  /** Begin a blind transfer of side B to `to`: the caller hears hold music while the new side rings. */
+  beginTransfer(to: string): void {
+    this.machine.require('transferring', 'transfer');
+    this.transfers.push({ at: this.clock.now(), fromAgentId: this.record.agentId, to, outcome: 'ringing' });
+    this.a.media.endpoint.startMoh();
+  }
+
+  /**
+   * The transfer's new side answered: it replaces B (hung up if still there), the caller is bridged to it and the
+   * call is counted for its agent from now on. A recording running until now ends here.
+   */
+  completeTransfer(c: Side, agentId: number | null): void {
+    if (!this.machine.to('bridged')) return c.hangup();
+    const t = this.transfers.at(-1);
+    if (t) t.outcome = 'done';
+    const old = this.b;
+    this.b = c;
+    this.dialing = undefined;
+    old?.hangup();
+    this.a.media.endpoint.stopMoh();
+    const prev = this.bridge;
+    this.bridge = this.media.bridge(this.a.media.endpoint, c.media.endpoint, { onDtmf: this.dtmf });
+    const finish = this.onRecording;
+    this.onRecording = undefined;
+    void prev?.stop().then((r) => r.recording && finish?.(r.recording));
+    if (agentId !== null) this.record.agentId = agentId;
+    for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
+  }
+
+  /** The transfer's new side did not answer: back to B, or the call ends when B already left. */
+  failTransfer(status: number): void {
+    if (this.state !== 'transferring') return;
+    const t = this.transfers.at(-1);
+    if (t) t.outcome = 'failed';
+    this.dialing = undefined;
+    if (!this.b) {
+      return this.end('NORMAL_CLEARING', 'system', {
+        sipCode: status,
+        reason: 'transfer target did not answer',
+      });
+    }
+    this.machine.to('bridged');
+    this.a.media.endpoint.stopMoh();
     this.settleHold();
   }
 

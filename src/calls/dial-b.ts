@@ -18,9 +18,10 @@ export interface DialBOptions {
   from: string;
   /**
    * Which side this leg is: `b` (default) bridges the call on answer; `a` is click-to-call's first leg (the
-   * agent's phone), which answers side A (a DialledSide) of a call tongdai places itself.
+   * agent's phone), which answers side A (a DialledSide) of a call tongdai places itself; `transfer` is a blind
+   * transfer's new side, which replaces B on answer (Call.completeTransfer) or gives the call back on a miss.
    */
-  leg?: 'a' | 'b';
+  leg?: 'a' | 'b' | 'transfer';
   /** The agent the leg rings, when it is an agent: Ringing now, In-call on answer, back to their status on a miss. */
   agentId?: number | null;
   /** The agent the call is counted for once answered (B's agent, or the agent on side A). */
@@ -74,7 +75,11 @@ export async function dialB(d: DialBDeps, call: Call, o: DialBOptions): Promise<
       onAnswer: (leg) => {
         if (call.ended || (o.accept && !o.accept())) return leg.session.bye();
         if (first) side = call.firstLegAnswered(leg);
-        else {
+        else if (o.leg === 'transfer') {
+          side = calleeSide(leg);
+          call.completeTransfer(side, o.answeringAgentId);
+          if (call.ended || call.b !== side) return;
+        } else {
           side = calleeSide(leg);
           call.connect(side, o.answeringAgentId);
           if (call.ended) return;
@@ -90,7 +95,7 @@ export async function dialB(d: DialBDeps, call: Call, o: DialBOptions): Promise<
         if (agentId !== null) void d.follower.set(call.tenantId, agentId, 'resume');
         o.onFail(status);
       },
-      onHangup: () => call.end('NORMAL_CLEARING', first ? 'caller' : 'callee', { from: side }),
+      onHangup: () => side && call.legHungUp(side, first ? 'caller' : 'callee'),
       onReinvite: () => side && call.holdChanged(side),
     },
     first ? call.a.media : undefined,

@@ -34,6 +34,9 @@ export async function connectDirect(d: DirectDeps, inc: Incoming, o: DirectOptio
   call.onEnd(() => {
     for (const a of agents) void d.follower.set(tenantId, a, 'resume');
   });
+  call.onTransferred((from) => {
+    if (from !== null && agents.includes(from)) void d.follower.set(tenantId, from, 'resume');
+  });
   await dialB(d.legB, call, {
     targets: o.targets,
     from: o.from,

@@ -7,6 +7,7 @@ import { SipServer } from '../sip/server.js';
 import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
 import { LiveCalls } from './live.js';
+import { CallTransfer } from './transfer.js';
 import { Dialer } from './dialer.js';
 import { CallCore } from './engine.js';
 import { createCallStore } from '../domain/call-store.js';
@@ -118,7 +119,16 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     core,
     acd,
     clickToCall,
-    live: new LiveCalls(core),
+    live: new LiveCalls(
+      core,
+      new CallTransfer({
+        legB,
+        follower,
+        routing,
+        location: sip.location,
+        hostport: () => sip.stack.hostport(),
+      }),
+    ),
     node,
     async start() {
       const closed = await node.start();

@@ -1,8 +1,9 @@
-import type { LiveCallService, LiveCallView } from '../context.js';
+import type { LiveCallService, LiveCallView, TransferTarget } from '../context.js';
 import { DomainError } from '../errors.js';
 import type { Call } from './call.js';
 import type { CallCore } from './engine.js';
 import { CallStateError } from './state.js';
+import type { CallTransfer } from './transfer.js';
 
 /** What the native calls API sees of a live call: its record's numbers, its state and each side's. */
 export function liveView(call: Call): LiveCallView {
@@ -25,6 +26,7 @@ export function liveView(call: Call): LiveCallView {
     createdAt: r.createdAt,
     answeredAt: r.answeredAt,
     legs,
+    transfers: call.transfers.map((t) => ({ ...t })),
     states: [
       { state: 'routing', at: r.createdAt },
       ...call.machine.history.map((t) => ({ state: t.to, at: t.at })),
@@ -34,7 +36,25 @@ export function liveView(call: Call): LiveCallView {
 
 /** The live calls of this node for the API: the CallCore's table, read and acted on through the call's methods. */
 export class LiveCalls implements LiveCallService {
-  constructor(private readonly core: Pick<CallCore, 'get' | 'live'>) {}
+  constructor(
+    private readonly core: Pick<CallCore, 'get' | 'live'>,
+    private readonly transfers: Pick<CallTransfer, 'blind'>,
+  ) {}
+
+  async transfer(
+    tenantId: number,
+    callId: string,
+    target: TransferTarget,
+  ): Promise<LiveCallView | undefined> {
+    const c = this.core.get(tenantId, callId);
+    if (!c) return undefined;
+    try {
+      await this.transfers.blind(c, target);
+    } catch (e) {
+      throw stateConflict(e);
+    }
+    return liveView(c);
+  }
 
   list(tenantId: number): LiveCallView[] {
     return this.core.live(tenantId).map(liveView);
@@ -53,11 +73,15 @@ export class LiveCalls implements LiveCallService {
       else if (action === 'hold') c.hold();
       else c.resume();
     } catch (e) {
-      if (e instanceof CallStateError) {
-        throw new DomainError('CONFLICT', e.message, undefined, { state: e.state });
-      }
-      throw e;
+      throw stateConflict(e);
     }
     return liveView(c);
   }
+}
+
+/** A CallStateError as the API's 409 (DomainError CONFLICT with the state); anything else unchanged. */
+function stateConflict(e: unknown): unknown {
+  return e instanceof CallStateError
+    ? new DomainError('CONFLICT', e.message, undefined, { state: e.state })
+    : e;
 }

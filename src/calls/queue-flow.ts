@@ -33,6 +33,8 @@ interface Queued {
   /** The agent who answered, once bridged. */
   agentId: number | null;
   misses: number;
+  /** Transferred away from the agent who answered: the ACD already heard the end of its part. */
+  transferred?: boolean;
 }
 
 const REJECT_CAUSE: Record<RejectReason, HangupCause> = {
@@ -71,9 +73,15 @@ export class QueueFlow {
       for (const d of q.ringing.values()) d.cancel();
       for (const agentId of q.ringing.keys()) void this.d.follower.set(call.tenantId, agentId, 'resume');
       q.ringing.clear();
-      if (q.agentId !== null) this.driver.feed({ type: 'call_ended', callId: call.callId });
+      if (q.agentId !== null && !q.transferred) this.driver.feed({ type: 'call_ended', callId: call.callId });
       else if (e.by === 'caller') this.driver.feed({ type: 'call_abandoned', callId: call.callId });
       this.queued.delete(call.callId);
+    });
+    // A transfer ends the queued part: the agent who had the call is released (wrap-up) at once.
+    call.onTransferred(() => {
+      if (q.agentId === null || q.transferred) return;
+      q.transferred = true;
+      this.driver.feed({ type: 'call_ended', callId: call.callId });
     });
     this.driver.feed({
       type: 'call_entered',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
-import { createTenant } from '../../src/domain/tenants.js';
+import { bumpRevision, createTenant } from '../../src/domain/tenants.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
 import { closedCall, startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, waitFor } from '../sip/helpers/peers.js';
@@ -17,6 +17,9 @@ describe('native calls API: live calls', { skip }, () => {
     s = await startTestServer({ clock: systemClock });
     const other = await createTenant(s.t.ctx.db, s.clock, { name: 'Other live tenant' });
     otherKey = (await s.t.ctx.credentials.createApiKey(other.id, ['call'], 'k')).key;
+    // No wrap-up, so agent 0 takes the second test's call right after the first.
+    await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: 0 }).execute();
+    await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
   });
   afterEach(() => peers.killAll());
   after(async () => {
@@ -104,5 +107,62 @@ describe('native calls API: live calls', { skip }, () => {
     const after = (await get(`/api/calls/${id}`)).body;
     assert.equal(after.state, 'ended');
     assert.deepEqual(after.states, []);
+  });
+
+  it('blind-transfers the call from agent 0 to agent 1 through the API', async () => {
+    const first = await startAgent(peers, s, 0, 'agent-answer.xml', { pauseMs: 200 });
+    const customer = await startCustomer(peers, s, 'customer-wait-bye.xml', 0, '0909555222');
+    const live = await waitFor(
+      async () => {
+        const c = (await get('/api/calls?state=active&caller=0909555222')).body.items?.[0];
+        return c?.state === 'bridged' ? c : null;
+      },
+      10_000,
+      'the call bridged to agent 0',
+    );
+    const id: string = live.call_id;
+    assert.equal(live.agent_id, s.demo.agents[0]!.agent_id);
+    const bad = await call(`${s.url}/api/calls/${id}/transfer`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.demo.api_key },
+      body: { agent_id: s.demo.agents[1]!.agent_id, number: '0901234567' },
+    });
+    assert.equal(bad.status, 400, 'exactly one destination');
+    const second = await startAgent(peers, s, 1, 'agent-answer.xml', { pauseMs: 200 });
+    const r = await call(`${s.url}/api/calls/${id}/transfer`, {
+      method: 'POST',
+      headers: { 'x-api-key': s.demo.api_key },
+      body: { agent_id: s.demo.agents[1]!.agent_id },
+    });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.state, 'transferring');
+    assert.equal((await first.done).code, 0, 'agent 0 got a BYE once agent 1 answered');
+    const after = await waitFor(
+      async () => {
+        const c = (await get(`/api/calls/${id}`)).body;
+        return c.state === 'bridged' ? c : null;
+      },
+      10_000,
+      'bridged to agent 1',
+    );
+    assert.equal(after.agent_id, s.demo.agents[1]!.agent_id);
+    assert.deepEqual(
+      after.transfers.map((t: { from_agent_id: number; outcome: string }) => [t.from_agent_id, t.outcome]),
+      [[s.demo.agents[0]!.agent_id, 'done']],
+    );
+    assert.deepEqual(after.states.map((x: { state: string }) => x.state).slice(-2), [
+      'transferring',
+      'bridged',
+    ]);
+    assert.equal((await post(`/api/calls/${id}/hangup`)).status, 200);
+    assert.equal((await customer.done).code, 0);
+    assert.equal((await second.done).code, 0);
+    const rec = await closedCall(s, 'call_id', id);
+    assert.equal(
+      rec.agent_id,
+      s.demo.agents[1]!.agent_id,
+      'the record names the agent who finished the call',
+    );
+    assert.equal(rec.status_detail, 'SUCCESS');
   });
 });

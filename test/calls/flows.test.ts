@@ -5,6 +5,7 @@ import { connectDirect } from '../../src/calls/direct.js';
 import type { Incoming } from '../../src/calls/engine.js';
 import { QueueFlow } from '../../src/calls/queue-flow.js';
 import { CallStateError } from '../../src/calls/state.js';
+import { CallTransfer } from '../../src/calls/transfer.js';
 import { FakeClock } from '../../src/clock.js';
 import type { CallTenant } from '../../src/domain/call-store.js';
 import type { UasSession } from '../../src/sip/uas.js';
@@ -299,5 +300,116 @@ describe('click-to-call legs through dialB', () => {
     await call.record.flushed();
     const end = k.store.rows.get(callId)!.end!;
     assert.deepEqual([end.hangupCause, end.reason], ['USER_BUSY', 'the agent did not answer']);
+  });
+});
+
+describe('blind transfer (state transferring)', () => {
+  function transfers(k: Kit) {
+    return new CallTransfer({
+      legB: k.legB,
+      follower: k.follower,
+      routing: {
+        agent: (_t, id) =>
+          Promise.resolve(id === 99 ? undefined : ({ id, extension: String(1000 + id) } as never)),
+        agentDestination: () => Promise.resolve({ kind: 'invalid' }),
+        tenant: () => Promise.resolve(undefined),
+        outboundTrunk: () => Promise.resolve(undefined),
+      },
+      location: { lookup: (_t, agentId) => [k.binding(agentId)] },
+      hostport: () => '127.0.0.1:5060',
+    });
+  }
+
+  /** An inbound call to agent 7, bridged. */
+  async function bridged(k: Kit) {
+    const { inc, call, a } = incoming(k);
+    await connectDirect({ legB: k.legB, follower: k.follower }, inc, {
+      from: '<sip:0901@127.0.0.1>',
+      targets: [{ requestUri: 'sip:1007@127.0.0.1:5070', remote: k.binding(7).remote, to: '<sip:1007@t>' }],
+      calleeAgentId: 7,
+    });
+    const b = k.dialer.last;
+    b.answer();
+    assert.equal(call.state, 'bridged');
+    return { call, a, b };
+  }
+
+  it('to another agent: the caller holds while the new agent rings, whose answer replaces B', async () => {
+    const k = kit(new FakeClock(0));
+    const { call, a, b } = await bridged(k);
+    await transfers(k).blind(call, { kind: 'agent', agentId: 8 });
+    assert.equal(call.state, 'transferring');
+    assert.equal((a.media.endpoint as FakeEndpoint).moh, 'default', 'the caller hears hold music meanwhile');
+    const c = k.dialer.last;
+    assert.equal(c.targets[0]!.requestUri, 'sip:1008@127.0.0.1:5070');
+    assert.throws(
+      () => call.hold(),
+      (e: unknown) => e instanceof CallStateError && e.state === 'transferring',
+    );
+    k.clock.advance(1000);
+    c.answer();
+    assert.equal(call.state, 'bridged');
+    assert.deepEqual(b.byes, [1], 'the transferring agent is hung up');
+    assert.equal(call.record.agentId, 8, 'the call is counted for the agent who finishes it');
+    assert.equal(k.media.bridges.at(-1)!.b, c.media.endpoint);
+    assert.equal((a.media.endpoint as FakeEndpoint).moh, null);
+    assert.deepEqual(
+      call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome]),
+      [[7, 'agent 1008', 'done']],
+    );
+    b.bye();
+    assert.equal(call.state, 'bridged', "the old side's late BYE changes nothing");
+    c.bye();
+    assert.equal(call.state, 'ended');
+    await settle();
+    // 7 is released when the transfer completes, before 8 is In-call; at the end both are resumed.
+    assert.deepEqual(k.follower.steps, [
+      '7:Ringing',
+      '7:In-call',
+      '8:Ringing',
+      '7:resume',
+      '8:In-call',
+      '7:resume',
+      '8:resume',
+    ]);
+    assert.deepEqual(types(k), ['call.created', 'call.answered', 'call.ended']);
+  });
+
+  it('B hangs up while the transfer rings (blind): the caller waits; a miss then ends the call', async () => {
+    const k = kit(new FakeClock(0));
+    const { call, b } = await bridged(k);
+    await transfers(k).blind(call, { kind: 'agent', agentId: 8 });
+    b.bye();
+    assert.equal(call.state, 'transferring', 'B leaving does not end a call being transferred');
+    k.dialer.last.fail(480);
+    assert.equal(call.state, 'ended');
+    await call.record.flushed();
+    assert.equal(k.store.rows.get(call.callId)!.end!.reason, 'transfer target did not answer');
+  });
+
+  it('a miss with B still there gives the call back to B', async () => {
+    const k = kit(new FakeClock(0));
+    const { call, a, b } = await bridged(k);
+    await transfers(k).blind(call, { kind: 'agent', agentId: 8 });
+    k.dialer.last.fail(486);
+    assert.equal(call.state, 'bridged');
+    assert.equal(call.b?.media, b.media);
+    assert.equal((a.media.endpoint as FakeEndpoint).moh, null);
+    assert.equal(call.transfers[0]!.outcome, 'failed');
+  });
+
+  it('refused while ringing (state offering) and for an unknown agent (nothing changes)', async () => {
+    const k = kit(new FakeClock(0));
+    const { call } = k.call();
+    call.attempt({ cancel: () => undefined });
+    await assert.rejects(
+      transfers(k).blind(call, { kind: 'agent', agentId: 8 }),
+      (e: unknown) =>
+        e instanceof CallStateError && e.state === 'offering' && /offering: transfer/.test(e.message),
+    );
+    const k2 = kit(new FakeClock(0));
+    const { call: up } = await bridged(k2);
+    await assert.rejects(transfers(k2).blind(up, { kind: 'agent', agentId: 99 }), /agent 99 not found/);
+    assert.equal(up.state, 'bridged');
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from 'typebox';
-import type { AppContext, LiveCallView } from '../../context.js';
+import type { AppContext, LiveCallView, TransferTarget } from '../../context.js';
 import {
   CALLS_DEFAULT_LIMIT,
   CALLS_MAX_LIMIT,
@@ -78,9 +78,15 @@ const CallDetail = Type.Intersect([
   Type.Object({
     legs: Type.Array(Leg),
     queue_stat: Nullable(Type.Record(Type.String(), Type.Unknown())),
-    transfers: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
-      description: 'Transfers of the call, oldest first (none yet: transfer is not implemented)',
-    }),
+    transfers: Type.Array(
+      Type.Object({
+        at: Ms,
+        from_agent_id: Nullable(Type.Integer()),
+        to: Type.String(),
+        outcome: Type.Union([Type.Literal('ringing'), Type.Literal('done'), Type.Literal('failed')]),
+      }),
+      { description: 'Blind transfers of a live call, oldest first (not kept once the call ended)' },
+    ),
     recording: Nullable(
       Type.Object({
         name: Type.String(),
@@ -116,6 +122,23 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 type ListQuery = Static<typeof ListQuery>;
+
+const TransferBody = Type.Object(
+  {
+    agent_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, description: "An agent's id" })),
+    extension: Type.Optional(Type.String({ minLength: 1, maxLength: 20, pattern: '^[0-9]+$' })),
+    number: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 32,
+        pattern: '^\\+?[0-9 ().-]+$',
+        description: 'An external number',
+      }),
+    ),
+    queue_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Not implemented yet (400)' })),
+  },
+  { description: 'Exactly one of agent_id, extension, number' },
+);
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
@@ -207,6 +230,17 @@ function legsOf(item: CallItem, live: LiveCallView | undefined): Static<typeof L
       on_hold: b?.onHold ?? false,
     },
   ];
+}
+
+/** The one destination a transfer body names. */
+function transferTarget(b: Static<typeof TransferBody>): TransferTarget {
+  const given = [b.agent_id, b.extension, b.number, b.queue_id].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new DomainError('INVALID_INPUT', 'give exactly one of agent_id, extension, number');
+  if (b.queue_id !== undefined)
+    throw new DomainError('INVALID_INPUT', 'transfer to a queue is not implemented yet');
+  if (b.agent_id !== undefined) return { kind: 'agent', agentId: b.agent_id };
+  if (b.extension !== undefined) return { kind: 'extension', extension: b.extension };
+  return { kind: 'number', number: b.number!.replace(/[\s\-().]/g, '') };
 }
 
 /** 409 in the native shape, with the call's state named beside the message. */
@@ -331,12 +365,55 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
         ...item,
         legs: legsOf(item, live),
         queue_stat: parseQueueStats(row?.queue_stat ?? null)[0] ?? null,
-        transfers: [],
+        transfers: (live?.transfers ?? []).map((t) => ({
+          at: t.at,
+          from_agent_id: t.fromAgentId,
+          to: t.to,
+          outcome: t.outcome,
+        })),
         recording,
         states: live?.states ?? [],
       };
     },
   );
+
+  api.post(
+    '/api/calls/:id/transfer',
+    {
+      config: { scope: 'call' },
+      schema: {
+        tags: ['native'],
+        summary: "Blind-transfer a bridged call's agent side to another agent, extension or number",
+        params: IdParams,
+        body: TransferBody,
+        response: { 200: CallItem, 400: ErrorBody, 404: ErrorBody, 409: ConflictBody, 503: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const { tenantId } = principalOf(req);
+      const id = req.params.id;
+      const target = transferTarget(req.body);
+      let view: LiveCallView | undefined;
+      try {
+        view = await engine().transfer(tenantId, id, target);
+      } catch (e) {
+        const state = isDomainError(e) ? e.details?.state : undefined;
+        if (typeof state === 'string') return conflict(reply, e instanceof Error ? e.message : '', state);
+        throw e;
+      }
+      if (view) return liveItem(view);
+      return notLive(reply, tenantId, id, 'transfer');
+    },
+  );
+
+  /** An action on a call this node does not run: 404 unknown, 409 ended or run by another node. */
+  const notLive = async (reply: FastifyReply, tenantId: number, id: string, action: string) => {
+    const row = await findCallRecord(ctx.db, tenantId, id);
+    if (!row) throw notFound(`call ${id}`);
+    if (row.ended_at !== null)
+      return conflict(reply, `the call is ended: ${action} is not possible now`, 'ended');
+    return conflict(reply, `the call is run by another tongdai node: ${action} it there`, 'active');
+  };
 
   for (const action of ['hangup', 'hold', 'resume'] as const) {
     api.post(
