@@ -59,6 +59,10 @@ export class S3Storage {
       ...(settings.accessKeyId && settings.secretAccessKey
         ? { credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } }
         : {}),
+      // Checksums only where the API requires them: the default streams uploads as aws-chunked bodies with a
+      // trailing CRC, which several S3-compatible servers store verbatim (the size check above catches it).
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       // The outbox retries with its own backoff; the SDK's own retries would only hide an outage for longer.
       maxAttempts: 2,
     });
