@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
-import { finishRecording } from '../../src/media/recordings.js';
+import pino from 'pino';
+import { RecordingRetentionJob, finishRecording } from '../../src/media/recordings.js';
 import { inspectMp3 } from '../../src/recordings/mp3.js';
 import { S3Storage } from '../../src/recordings/storage.js';
 import { recordingsConfigFromEnv } from '../../src/recordings/config.js';
@@ -364,5 +365,43 @@ describe('recordings in object storage (s3rver)', { skip }, () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('retention deletes recordings from object storage and logs each deletion', async () => {
+    const db = s.t.ctx.db;
+    await db
+      .updateTable('tenants')
+      .set({ recording_retention_days: 1 })
+      .where('id', '=', s.demo.tenant_id)
+      .execute();
+    const old = await db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('tenant_id', '=', s.demo.tenant_id)
+      .where('created_at', '<', Date.now() - 86_400_000)
+      .where('storage', '=', 's3')
+      .where('deleted_at', 'is', null)
+      .execute();
+    assert.ok(old.length >= 2, 'the recordings of the kill tests are from yesterday');
+    const lines: { msg: string; storage?: string; recording?: number }[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const job = new RecordingRetentionJob({
+      db,
+      clock: systemClock,
+      dataDir: s.config.dataDir,
+      logger,
+      s3: s.t.ctx.recordings.s3,
+    });
+    assert.equal(await job.runOnce(), old.length);
+    await job.stop();
+    for (const r of old) {
+      assert.equal((await objects(r.storage_key!)).length, 0, `${r.storage_key} deleted from the bucket`);
+      assert.notEqual((await row(r.id)).deleted_at, null);
+      assert.ok(
+        lines.some((l) => l.msg === 'recording deleted' && l.recording === r.id && l.storage === 's3'),
+      );
+    }
+    // Today's recording (the sipp call) stays.
+    assert.equal((await objects(recordingKey)).length, 1);
   });
 });
