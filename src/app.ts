@@ -15,6 +15,7 @@ import { antbuddyFamily } from './http/antbuddy/index.js';
 import { recordingsFamily } from './http/recordings.js';
 import { attachRealtime } from './realtime/gateway.js';
 import { RecordingRetentionJob, repairUnfinishedRecordings } from './media/recordings.js';
+import { RecordingPipeline } from './recordings/pipeline.js';
 import { recoverAfterCrash } from './domain/recovery.js';
 import { ccaiFamily } from './http/ccai/index.js';
 import { type FamilyPlugin, type HttpServer, buildHttpServer } from './http/server.js';
@@ -109,8 +110,18 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     }
     const bus = new EventBus((err, e) => logger.error({ err, event: e.type }, 'event subscriber failed'));
     const outbox = createOutboxWorker({ db: store.db, clock, box, logger, config });
+    const recordings = new RecordingPipeline({
+      db: store.db,
+      clock,
+      logger,
+      dataDir: config.dataDir,
+      nodeId: config.nodeId,
+      config: config.recordings,
+    });
+    closers.push(() => recordings.stop());
     const ctx: AppContext = {
       outbox,
+      recordings,
       config,
       clock,
       store,
@@ -136,7 +147,13 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     const telephony = createTelephony(ctx);
     ctx.clickToCall = telephony.clickToCall;
     ctx.liveCalls = telephony.live;
-    const retention = new RecordingRetentionJob({ db: store.db, clock, dataDir: config.dataDir, logger });
+    const retention = new RecordingRetentionJob({
+      db: store.db,
+      clock,
+      dataDir: config.dataDir,
+      logger,
+      s3: recordings.s3,
+    });
     const http = await buildHttpServer(ctx, FAMILIES);
     const io = new SocketServer(http.server, {
       allowEIO3: true,
@@ -172,13 +189,14 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         }
         if (opts.outboxWorker !== false) outbox.start();
         await telephony.start();
-        await repairUnfinishedRecordings(store.db, clock, config.dataDir);
+        await repairUnfinishedRecordings(store.db, clock, config.dataDir, config.nodeId);
         await recoverAfterCrash({
           db: store.db,
           statuses: ctx.statuses,
           nodeId: config.nodeId,
           now: () => clock.now(),
         });
+        if (opts.outboxWorker !== false) await recordings.start();
         retention.start();
         const addr = http.server.address();
         return typeof addr === 'object' && addr ? addr.port : config.port;
@@ -188,6 +206,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         closed = true;
         await telephony.stop();
         await retention.stop();
+        await recordings.stop();
         await outbox.stop();
         io.disconnectSockets(true);
         await http.close();

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { FatalConfigError } from './errors.js';
 import { type SipOptions, sipOptionsFromEnv } from './sip/options.js';
+import { type RecordingsConfig, recordingsConfigFromEnv } from './recordings/config.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -19,6 +20,8 @@ export interface Config {
   readonly nodeId: string;
   /** Registrar and security tunables (SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_BLOCK_SEC, …; see docs/sip.md). */
   readonly sip: SipOptions;
+  /** Recording storage (data directory or S3-compatible) and encoding (RECORDINGS_*; docs/recordings.md). */
+  readonly recordings: RecordingsConfig;
   /** The address written into SDP and Contact headers; loopback by default. */
   readonly publicIp: string;
   readonly rtpPortMin: number;
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sipHost: String(pick('sipHost', 'SIP_HOST') ?? '0.0.0.0'),
     sipPort,
     sip: sipOptionsFromEnv(env),
+    recordings: recordingsConfigFromEnv(env),
     nodeId: String(pick('nodeId', 'NODE_ID') || `${hostname()}:${sipPort}`).slice(0, 200),
     publicIp: String(pick('publicIp', 'PUBLIC_IP') ?? '127.0.0.1'),
     rtpPortMin,

@@ -8,6 +8,7 @@ import type { StatusService } from './domain/status-service.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
 import type { Db, Store } from './store/db.js';
 import type { OutboxWorker } from './webhooks/worker.js';
+import type { RecordingPipeline } from './recordings/pipeline.js';
 
 /** Starts a click-to-call: rings the agent's registered device, then dials `number` from it. */
 export interface ClickToCallService {
@@ -74,6 +75,8 @@ export interface AppContext {
   liveCalls?: LiveCallService;
   /** The durable outbox: families register their job kinds; `enqueue()` (webhooks/outbox.ts) adds jobs. */
   readonly outbox: OutboxWorker;
+  /** Recordings after the call: encoding, storage backend (local or S3) and its health (src/recordings). */
+  readonly recordings: RecordingPipeline;
   /** The tenant's rate limits per 10 s window (its own settings, else the configured defaults). */
   tenantLimits(tenantId: number): Promise<{ tenant: number; route: number }>;
 }

@@ -190,6 +190,7 @@ tenant
   .option('--allow-international <bool>', 'allow international destinations (true/false)')
   .option('--allow-premium <bool>', 'allow premium-rate destinations (true/false)')
   .option('--recording-retention-days <n>', 'days recordings are kept')
+  .option('--recording-format <mp3|wav>', 'format new recordings are stored in (default mp3)')
   .action(async (o: Record<string, string | undefined>) => {
     const limits = parseLimits(o);
     const t = await withStore((store) => updateTenantLimits(store.db, tenantId(o.tenant ?? ''), limits));
@@ -202,6 +203,7 @@ tenant
       allow_international: t.allow_international === 1,
       allow_premium: t.allow_premium === 1,
       recording_retention_days: t.recording_retention_days,
+      recording_format: t.recording_format,
     };
     printResult(globals().json, out, JSON.stringify(out, null, 2));
   });
@@ -219,6 +221,12 @@ function flag(name: string, raw: string | undefined): boolean | undefined {
   throw invalid(`--${name} must be true or false, got "${raw}"`);
 }
 
+function recordingFormat(raw: string | undefined): 'mp3' | 'wav' | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'mp3' || raw === 'wav') return raw;
+  throw invalid(`--recording-format must be mp3 or wav, got "${raw}"`);
+}
+
 function parseLimits(o: Record<string, string | undefined>): TenantLimits {
   return {
     rateLimitTenant: positive('rate-limit-tenant', o.rateLimitTenant),
@@ -228,6 +236,7 @@ function parseLimits(o: Record<string, string | undefined>): TenantLimits {
     allowInternational: flag('allow-international', o.allowInternational),
     allowPremium: flag('allow-premium', o.allowPremium),
     recordingRetentionDays: positive('recording-retention-days', o.recordingRetentionDays),
+    recordingFormat: recordingFormat(o.recordingFormat),
   };
 }
 

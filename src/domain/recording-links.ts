@@ -86,6 +86,7 @@ export async function insertRecording(
       created_at: r.at,
       completed_at: r.at,
       deleted_at: null,
+      format: r.name.toLowerCase().endsWith('.mp3') ? 'mp3' : 'wav',
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -8,10 +8,13 @@
  *    running anywhere are resumed the way the status model prescribes for "the call flow is over": back to the
  *    custom status they had before the call, or Offline (docs/statuses.md), with a history row and an event.
  *
+ * 3. recordings of this node whose encoding or upload a crash interrupted get their job back (due now).
+ *
  * Another live node's flows are left alone: an agent whose latest call is open, or was run by a live node
  * other than this one (it may be in that node's wrap-up), is not touched.
  */
 import type { Db } from '../store/db.js';
+import { resumeInterruptedRecordings } from '../recordings/recover.js';
 import type { StatusService } from './status-service.js';
 
 /** Calls whose heartbeat stopped this long ago belong to a dead node (the same bound as src/calls/nodes.ts). */
@@ -30,13 +33,16 @@ export interface RecoveryDeps {
 export interface RecoveryReport {
   recordingsLinked: number;
   agentsReset: number;
+  /** Recordings whose encoding or upload a crash interrupted, queued again (src/recordings/recover.ts). */
+  recordingsResumed: number;
 }
 
 /** Run both repairs; call once at start, after the node closed its interrupted calls. */
 export async function recoverAfterCrash(d: RecoveryDeps): Promise<RecoveryReport> {
   const recordingsLinked = await linkOrphanRecordings(d.db);
   const agentsReset = await resetStuckAgents(d);
-  return { recordingsLinked, agentsReset };
+  const recordingsResumed = await resumeInterruptedRecordings(d.db, d.nodeId, d.now);
+  return { recordingsLinked, agentsReset, recordingsResumed };
 }
 
 /** Point ended calls with no recording at their completed recording (the latest, if several). */

@@ -73,11 +73,13 @@ export interface TenantLimits {
   rateLimitTenant?: number | null;
   rateLimitRoute?: number | null;
   recordingRetentionDays?: number;
+  /** The format new recordings are stored in (docs/recordings.md). */
+  recordingFormat?: 'mp3' | 'wav';
 }
 
 export async function updateTenantLimits(db: Executor, tenantId: number, l: TenantLimits): Promise<Tenant> {
   await getTenant(db, tenantId);
-  const set: Record<string, number | null> = {};
+  const set: Record<string, number | string | null> = {};
   if (l.maxConcurrentCalls !== undefined) set.max_concurrent_calls = l.maxConcurrentCalls;
   if (l.maxCallsPerSecond !== undefined) set.max_calls_per_second = l.maxCallsPerSecond;
   if (l.allowInternational !== undefined) set.allow_international = l.allowInternational ? 1 : 0;
@@ -85,6 +87,7 @@ export async function updateTenantLimits(db: Executor, tenantId: number, l: Tena
   if (l.rateLimitTenant !== undefined) set.rate_limit_tenant = l.rateLimitTenant;
   if (l.rateLimitRoute !== undefined) set.rate_limit_route = l.rateLimitRoute;
   if (l.recordingRetentionDays !== undefined) set.recording_retention_days = l.recordingRetentionDays;
+  if (l.recordingFormat !== undefined) set.recording_format = l.recordingFormat;
   if (Object.keys(set).length > 0)
     await db.updateTable('tenants').set(set).where('id', '=', tenantId).execute();
   return getTenant(db, tenantId);

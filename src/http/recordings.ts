@@ -1,24 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { extname } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../context.js';
-import {
-  type RecordingLinks,
-  findRecording,
-  recordingFilePath,
-  recordingLinksFor,
-} from '../domain/recording-links.js';
+import { type RecordingLinks, findRecording, recordingLinksFor } from '../domain/recording-links.js';
+import { openRecording } from '../recordings/serve.js';
 import { DomainError } from '../errors.js';
 import { installAntbuddyErrors } from './antbuddy/errors.js';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-};
 
 /** One `bytes=` range of a file of `size` bytes, inclusive; null when there is no Range header. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null {
@@ -54,7 +41,7 @@ function sendRangeError(reply: FastifyReply, err: DomainError) {
   return reply.code(416).send({ message: err.message, code: 'range_not_satisfiable' });
 }
 
-/** Check the link, then send the file whole or the requested byte range. */
+/** Check the link, then send the recording (from either backend) whole or the requested byte range. */
 async function serveRecording(
   ctx: AppContext,
   links: RecordingLinks,
@@ -68,13 +55,16 @@ async function serveRecording(
     throw new DomainError('FORBIDDEN', 'the link signature is not valid', 'link_invalid');
   if (check === 'expired') throw new DomainError('FORBIDDEN', 'the link has expired', 'link_expired');
   const rec = await findRecording(ctx.db, q.tenant, name);
-  const file = recordingFilePath(ctx.config.dataDir, rec);
-  const size = await stat(file).then(
-    (s) => s.size,
-    () => {
-      throw new DomainError('NOT_FOUND', `recording ${rec.name} has no file yet`);
-    },
-  );
+  const opened = await openRecording(rec, {
+    dataDir: ctx.config.dataDir,
+    s3: ctx.recordings.s3,
+    linkExpiresMs: q.expires * 1000,
+    now: ctx.clock.now(),
+  });
+  if (opened.kind === 'redirect') {
+    return reply.code(302).header('Cache-Control', 'no-store').header('Location', opened.url).send();
+  }
+  const { size } = opened;
   let range: { start: number; end: number } | null;
   try {
     range = parseRange(rangeHeader, size);
@@ -82,19 +72,20 @@ async function serveRecording(
     if (e instanceof DomainError) return sendRangeError(reply, e);
     throw e;
   }
+  const body = await opened.open(range);
   reply
     .header('Accept-Ranges', 'bytes')
-    .header('Content-Type', CONTENT_TYPES[extname(rec.name).toLowerCase()] ?? 'application/octet-stream')
+    .header('Content-Type', opened.contentType)
     .header('Cache-Control', 'private, max-age=60');
   if (!range) {
     reply.header('Content-Length', String(size));
-    return reply.send(createReadStream(file));
+    return reply.send(body);
   }
   reply
     .code(206)
     .header('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
     .header('Content-Length', String(range.end - range.start + 1));
-  return reply.send(createReadStream(file, range));
+  return reply.send(body);
 }
 
 /**

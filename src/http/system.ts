@@ -8,7 +8,8 @@ export async function registerSystemRoutes(app: FastifyInstance, ctx: AppContext
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(ctx.db);
-      return { status: 'ready', storage: ctx.store.dialect };
+      // Recording storage being away does not make the node unready (recordings wait on disk): it is a detail.
+      return { status: 'ready', storage: ctx.store.dialect, recordings: ctx.recordings.storageHealth() };
     } catch (e) {
       ctx.logger.warn({ err: e }, 'readiness check failed');
       return reply.code(503).send({ status: 'unavailable', storage: ctx.store.dialect });

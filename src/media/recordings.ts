@@ -1,53 +1,48 @@
 /**
- * Recording files and their rows: where a call's recording goes, finishing its row with size and
- * duration, and the retention job that deletes recordings older than each tenant's
- * `recording_retention_days` (0 keeps them forever). Paths in the database are relative to the data dir.
+ * Recording files and their rows: where a call's recording goes (the recorder's WAV, while the call runs) and
+ * finishing its row with size and duration, which hands it to the recordings pipeline (src/recordings:
+ * encoding, storage, retention). Paths in the database are relative to the data dir.
  */
-import { mkdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Recording } from '../store/schema.js';
+import { closeRecordingRow, openRecordingRow } from '../recordings/rows.js';
 
-const DAY_MS = 86_400_000;
+export { RecordingRetentionJob } from '../recordings/retention.js';
 
-/** Start a recording: creates the row (and directory) and returns the absolute path to record into. */
+/**
+ * Start a recording: creates the row (and directory) and returns the absolute WAV path to record into; `name`
+ * is the public name in the tenant's stored format (`<call>.mp3` by default).
+ */
 export async function createRecording(
   db: Executor,
   clock: Clock,
   dataDir: string,
   r: { tenantId: number; callId: string },
 ): Promise<{ id: number; path: string; name: string }> {
-  const now = clock.now();
-  const day = new Date(now).toISOString().slice(0, 10);
-  const safeCall = r.callId.replace(/[^A-Za-z0-9_-]/g, '_');
-  const name = `${safeCall}.wav`;
-  const rel = join('recordings', String(r.tenantId), day, name);
-  const path = join(dataDir, rel);
+  const day = new Date(clock.now()).toISOString().slice(0, 10);
+  const row = await openRecordingRow(db, clock, {
+    tenantId: r.tenantId,
+    callId: r.callId,
+    dir: join('recordings', String(r.tenantId), day),
+    day,
+  });
+  const path = join(dataDir, row.rel);
   mkdirSync(dirname(path), { recursive: true });
-  const row = await db
-    .insertInto('recordings')
-    .values({ tenant_id: r.tenantId, call_id: r.callId, name, path: rel, created_at: now })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return { id: row.id, path, name };
+  return { id: row.id, path, name: row.name };
 }
 
-/** Complete a recording's row once the bridge has stopped (values from `Bridge.stop()`). */
+/** Complete a recording's row once the bridge has stopped (values from `Bridge.stop()`); queues its encoding. */
 export async function finishRecording(
-  db: Executor,
+  db: Db,
   clock: Clock,
   tenantId: number,
   id: number,
   result: { durationMs: number; sizeBytes: number },
 ): Promise<void> {
-  await db
-    .updateTable('recordings')
-    .set({ duration_ms: result.durationMs, size_bytes: result.sizeBytes, completed_at: clock.now() })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .execute();
+  await closeRecordingRow(db, clock, tenantId, id, result);
 }
 
 /** The recordings of a call (normally one), oldest first. */
@@ -64,15 +59,23 @@ export function recordingsOfCall(db: Executor, tenantId: number, callId: string)
 
 /**
  * Recordings left unfinished by a crash get their size and duration from the file (the recorder's
- * periodically patched header makes the file itself valid). Call once at start.
+ * periodically patched header makes the file itself valid) and go on to encoding. Call once at start; with
+ * `nodeId`, only this node's recordings (and those of no known node) are touched.
  */
-export async function repairUnfinishedRecordings(db: Db, clock: Clock, dataDir: string): Promise<number> {
-  const rows = await db
+export async function repairUnfinishedRecordings(
+  db: Db,
+  clock: Clock,
+  dataDir: string,
+  nodeId?: string,
+): Promise<number> {
+  let q = db
     .selectFrom('recordings')
     .select(['id', 'tenant_id', 'path'])
     .where('completed_at', 'is', null)
-    .where('deleted_at', 'is', null)
-    .execute();
+    .where('deleted_at', 'is', null);
+  if (nodeId !== undefined)
+    q = q.where((eb) => eb.or([eb('node_id', '=', nodeId), eb('node_id', 'is', null)]));
+  const rows = await q.execute();
   for (const r of rows) {
     let size = 0;
     try {
@@ -87,79 +90,4 @@ export async function repairUnfinishedRecordings(db: Db, clock: Clock, dataDir: 
     });
   }
   return rows.length;
-}
-
-/** Delete files and mark rows of recordings past their tenant's retention; returns how many. */
-export async function purgeExpiredRecordings(db: Db, clock: Clock, dataDir: string): Promise<number> {
-  const now = clock.now();
-  const tenants = await db
-    .selectFrom('tenants')
-    .select(['id', 'recording_retention_days'])
-    .where('recording_retention_days', '>', 0)
-    .execute();
-  let purged = 0;
-  for (const t of tenants) {
-    const expired = await db
-      .selectFrom('recordings')
-      .select(['id', 'path'])
-      .where('tenant_id', '=', t.id)
-      .where('deleted_at', 'is', null)
-      .where('created_at', '<', now - t.recording_retention_days * DAY_MS)
-      .execute();
-    for (const r of expired) {
-      try {
-        unlinkSync(join(dataDir, r.path));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      }
-      await db
-        .updateTable('recordings')
-        .set({ deleted_at: now })
-        .where('tenant_id', '=', t.id)
-        .where('id', '=', r.id)
-        .execute();
-      purged++;
-    }
-  }
-  return purged;
-}
-
-/** Runs the retention purge on an interval (hourly by default); `runOnce()` for tests and start-up. */
-export class RecordingRetentionJob {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
-
-  constructor(
-    private readonly o: { db: Db; clock: Clock; dataDir: string; logger?: Logger; intervalMs?: number },
-  ) {}
-
-  start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.runOnce(), this.o.intervalMs ?? 3_600_000);
-    this.timer.unref();
-    void this.runOnce();
-  }
-
-  /** One purge pass; concurrent calls share the pass in flight. Never rejects (errors are logged). */
-  runOnce(): Promise<number> {
-    this.running ??= purgeExpiredRecordings(this.o.db, this.o.clock, this.o.dataDir)
-      .then((n) => {
-        if (n > 0) this.o.logger?.info({ purged: n }, 'expired recordings deleted');
-        return n;
-      })
-      .catch((err: unknown) => {
-        this.o.logger?.error({ err }, 'recording retention purge failed');
-        return 0;
-      })
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
-  }
 }

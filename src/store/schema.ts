@@ -25,6 +25,8 @@ export interface TenantTable {
   created_at: Ms;
   /** The console's default language for the tenant's users ('vi' or 'en'; null: 'en'). */
   console_locale: string | null;
+  /** The format recordings are stored in: 'mp3' (default) or 'wav'. */
+  recording_format: Generated<string>;
 }
 
 export interface ApiKeyTable {
@@ -314,6 +316,17 @@ export interface RecordingTable {
   created_at: Ms;
   completed_at: Ms | null;
   deleted_at: Ms | null;
+  /** The stored format: 'mp3' | 'wav' (the tenant's setting when the call was recorded). */
+  format: Generated<string>;
+  /** 'recording' | 'encoding' | 'pending' (waiting for upload) | 'stored' | 'failed' (docs/recordings.md). */
+  state: Generated<string>;
+  /** Where the bytes are now: 'local' (`path` under the data directory) or 's3' (`storage_key`). */
+  storage: Generated<string>;
+  storage_key: string | null;
+  /** The node whose disk holds the local files until they are stored (encoding and upload run there). */
+  node_id: string | null;
+  /** Why the recording failed, or the last upload error while pending. */
+  state_detail: string | null;
 }
 
 export interface WebhookEndpointTable {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
+import { inspectMp3 } from '../../src/recordings/mp3.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
 import { startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
@@ -125,24 +126,26 @@ describe(
       assert.equal(item.queue_stat[0].hung_up_by, 'caller');
     });
 
-    it('its recording downloads through the signed URL as a playable WAV', async () => {
+    it('its recording downloads through the signed URL as a stereo MP3', async () => {
       const row = await s.t.ctx.db
         .selectFrom('calls')
         .select('recording_id')
         .where('call_id', '=', callId)
         .executeTakeFirst();
       assert.ok(row?.recording_id, 'the queue records its calls, so the call record names its recording');
+      // Encoded to MP3 (the default format) after the call, then stored.
       const rec = await waitFor(
         async () =>
           (await s.t.ctx.db
             .selectFrom('recordings')
             .selectAll()
             .where('id', '=', row.recording_id!)
-            .where('completed_at', 'is not', null)
+            .where('state', '=', 'stored')
             .executeTakeFirst()) ?? null,
-        10_000,
-        'recording finished',
+        20_000,
+        'recording stored',
       );
+      assert.match(rec.name, /\.mp3$/);
       const qs = signedQuery(
         { appId: s.demo.app_id, media: rec.name },
         [s.demo.app_id, rec.name],
@@ -152,11 +155,11 @@ describe(
       assert.equal(link.status, 200);
       const res = await fetch(link.body.media);
       assert.equal(res.status, 200);
-      const wav = Buffer.from(await res.arrayBuffer());
-      assert.equal(wav.subarray(0, 4).toString(), 'RIFF');
-      assert.equal(wav.subarray(8, 12).toString(), 'WAVE');
-      assert.equal(wav.readUInt16LE(22), 2, 'stereo');
-      assert.ok(wav.length > 44 + 8000, `${wav.length} bytes`);
+      assert.equal(res.headers.get('content-type'), 'audio/mpeg');
+      const mp3 = inspectMp3(Buffer.from(await res.arrayBuffer()));
+      assert.equal(mp3.channels, 2, 'stereo');
+      assert.equal(mp3.sampleRate, 8000);
+      assert.ok(mp3.durationMs >= rec.duration_ms, `${mp3.durationMs} ms for ${rec.duration_ms} ms`);
     });
 
     it('click-to-call with the device’s SIP credentials rings the registered phone and the call shows up live', async () => {

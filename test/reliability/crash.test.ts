@@ -212,7 +212,9 @@ describe('kill -9 during a call, then restart', { skip }, () => {
         .executeTakeFirstOrThrow();
       assert.equal(rec.call_id, call.call_id);
       assert.ok(rec.completed_at, 'recording completed');
-      assert.ok(rec.size_bytes > 44 + 8000 * 4, `recording size ${rec.size_bytes}`);
+      // The WAV's size until the restarted node has encoded it, then the MP3's (24 kbit/s: 3 KB a second).
+      const minSize = rec.state === 'encoding' ? 44 + 8000 * 4 : 3000;
+      assert.ok(rec.size_bytes > minSize, `recording size ${rec.size_bytes} (${rec.state})`);
       assert.ok(rec.duration_ms >= 1000, `recording duration ${rec.duration_ms}`);
     } finally {
       await t.t.close();
