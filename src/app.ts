@@ -135,6 +135,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     };
     const telephony = createTelephony(ctx);
     ctx.clickToCall = telephony.clickToCall;
+    ctx.callActions = telephony.callActions;
     const retention = new RecordingRetentionJob({ db: store.db, clock, dataDir: config.dataDir, logger });
     const http = await buildHttpServer(ctx, FAMILIES);
     const io = new SocketServer(http.server, {

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { CallMonitor } from './calls/monitor.js';
+import type { RecordingControl } from './calls/recording-control.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { CredentialService } from './domain/credentials.js';
@@ -12,6 +14,12 @@ import type { OutboxWorker } from './webhooks/worker.js';
 /** Starts a click-to-call: rings the agent's registered device, then dials `number` from it. */
 export interface ClickToCallService {
   originate(req: { tenantId: number; agentId: number; number: string }): Promise<{ callId: string }>;
+}
+
+/** Supervisor monitoring and recording control of live calls (src/calls/monitor.ts, recording-control.ts). */
+export interface CallActionsService {
+  monitor: CallMonitor;
+  recording: RecordingControl;
 }
 
 /** Everything a route family or engine may use, built once by the composition root (src/app.ts). */
@@ -29,6 +37,8 @@ export interface AppContext {
   readonly logger: Logger;
   /** Set by the call engine once it runs; without it click-to-call answers 503 (AntBuddy family). */
   clickToCall?: ClickToCallService;
+  /** Set by the call engine once it runs; without it monitor and recording actions answer 503. */
+  callActions?: CallActionsService;
   /** The durable outbox: families register their job kinds; `enqueue()` (webhooks/outbox.ts) adds jobs. */
   readonly outbox: OutboxWorker;
   /** The tenant's rate limits per 10 s window (its own settings, else the configured defaults). */

@@ -7,6 +7,7 @@ import { connectDirect } from './direct.js';
 import type { DialTarget } from './dialer.js';
 import { type CallCore, callerNumberOf } from './engine.js';
 import type { QueueFlow } from './queue-flow.js';
+import { type CallMonitor, featureCode } from './monitor.js';
 import type { CallStart } from './records.js';
 import type { InboundTarget } from './routing.js';
 import { externalTarget, phoneTargets } from './targets.js';
@@ -17,6 +18,9 @@ import { externalTarget, phoneTargets } from './targets.js';
  * to another extension (internal) or to an external number through the tenant's trunk (outbound).
  */
 export class InviteRouter {
+  /** Feature codes dialled by agents (`*91<ext>`…: supervisor monitoring), once the monitor exists. */
+  features?: Pick<CallMonitor, 'fromPhone'>;
+
   constructor(
     private readonly core: CallCore,
     private readonly queues: QueueFlow,
@@ -82,6 +86,8 @@ export class InviteRouter {
   }
 
   private async fromAgent(req: SipRequest, tx: ServerTransaction, id: SipIdentity, dialled: string) {
+    const code = featureCode(dialled);
+    if (code && this.features) return this.features.fromPhone(req, tx, id, code);
     const dest = await this.core.d.routing.agentDestination(id.tenant.id, dialled);
     if (dest.kind === 'extension') return this.internal(req, tx, id, dest.agent);
     const callerId = (await this.core.d.routing.callerIdFor(id.agent)) ?? id.agent.extension;

@@ -6,6 +6,11 @@ import type { SipOptions } from '../sip/options.js';
 import { SipServer } from '../sip/server.js';
 import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
+import { createRecording, finishRecording } from '../media/recordings.js';
+import type { CallActionsService } from '../context.js';
+import type { Call } from './call.js';
+import { CallMonitor } from './monitor.js';
+import { RecordingControl } from './recording-control.js';
 import { Dialer } from './dialer.js';
 import { CallCore, type CallDeps } from './engine.js';
 import { InviteRouter } from './inbound.js';
@@ -23,6 +28,8 @@ export interface Telephony {
   readonly node: TelephonyNode;
   readonly acd: AcdDriver;
   readonly clickToCall: ClickToCall;
+  /** Supervisor monitoring and recording control (docs/monitoring.md). */
+  readonly callActions: CallActionsService;
   /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -78,11 +85,14 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   ref.router = router;
   const clickToCall = new ClickToCall(core, router);
   const node = new TelephonyNode(deps);
+  const callActions = createCallActions(ctx, core, sip, registry, media, deps.dialer);
+  router.features = callActions.monitor;
   return {
     sip,
     core,
     acd,
     clickToCall,
+    callActions,
     node,
     async start() {
       const closed = await node.start();
@@ -97,4 +107,43 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
       await node.stop();
     },
   };
+}
+
+/** Monitoring and recording control over the live-call table (a live or recently ended call, by tenant). */
+function createCallActions(
+  ctx: AppContext,
+  core: CallCore,
+  sip: SipServer,
+  registry: DialogRegistry,
+  media: MediaEngine,
+  dialer: Dialer,
+): CallActionsService {
+  const findCall = (tenantId: number, callId: string): Call | undefined => {
+    const c = core.calls.get(callId) ?? core.recent.get(callId);
+    return c && c.tenantId === tenantId ? c : undefined;
+  };
+  const monitor = new CallMonitor({
+    db: ctx.db,
+    clock: ctx.clock,
+    bus: ctx.bus,
+    logger: ctx.logger.child({ module: 'monitor' }),
+    findCall,
+    liveCalls: (tenantId) => [...core.calls.values()].filter((c) => c.tenantId === tenantId),
+    phones: (tenantId, agentId) => sip.location.lookup(tenantId, agentId),
+    dialer,
+    media,
+    stack: sip.stack,
+    registry,
+  });
+  const recording = new RecordingControl({
+    clock: ctx.clock,
+    bus: ctx.bus,
+    findCall,
+    files: {
+      open: (tenantId, callId) =>
+        createRecording(ctx.db, ctx.clock, ctx.config.dataDir, { tenantId, callId }),
+      finish: (tenantId, id, r) => finishRecording(ctx.db, ctx.clock, tenantId, id, r),
+    },
+  });
+  return { monitor, recording };
 }

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Recording } from '../store/schema.js';
+import type { RecordingPause } from './recorder.js';
 
 const DAY_MS = 86_400_000;
 
@@ -40,11 +41,22 @@ export async function finishRecording(
   clock: Clock,
   tenantId: number,
   id: number,
-  result: { durationMs: number; sizeBytes: number },
+  result: { durationMs: number; sizeBytes: number; pauses?: RecordingPause[] },
 ): Promise<void> {
+  const pauses = result.pauses ?? [];
   await db
     .updateTable('recordings')
-    .set({ duration_ms: result.durationMs, size_bytes: result.sizeBytes, completed_at: clock.now() })
+    .set({
+      duration_ms: result.durationMs,
+      size_bytes: result.sizeBytes,
+      completed_at: clock.now(),
+      ...(pauses.length
+        ? {
+            pauses: JSON.stringify(pauses.map((p) => ({ offset_ms: p.offsetMs, duration_ms: p.durationMs }))),
+            paused_ms: pauses.reduce((n, p) => n + p.durationMs, 0),
+          }
+        : {}),
+    })
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
     .execute();

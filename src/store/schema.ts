@@ -314,6 +314,9 @@ export interface RecordingTable {
   created_at: Ms;
   completed_at: Ms | null;
   deleted_at: Ms | null;
+  /** Paused spans as JSON `[{offset_ms, duration_ms}]` (null: never paused); migration 0012_monitor. */
+  pauses: string | null;
+  paused_ms: Generated<number>;
 }
 
 export interface WebhookEndpointTable {
