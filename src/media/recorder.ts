@@ -121,7 +121,11 @@ export class StereoRecorder {
     if (this.closed || this.paused) return false;
     const at = Math.max(this.base, this.nowFrame());
     if (this.maxFrame > at) {
-      this.window.fill(0, Math.min(this.window.length, (at - this.base) * 2), (this.maxFrame - this.base) * 2);
+      this.window.fill(
+        0,
+        Math.min(this.window.length, (at - this.base) * 2),
+        (this.maxFrame - this.base) * 2,
+      );
     }
     this.maxFrame = Math.max(this.maxFrame, at);
     this.spans.push({ start: at, end: null });
