@@ -147,6 +147,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     const telephony = createTelephony(ctx);
     ctx.clickToCall = telephony.clickToCall;
     ctx.liveCalls = telephony.live;
+    ctx.callActions = telephony.callActions;
     const retention = new RecordingRetentionJob({
       db: store.db,
       clock,

@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { CallMonitor } from './calls/monitor.js';
+import type { RecordingControl } from './calls/recording-control.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { CredentialService } from './domain/credentials.js';
@@ -56,6 +58,12 @@ export type TransferTarget =
   | { kind: 'extension'; extension: string }
   | { kind: 'number'; number: string };
 
+/** Supervisor monitoring and recording control of live calls (src/calls/monitor.ts, recording-control.ts). */
+export interface CallActionsService {
+  monitor: CallMonitor;
+  recording: RecordingControl;
+}
+
 /** Everything a route family or engine may use, built once by the composition root (src/app.ts). */
 export interface AppContext {
   readonly config: Config;
@@ -73,6 +81,8 @@ export interface AppContext {
   clickToCall?: ClickToCallService;
   /** Set by the call engine once it runs; without it `state=active` and call actions answer 503 (native calls API). */
   liveCalls?: LiveCallService;
+  /** Set by the call engine once it runs; without it monitor and recording actions answer 503. */
+  callActions?: CallActionsService;
   /** The durable outbox: families register their job kinds; `enqueue()` (webhooks/outbox.ts) adds jobs. */
   readonly outbox: OutboxWorker;
   /** Recordings after the call: encoding, storage backend (local or S3) and its health (src/recordings). */

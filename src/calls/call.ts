@@ -156,9 +156,13 @@ export class Call {
     this.record.answered(agentId);
   }
 
+  /** The media bridge of the answered call (monitoring and recording control reach the media through it). */
+  get mediaBridge(): Bridge | undefined {
+    return this.ended ? undefined : this.bridge;
+  }
+
   /**
-   * Record the bridged call from now on (stereo, caller left): the bridge is re-made with a recorder, which
-   * costs a few milliseconds of relay. `open` creates the recording's row and file path; `done` completes it.
+   * Record the bridged call from now on (stereo, caller left): a recorder joins the live bridge. `open` creates the recording's row and file path; `done` completes it.
    */
   async startRecording(
     open: () => Promise<{ id: number; path: string }>,
@@ -167,12 +171,8 @@ export class Call {
     if (this.ended || !this.b || !this.bridge) return;
     const rec = await open();
     if (this.ended || !this.b || !this.bridge) return;
-    await this.bridge.stop();
-    if (this.ended) return;
-    this.bridge = this.media.bridge(this.a.media.endpoint, this.b.media.endpoint, {
-      onDtmf: this.dtmf,
-      record: { path: rec.path, callerIsA: true },
-    });
+    // Into the live bridge: no re-bridge, so the relay never gaps and a supervisor's monitor stays joined.
+    if (!this.bridge.record({ path: rec.path, callerIsA: true })) return;
     this.record.recordingId = rec.id;
     this.onRecording = (r) => void done(rec.id, r);
   }

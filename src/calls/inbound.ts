@@ -11,6 +11,7 @@ import { type DirectDeps, connectDirect } from './direct.js';
 import type { DialTarget } from './dialer.js';
 import { type CallCore, callerNumberOf } from './engine.js';
 import type { QueueFlow } from './queue-flow.js';
+import { type CallMonitor, featureCode } from './monitor.js';
 import type { CallStart } from './records.js';
 import type { InboundTarget, Routing } from './routing.js';
 import { externalTarget, phoneTargets } from './targets.js';
@@ -35,6 +36,9 @@ export interface InviteRouterDeps {
  * to another extension (internal) or to an external number through the tenant's trunk (outbound).
  */
 export class InviteRouter {
+  /** Feature codes dialled by agents (`*91<ext>`…: supervisor monitoring), once the monitor exists. */
+  features?: Pick<CallMonitor, 'fromPhone'>;
+
   private readonly core: InviteRouterDeps['core'];
 
   constructor(private readonly d: InviteRouterDeps) {
@@ -101,6 +105,8 @@ export class InviteRouter {
   }
 
   private async fromAgent(req: SipRequest, tx: ServerTransaction, id: SipIdentity, dialled: string) {
+    const code = featureCode(dialled);
+    if (code && this.features) return this.features.fromPhone(req, tx, id, code);
     const dest = await this.d.routing.agentDestination(id.tenant.id, dialled);
     if (dest.kind === 'extension') return this.internal(req, tx, id, dest.agent);
     const callerId = (await this.d.routing.callerIdFor(id.agent)) ?? id.agent.extension;

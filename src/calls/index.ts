@@ -8,9 +8,15 @@ import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
 import { LiveCalls } from './live.js';
 import { CallTransfer } from './transfer.js';
+import { getAgentByExtension, getAgentById } from '../domain/agents.js';
+import { consoleRoleOf } from '../domain/console-accounts.js';
+import type { CallActionsService } from '../context.js';
+import type { Call } from './call.js';
+import { CallMonitor } from './monitor.js';
+import { RecordingControl } from './recording-control.js';
 import { Dialer } from './dialer.js';
 import { CallCore } from './engine.js';
-import { createCallStore } from '../domain/call-store.js';
+import { type CallStore, createCallStore } from '../domain/call-store.js';
 import type { DialBDeps } from './dial-b.js';
 import { recordIfWanted } from './recording.js';
 import { InviteRouter } from './inbound.js';
@@ -31,6 +37,8 @@ export interface Telephony {
   readonly clickToCall: ClickToCall;
   /** The live calls as the native calls API lists and acts on them. */
   readonly live: LiveCalls;
+  /** Supervisor monitoring and recording control (docs/monitoring.md). */
+  readonly callActions: CallActionsService;
   /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -113,6 +121,8 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     dataDir: ctx.config.dataDir,
   });
   const node = new TelephonyNode({ store, bus, clock, nodeId: ctx.config.nodeId, logger });
+  const callActions = createCallActions(ctx, core, sip, registry, media, legB.dialer, store);
+  router.features = callActions.monitor;
   return {
     sip,
     media,
@@ -129,6 +139,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
         hostport: () => sip.stack.hostport(),
       }),
     ),
+    callActions,
     node,
     async start() {
       const closed = await node.start();
@@ -143,4 +154,47 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
       await node.stop();
     },
   };
+}
+
+/** Monitoring and recording control over the live-call table (a live or recently ended call, by tenant). */
+function createCallActions(
+  ctx: AppContext,
+  core: CallCore,
+  sip: SipServer,
+  registry: DialogRegistry,
+  media: MediaEngine,
+  dialer: Pick<Dialer, 'dial'>,
+  store: Pick<CallStore, 'openRecording' | 'finishRecording'>,
+): CallActionsService {
+  const findCall = (tenantId: number, callId: string): Call | undefined => {
+    const c = core.calls.get(callId) ?? core.recent.get(callId);
+    return c && c.tenantId === tenantId ? c : undefined;
+  };
+  const monitor = new CallMonitor({
+    agents: {
+      byId: (tenantId, id) => getAgentById(ctx.db, tenantId, id),
+      byExtension: (tenantId, extension) => getAgentByExtension(ctx.db, tenantId, extension),
+      roleOf: (agent) => consoleRoleOf(ctx.db, agent),
+    },
+    clock: ctx.clock,
+    bus: ctx.bus,
+    logger: ctx.logger.child({ module: 'monitor' }),
+    findCall,
+    liveCalls: (tenantId) => [...core.calls.values()].filter((c) => c.tenantId === tenantId),
+    phones: (tenantId, agentId) => sip.location.lookup(tenantId, agentId),
+    dialer,
+    media,
+    stack: sip.stack,
+    registry,
+  });
+  const recording = new RecordingControl({
+    clock: ctx.clock,
+    bus: ctx.bus,
+    findCall,
+    files: {
+      open: (tenantId, callId) => store.openRecording(tenantId, callId),
+      finish: (tenantId, id, r) => store.finishRecording(tenantId, id, r),
+    },
+  });
+  return { monitor, recording };
 }

@@ -91,7 +91,11 @@ export interface AcdStore {
 export interface RecordingStore {
   recordingWanted(tenantId: number, agentIds: readonly number[], queueId: number | null): Promise<boolean>;
   openRecording(tenantId: number, callId: string): Promise<{ id: number; path: string }>;
-  finishRecording(tenantId: number, id: number, r: { durationMs: number; sizeBytes: number }): Promise<void>;
+  finishRecording(
+    tenantId: number,
+    id: number,
+    r: { durationMs: number; sizeBytes: number; pauses?: { offsetMs: number; durationMs: number }[] },
+  ): Promise<void>;
 }
 
 /** Every read and write the call engine does, bound to one database: src/calls holds no SQL of its own. */

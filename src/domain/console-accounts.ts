@@ -249,3 +249,33 @@ export async function setConsolePassword(
     .execute();
   return { agentId: agent.id, revokedSessions: await revokeAgentSessions(db, tenantId, agent.id) };
 }
+
+/**
+ * Set (or, with null, clear) an agent's explicit role: it decides console rights and who may monitor calls
+ * (docs/monitoring.md). Cleared, the OmiCall role name decides again. The agent's console sessions end, so no
+ * session keeps rights it lost. Returns the effective role.
+ */
+export async function setConsoleRole(
+  db: Executor,
+  clock: Clock,
+  tenantId: number,
+  agentId: number,
+  role: ConsoleRole | null,
+): Promise<ConsoleRole> {
+  const agent = await db
+    .selectFrom('agents')
+    .select(['id', 'tenant_id', 'role_id'])
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', agentId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!agent) throw new DomainError('NOT_FOUND', `agent ${agentId} not found`, 'agent_not_found');
+  await db
+    .updateTable('agents')
+    .set({ console_role: role, updated_at: clock.now() })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', agentId)
+    .execute();
+  await revokeAgentSessions(db, tenantId, agentId);
+  return consoleRoleOf(db, { ...agent, console_role: role });
+}

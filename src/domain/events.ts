@@ -16,6 +16,35 @@ export interface DomainEvents {
   'call.ended': CallEventPayload;
   /** A DTMF digit received on a bridged call (published by src/calls, never by the media engine). */
   'call.dtmf': { callId: string; leg: 'caller' | 'agent'; digit: string; durationMs: number; at: number };
+  /** A supervisor joined a live call, switched mode, or left it (src/calls/monitor.ts; docs/monitoring.md). */
+  'call.monitor_started': MonitorEventPayload;
+  'call.monitor_changed': MonitorEventPayload;
+  'call.monitor_stopped': MonitorEventPayload;
+  /** Recording control on a live call (src/calls/recording-control.ts). */
+  'call.recording_started': RecordingEventPayload;
+  'call.recording_paused': RecordingEventPayload;
+  'call.recording_resumed': RecordingEventPayload;
+}
+
+export interface MonitorEventPayload {
+  callId: string;
+  supervisorAgentId: number;
+  /** The agent being monitored (null when the call has none). */
+  agentId: number | null;
+  mode: 'listen' | 'whisper' | 'barge';
+  /** For `call.monitor_changed`: the mode before. */
+  previousMode: 'listen' | 'whisper' | 'barge' | null;
+  /** How it was started: the native API or a feature code dialled on the supervisor's phone. */
+  via: 'api' | 'feature_code';
+  at: number;
+}
+
+export interface RecordingEventPayload {
+  callId: string;
+  recordingId: number;
+  /** Milliseconds into the recording file where this happened. */
+  offsetMs: number | null;
+  at: number;
 }
 
 export interface CallEventPayload {

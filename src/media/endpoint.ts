@@ -61,6 +61,8 @@ export class Endpoint implements Ticker {
   remote: RemoteMedia | null = null;
   peer: Endpoint | null = null;
   tap: AudioTap | null = null;
+  /** A monitored call's mixer reads this leg's audio here (src/media/monitor.ts). */
+  mixIn: AudioTap | null = null;
   onDtmf: DtmfListener | null = null;
   /** Identifies the bridge this leg is in, so stopping an older bridge leaves a newer one alone. */
   bridgeToken: object | null = null;
@@ -75,6 +77,8 @@ export class Endpoint implements Ticker {
   private moh: Playback | null = null;
   private prompt: { clips: Clip[]; index: number; pos: number; done: () => void } | null = null;
   private local = false;
+  /** While true the outgoing stream is the mixer's (relayed packets are not sent). */
+  private mixing = false;
   private lastDtmfEndTs: number | null = null;
   private closed = false;
   private readonly st: EndpointStats = {
@@ -137,6 +141,8 @@ export class Endpoint implements Ticker {
     this.closed = true;
     this.stopLocal();
     this.tap = null;
+    this.mixIn = null;
+    this.mixing = false;
     this.onDtmf = null;
     if (this.peer?.peer === this) this.peer.peer = null;
     this.peer = null;
@@ -150,11 +156,44 @@ export class Endpoint implements Ticker {
     if (!this.remote || !this.fillLocal(frame, this.remote.codec)) return;
     // While local, the timestamp follows the media clock's frame count: frames the clock skipped after
     // a stall show up as a timestamp gap (as packet loss would), never as drift against real time.
+    this.sendClockFrame(frame, clockFrame);
+  }
+
+  /** From now on this leg hears the mixer, not the relay (a monitored call); hold music and prompts still win. */
+  startMixing(): void {
+    this.mixing = true;
+  }
+
+  /** Back to the relay: the next relayed packet continues the stream (marker set, timestamp by elapsed time). */
+  stopMixing(): void {
+    if (!this.mixing) return;
+    this.mixing = false;
+    if (this.local && !this.moh && !this.prompt) {
+      this.local = false;
+      this.relayMap = null;
+    }
+  }
+
+  get isMixing(): boolean {
+    return this.mixing;
+  }
+
+  /** One mixed frame (`payload`, 160 bytes in this leg's law) at media-clock frame `clockFrame`. */
+  sendMixed(clockFrame: number, payload: Uint8Array): void {
+    if (this.closed || !this.mixing || !this.remote || this.moh || this.prompt) return;
+    const frame = Buffer.allocUnsafe(12 + payload.length);
+    frame.set(payload, 12);
+    this.sendClockFrame(frame, clockFrame);
+  }
+
+  /** Send a locally produced frame, continuing the stream on the media clock's frame count. */
+  private sendClockFrame(frame: Buffer, clockFrame: number): void {
+    const r = this.remote!;
     const ts = this.local
       ? (this.ts + FRAME_SAMPLES * Math.max(1, clockFrame - this.lastClockFrame)) >>> 0
       : this.continuedTs();
     this.lastClockFrame = clockFrame;
-    this.emit(frame, this.remote.payloadType, this.nextSeq(), ts, !this.local);
+    this.emit(frame, r.payloadType, this.nextSeq(), ts, !this.local);
     this.local = true;
   }
 
@@ -199,7 +238,7 @@ export class Endpoint implements Ticker {
 
   private goRelay(): void {
     this.env.mediaClock.delete(this);
-    if (this.local) {
+    if (this.local && !this.mixing) {
       this.local = false;
       this.relayMap = null;
     }
@@ -235,7 +274,7 @@ export class Endpoint implements Ticker {
   /** Send a packet that arrived on the peer, rewritten into this endpoint's stream. */
   relay(buf: Buffer, pkt: RtpPacket, law: Law | 'dtmf'): void {
     const r = this.remote;
-    if (this.closed || this.local || !r) return;
+    if (this.closed || this.local || this.mixing || !r) return;
     let pt: number;
     if (law === 'dtmf') {
       if (r.dtmfPayloadType === null || r.dtmfPayloadType === undefined) return;
@@ -296,6 +335,7 @@ export class Endpoint implements Ticker {
             : null;
     if (law === null) return;
     this.tap?.(law, pkt);
+    this.mixIn?.(law, pkt);
     this.peer?.relay(buf, pkt, law);
   }
 

@@ -9,11 +9,14 @@ import { type Clock, systemClock } from '../clock.js';
 import { AudioCache, type Clip } from './audio-cache.js';
 import { Endpoint, type EndpointStats, type RemoteMedia } from './endpoint.js';
 import { type RecordingResult, StereoRecorder } from './recorder.js';
+import { type MonitorHandle, MonitorMix, type MonitorMode } from './monitor.js';
 import { MediaClock } from './scheduler.js';
 import type { Law } from './sdp.js';
 
 export type { EndpointStats, RemoteMedia } from './endpoint.js';
-export type { RecordingResult } from './recorder.js';
+export type { RecordingResult, RecordingPause } from './recorder.js';
+export type { MonitorHandle, MonitorMode } from './monitor.js';
+export { MONITOR_MODES } from './monitor.js';
 
 /** One leg's RTP port, as the SIP core sees it. */
 export interface RtpEndpoint {
@@ -43,9 +46,23 @@ export interface BridgeOptions {
   onDtmf?: (from: 'a' | 'b', digit: string, durationMs: number) => void;
 }
 
+/** Whether a bridge records: not at all, into its file, or paused (the span becomes silence in the file). */
+export type RecordingState = 'off' | 'recording' | 'paused';
+
 export interface Bridge {
-  /** Unlink the legs (each may then get hold music or a new bridge) and finish the recording. */
+  /** Unlink the legs (each may then get hold music or a new bridge), end any monitor, finish the recording. */
   stop(): Promise<{ recording?: RecordingResult }>;
+  readonly recordingState: RecordingState;
+  /** Milliseconds into the recording file now (null when not recording). */
+  readonly recordingPositionMs: number | null;
+  /** Start recording the live bridge (no re-bridge, no gap in the relay); false when it already records. */
+  record(o: { path: string; callerIsA?: boolean }): boolean;
+  /** Pause / resume the recording; false when the state does not allow it (not recording, already paused…). */
+  pauseRecording(): boolean;
+  resumeRecording(): boolean;
+  /** Join a supervisor's leg (src/media/monitor.ts); one at a time (null while another monitors). */
+  monitor(supervisor: RtpEndpoint, mode: MonitorMode, o?: { agentIsA?: boolean }): MonitorHandle | null;
+  readonly monitoring: MonitorHandle | null;
 }
 
 export interface MediaEngineOptions {
@@ -169,10 +186,11 @@ export class MediaEngine {
     for (const e of [ea, eb]) {
       e.tap = null;
       e.onDtmf = null;
+      e.mixIn = null;
+      e.stopMixing();
     }
-    const callerIsA = o.record?.callerIsA ?? true;
     let recorder: StereoRecorder | null = null;
-    if (o.record) recorder = this.startRecorder(ea, eb, o.record.path, callerIsA);
+    if (o.record) recorder = this.startRecorder(ea, eb, o.record.path, o.record.callerIsA ?? true);
     const { onDtmf } = o;
     if (onDtmf) {
       ea.onDtmf = (digit, durationMs) => onDtmf('a', digit, durationMs);
@@ -180,10 +198,13 @@ export class MediaEngine {
     }
     const token = {};
     ea.bridgeToken = eb.bridgeToken = token;
+    const live = () => ea.bridgeToken === token && eb.bridgeToken === token;
+    let monitor: MonitorMix | null = null;
     let stopped: Promise<{ recording?: RecordingResult }> | null = null;
     return {
       stop: () => {
         stopped ??= Promise.resolve().then(async () => {
+          monitor?.stop();
           // Undo only legs still in this bridge: either may already be in a newer one (transfer, re-bridge).
           for (const e of [ea, eb]) {
             if (e.bridgeToken !== token) continue;
@@ -197,6 +218,32 @@ export class MediaEngine {
           return { recording: await recorder.close() };
         });
         return stopped;
+      },
+      get recordingState(): RecordingState {
+        return !recorder ? 'off' : recorder.paused ? 'paused' : 'recording';
+      },
+      get recordingPositionMs() {
+        return recorder ? recorder.positionMs : null;
+      },
+      record: (r) => {
+        if (recorder || stopped || !live()) return false;
+        recorder = this.startRecorder(ea, eb, r.path, r.callerIsA ?? true);
+        return recorder !== null;
+      },
+      pauseRecording: () => !stopped && recorder !== null && recorder.pause(),
+      resumeRecording: () => !stopped && recorder !== null && recorder.resume(),
+      monitor: (sup, mode, mo = {}) => {
+        if (stopped || !live() || monitor?.active) return null;
+        const es = this.unwrap(sup);
+        const [customer, agent] = mo.agentIsA ? [eb, ea] : [ea, eb];
+        const m = new MonitorMix(this.mediaClock, customer, agent, es, mode, live, () => {
+          if (monitor === m) monitor = null;
+        });
+        monitor = m;
+        return m;
+      },
+      get monitoring() {
+        return monitor?.active ? monitor : null;
       },
     };
   }

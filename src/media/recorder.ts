@@ -27,10 +27,18 @@ const REANCHOR_FRAMES = 500 * SAMPLES_PER_MS;
 /** About a minute of stereo audio waiting for the disk. */
 const MAX_PENDING_BYTES = 2 << 20;
 
+/** A paused span of a recording: where it starts in the file and how long it is (silence in the file). */
+export interface RecordingPause {
+  offsetMs: number;
+  durationMs: number;
+}
+
 export interface RecordingResult {
   path: string;
   durationMs: number;
   sizeBytes: number;
+  /** Paused spans, in order (empty when never paused). */
+  pauses: RecordingPause[];
 }
 
 interface ChannelAnchor {
@@ -52,6 +60,10 @@ export class StereoRecorder {
   /** The file's write queue, and how many bytes wait in it. */
   private queue: Promise<void> = Promise.resolve();
   private pending = 0;
+  /** Paused spans in frames since start; the last one is open (end null) while paused. */
+  private readonly spans: { start: number; end: number | null }[] = [];
+  /** Nothing is written before this frame (the end of the last pause), whatever a late packet's timestamp says. */
+  private floor = 0;
 
   constructor(
     readonly path: string,
@@ -82,10 +94,55 @@ export class StereoRecorder {
     const end = pos + payload.length;
     if (end - this.base > WINDOW_FRAMES) this.flushTo(end - WINDOW_FRAMES);
     const table = decodeTable(law);
-    for (let i = Math.max(0, this.base - pos); i < payload.length; i++) {
+    // A packet straddling the pause's start or end keeps exactly the samples outside the paused span.
+    const open = this.paused ? this.spans[this.spans.length - 1]!.start : Infinity;
+    const stop = Math.min(payload.length, open - pos);
+    for (let i = Math.max(0, this.base - pos, this.floor - pos); i < stop; i++) {
       this.window[(pos + i - this.base) * 2 + channel] = table[payload[i]!]!;
     }
-    if (end > this.maxFrame) this.maxFrame = end;
+    if (stop > 0) this.maxFrame = Math.max(this.maxFrame, Math.min(end, pos + stop));
+  }
+
+  /** Where in the file audio arriving now lands (ms since the recording started). */
+  get positionMs(): number {
+    return Math.round(this.nowFrame() / SAMPLES_PER_MS);
+  }
+
+  get paused(): boolean {
+    const last = this.spans[this.spans.length - 1];
+    return last !== undefined && last.end === null;
+  }
+
+  /**
+   * Stop taking audio from now on: the span until `resume()` is silence in the file (its length is the time that
+   * passed). Audio already placed after this instant (a packet's tail) is cleared. False when already paused.
+   */
+  pause(): boolean {
+    if (this.closed || this.paused) return false;
+    const at = Math.max(this.base, this.nowFrame());
+    if (this.maxFrame > at) {
+      this.window.fill(
+        0,
+        Math.min(this.window.length, (at - this.base) * 2),
+        (this.maxFrame - this.base) * 2,
+      );
+    }
+    this.maxFrame = Math.max(this.maxFrame, at);
+    this.spans.push({ start: at, end: null });
+    return true;
+  }
+
+  /** Take audio again; false when not paused. */
+  resume(): boolean {
+    if (this.closed || !this.paused) return false;
+    const at = Math.max(this.nowFrame(), this.spans[this.spans.length - 1]!.start);
+    this.spans[this.spans.length - 1]!.end = at;
+    this.floor = at;
+    return true;
+  }
+
+  private nowFrame(): number {
+    return Math.round((this.now() - this.t0) * SAMPLES_PER_MS);
   }
 
   /** Write out everything older than the jitter allowance and patch the header (called periodically). */
@@ -101,6 +158,8 @@ export class StereoRecorder {
     if (this.closed) return this.closed;
     const nowFrame = Math.round((this.now() - this.t0) * SAMPLES_PER_MS);
     const target = Math.max(nowFrame, this.maxFrame);
+    const open = this.spans[this.spans.length - 1];
+    if (open && open.end === null) open.end = Math.max(open.start, target);
     while (this.base < target) this.flushTo(Math.min(target, this.base + WINDOW_FRAMES));
     this.patchHeader();
     let frames = this.base;
@@ -115,6 +174,12 @@ export class StereoRecorder {
         path: this.path,
         durationMs: Math.round(frames / SAMPLES_PER_MS),
         sizeBytes: 44 + frames * 4,
+        pauses: this.spans
+          .filter((p) => p.start < frames)
+          .map((p) => ({
+            offsetMs: Math.round(p.start / SAMPLES_PER_MS),
+            durationMs: Math.round((Math.min(p.end ?? frames, frames) - p.start) / SAMPLES_PER_MS),
+          })),
       }));
     return this.closed;
   }

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Recording } from '../store/schema.js';
 import { closeRecordingRow, openRecordingRow } from '../recordings/rows.js';
+import type { RecordingPause } from './recorder.js';
 
 export { RecordingRetentionJob } from '../recordings/retention.js';
 
@@ -40,7 +41,7 @@ export async function finishRecording(
   clock: Clock,
   tenantId: number,
   id: number,
-  result: { durationMs: number; sizeBytes: number },
+  result: { durationMs: number; sizeBytes: number; pauses?: RecordingPause[] },
 ): Promise<void> {
   await closeRecordingRow(db, clock, tenantId, id, result);
 }

@@ -76,8 +76,16 @@ export async function closeRecordingRow(
   clock: Clock,
   tenantId: number,
   id: number,
-  result: { durationMs: number; sizeBytes: number },
+  result: { durationMs: number; sizeBytes: number; pauses?: { offsetMs: number; durationMs: number }[] },
 ): Promise<void> {
+  const pauses = result.pauses ?? [];
+  // Paused spans (silence in the file) are noted on the row: migration 0012_monitor.
+  const paused = pauses.length
+    ? {
+        pauses: JSON.stringify(pauses.map((p) => ({ offset_ms: p.offsetMs, duration_ms: p.durationMs }))),
+        paused_ms: pauses.reduce((n, p) => n + p.durationMs, 0),
+      }
+    : {};
   await inTransaction(db, async (tx) => {
     const row = await tx
       .selectFrom('recordings')
@@ -85,7 +93,12 @@ export async function closeRecordingRow(
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .executeTakeFirst();
-    const base = { duration_ms: result.durationMs, size_bytes: result.sizeBytes, completed_at: clock.now() };
+    const base = {
+      duration_ms: result.durationMs,
+      size_bytes: result.sizeBytes,
+      completed_at: clock.now(),
+      ...paused,
+    };
     if (!row || row.state !== 'recording') {
       await tx
         .updateTable('recordings')

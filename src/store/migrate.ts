@@ -8,6 +8,7 @@ import { reliability } from './migrations/0009_reliability.js';
 import { consoleAccounts } from './migrations/0005_console.js';
 import { sip } from './migrations/0010_sip.js';
 import { recordings } from './migrations/0011_recordings.js';
+import { monitor } from './migrations/0012_monitor.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0005_console': consoleAccounts,
   '0010_sip': sip,
   '0011_recordings': recordings,
+  '0012_monitor': monitor,
 };
 
 class PortableProvider implements MigrationProvider {

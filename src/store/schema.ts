@@ -327,6 +327,9 @@ export interface RecordingTable {
   node_id: string | null;
   /** Why the recording failed, or the last upload error while pending. */
   state_detail: string | null;
+  /** Paused spans as JSON `[{offset_ms, duration_ms}]` (null: never paused); migration 0012_monitor. */
+  pauses: string | null;
+  paused_ms: Generated<number>;
 }
 
 export interface WebhookEndpointTable {

@@ -62,6 +62,13 @@ export class FakeMedia implements Pick<MediaEngine, 'bridge' | 'allocate'> {
         entry.stopped = true;
         return Promise.resolve({});
       },
+      recordingState: 'off',
+      recordingPositionMs: null,
+      record: () => false,
+      pauseRecording: () => false,
+      resumeRecording: () => false,
+      monitor: () => null,
+      monitoring: null,
     };
   }
 }

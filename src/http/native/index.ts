@@ -11,6 +11,7 @@ import { registerNativeTeamRoutes } from './teams.js';
 import { registerNativeMediaRoutes } from './media.js';
 import { registerNativeDirectoryAdminRoutes } from './roles.js';
 import { registerNativeCallRoutes } from './calls.js';
+import { registerNativeCallActionRoutes } from './call-actions.js';
 
 /** The native tongdai API (`/api/...`): API key in `X-Api-Key` or `Authorization: Bearer`. */
 export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -29,6 +30,7 @@ export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promi
     await registerNativeMediaRoutes(api, ctx);
     await registerNativeDirectoryAdminRoutes(api, ctx);
     await registerNativeCallRoutes(api, ctx);
+    await registerNativeCallActionRoutes(api, ctx);
     api.get(
       '/api/tenant',
       {
