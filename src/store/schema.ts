@@ -25,6 +25,8 @@ export interface TenantTable {
   created_at: Ms;
   /** The console's default language for the tenant's users ('vi' or 'en'; null: 'en'). */
   console_locale: string | null;
+  /** The wallboard's tile thresholds as JSON (see src/domain/console-settings.ts); null: the defaults. */
+  console_thresholds: string | null;
 }
 
 export interface ApiKeyTable {
