@@ -60,6 +60,8 @@ export async function listConsoleAgents(db: Executor, tenantId: number) {
         'is_active',
         'console_role',
         'role_id',
+        'phone',
+        'recording_enabled',
       ])
       .where('tenant_id', '=', tenantId)
       .where('deleted_at', 'is', null)
@@ -67,14 +69,20 @@ export async function listConsoleAgents(db: Executor, tenantId: number) {
       .execute(),
     db
       .selectFrom('queue_members')
-      .select(['agent_id', 'queue_id'])
+      .select(['agent_id', 'queue_id', 'priority'])
       .where('tenant_id', '=', tenantId)
       .execute(),
   ]);
-  return agents.map((a) => ({
-    ...a,
-    queueIds: members.filter((m) => m.agent_id === a.id).map((m) => m.queue_id),
-  }));
+  const byAgent = new Map<number, { queue_id: number; priority: number }[]>();
+  for (const m of members) {
+    let list = byAgent.get(m.agent_id);
+    if (!list) byAgent.set(m.agent_id, (list = []));
+    list.push({ queue_id: m.queue_id, priority: m.priority });
+  }
+  return agents.map((a) => {
+    const memberships = byAgent.get(a.id) ?? [];
+    return { ...a, memberships, queueIds: memberships.map((m) => m.queue_id) };
+  });
 }
 
 export interface CallSearch {

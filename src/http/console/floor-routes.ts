@@ -89,6 +89,9 @@ export function registerConsoleFloorRoutes(app: FastifyInstance, ctx: AppContext
         active: a.is_active === 1,
         role: a.console_role ?? roleFromOmicallName(a.role_id === null ? null : roleName.get(a.role_id)),
         queue_ids: a.queueIds,
+        memberships: a.memberships,
+        phone: a.phone,
+        recording: a.recording_enabled === 1,
       })),
     };
   });
