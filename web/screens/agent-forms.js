@@ -140,19 +140,20 @@ export function EditDialog({ agent, queues, self, onClose }) {
     ${sip && html`<${ShownOnce} items=${[[t('sipPassword'), sip]]} />`}
     <form class="form" onSubmit=${submit}>
       <div class="row">
-        <label>${t('name')}<input name="name" required maxlength="200" value=${agent.name} /></label>
+        <label>${t('name')}<input name="name" required maxlength="200" defaultValue=${agent.name} /></label>
         <label>${t('email')}<input value=${agent.email} disabled /></label>
       </div>
       <div class="row">
-        <label>${t('phone')}<input name="phone" inputmode="tel" value=${agent.phone ?? ''} /></label>
+        <label>${t('phone')}<input name="phone" inputmode="tel" defaultValue=${agent.phone ?? ''} /></label>
         <label
-          >${t('role')}<select name="role" value=${agent.role} disabled=${self}>
-            ${ROLES.map((r) => html`<option value=${r}>${roleLabel(r)}</option>`)}
+          >${t('role')}<select name="role" disabled=${self}>
+            ${ROLES.map((r) => html`<option value=${r} selected=${r === agent.role}>${roleLabel(r)}</option>`)}
           </select></label
         >
       </div>
       <label class="check"
-        ><input type="checkbox" name="recording" checked=${agent.recording} /> ${t('recordCalls')}</label
+        ><input type="checkbox" name="recording" defaultChecked=${agent.recording} />
+        ${t('recordCalls')}</label
       >
       <${MembershipPicker} queues=${queues} value=${members} onChange=${setMembers} />
       <${Alert} error=${error} />

@@ -81,7 +81,7 @@ export function Credentials() {
         ${SCOPES.map(
           (s) =>
             html`<label class="check"
-              ><input type="checkbox" name=${`scope_${s}`} checked=${s !== 'admin'} /> ${s}</label
+              ><input type="checkbox" name=${`scope_${s}`} defaultChecked=${s !== 'admin'} /> ${s}</label
             >`,
         )}
         <button class="primary" type="submit" disabled=${busy}>${t('createKey')}</button>

@@ -67,9 +67,9 @@ function QueueDialog({ q, agents, onClose }) {
     <form class="form queue-form" onSubmit=${submit}>
       <div class="row">
         <label
-          >${t('strategy')}<select name="strategy" value=${q.strategy ?? ''}>
+          >${t('strategy')}<select name="strategy">
             <option value="">${t('default')}</option>
-            ${strategies.map((s) => html`<option value=${s}>${s}</option>`)}
+            ${strategies.map((s) => html`<option value=${s} selected=${s === q.strategy}>${s}</option>`)}
           </select></label
         >
         <label
@@ -78,12 +78,17 @@ function QueueDialog({ q, agents, onClose }) {
             type="number"
             min="1"
             max="86400"
-            value=${q.max_wait_sec ?? ''}
+            defaultValue=${q.max_wait_sec ?? ''}
         /></label>
       </div>
       <div class="row">
         <label
-          >${t('wrapupSec')}<input name="wrap_up_sec" type="number" min="0" max="3600" value=${q.wrap_up_sec}
+          >${t('wrapupSec')}<input
+            name="wrap_up_sec"
+            type="number"
+            min="0"
+            max="3600"
+            defaultValue=${q.wrap_up_sec}
         /></label>
         <label
           >${t('ringTimeout')}<input
@@ -91,7 +96,7 @@ function QueueDialog({ q, agents, onClose }) {
             type="number"
             min="5"
             max="300"
-            value=${q.ring_timeout_sec}
+            defaultValue=${q.ring_timeout_sec}
         /></label>
       </div>
       <div class="row">
@@ -101,18 +106,18 @@ function QueueDialog({ q, agents, onClose }) {
             type="number"
             min="1"
             max="3600"
-            value=${q.service_level_sec}
+            defaultValue=${q.service_level_sec}
         /></label>
         <label
           >${t('overflow')}<input
             name="overflow"
             maxlength="100"
-            value=${q.overflow ?? ''}
+            defaultValue=${q.overflow ?? ''}
             placeholder="queue:2, 0901234567…"
         /></label>
       </div>
       <label class="check"
-        ><input type="checkbox" name="announce_position" checked=${q.announce_position} />
+        ><input type="checkbox" name="announce_position" defaultChecked=${q.announce_position} />
         ${t('announce')}</label
       >
       <div class="row">

@@ -39,7 +39,7 @@ function Statuses({ statuses, admin }) {
                 ${
                   renaming === s.id
                     ? html`<form class="inline-form tight" onSubmit=${(e) => rename(e, s)}>
-                        <input name="name" value=${s.name} maxlength="100" required />
+                        <input name="name" defaultValue=${s.name} maxlength="100" required />
                         <button class="primary" type="submit">${t('save')}</button>
                       </form>`
                     : html`<span class="strong">${s.name}</span>`

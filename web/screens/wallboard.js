@@ -195,7 +195,7 @@ function ThresholdDialog({ th, onClose }) {
                 min="0"
                 step="any"
                 required
-                value=${th[k].green}
+                defaultValue=${th[k].green}
             /></label>
             <label
               >${t(label)} · ${t(th[k].higherIsBetter ? 'amberAtLeast' : 'amberAtMost')} (${unit})<input
@@ -204,7 +204,7 @@ function ThresholdDialog({ th, onClose }) {
                 min="0"
                 step="any"
                 required
-                value=${th[k].amber}
+                defaultValue=${th[k].amber}
             /></label>
           </div>`,
       )}

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api } from '../api.js';
 import { dateTime, t } from '../i18n.js';
@@ -7,8 +7,18 @@ import { Alert, ShownOnce, formData, useAction } from './ui.js';
 
 const EVENTS = ['*', 'call.*', 'call.created', 'call.answered', 'call.ended', 'agent.status_changed'];
 
+/** Re-read every 2 s while a delivery is still pending: the outbox worker publishes no live event. */
+const POLL_MS = 2000;
+
 function Deliveries({ endpoint }) {
-  const data = useLive(() => api(`/webhooks/${endpoint.id}/deliveries`), [endpoint.id]);
+  const [poll, setPoll] = useState(0);
+  const data = useLive(() => api(`/webhooks/${endpoint.id}/deliveries`), [endpoint.id, poll]);
+  const pending = !!data?.deliveries?.some((d) => d.status === 'pending');
+  useEffect(() => {
+    if (!pending) return undefined;
+    const id = setTimeout(() => setPoll((n) => n + 1), POLL_MS);
+    return () => clearTimeout(id);
+  }, [pending, data]);
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
   if (data.deliveries.length === 0) return html`<div class="muted empty">${t('noDeliveries')}</div>`;
@@ -110,7 +120,7 @@ export function Webhooks() {
         ${EVENTS.map(
           (x) =>
             html`<label class="check"
-              ><input type="checkbox" name=${`ev_${x}`} checked=${x === 'call.*'} /> ${x}</label
+              ><input type="checkbox" name=${`ev_${x}`} defaultChecked=${x === 'call.*'} /> ${x}</label
             >`,
         )}
         <button class="primary" type="submit" disabled=${busy}>${t('addEndpoint')}</button>
