@@ -1,5 +1,6 @@
 import { io } from 'socket.io-client';
 import { signal } from '@preact/signals';
+import { api, session } from './api.js';
 
 /** 'up' while the console namespace is connected. */
 export const liveState = signal('down');
@@ -20,8 +21,17 @@ export function connectLive() {
     liveState.value = 'up';
     liveTick.value++;
   });
-  socket.on('disconnect', () => (liveState.value = 'down'));
+  socket.on('disconnect', (reason) => {
+    liveState.value = 'down';
+    // Dropped by the server: the session may have ended; the API answers 401 then, which signs the page out.
+    if (reason === 'io server disconnect') void api('/session').catch(() => undefined);
+  });
   socket.on('connect_error', () => (liveState.value = 'down'));
+  // The server ended this session (password change, deactivation, force logout): back to the sign-in page.
+  socket.on('signed_out', () => {
+    disconnectLive();
+    session.value = null;
+  });
   socket.on('changed', () => {
     clearTimeout(timer);
     timer = setTimeout(() => liveTick.value++, 60);

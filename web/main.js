@@ -11,12 +11,20 @@ import { Agents } from './screens/agents.js';
 import { Queues } from './screens/queues.js';
 import { Calls } from './screens/calls.js';
 import { Workspace } from './screens/workspace.js';
+import { Setup } from './screens/setup.js';
+import { Numbers } from './screens/numbers.js';
+import { Credentials } from './screens/credentials.js';
+import { Webhooks } from './screens/webhooks.js';
 
 const SCREENS = [
   { id: 'wallboard', label: 'wallboard', role: 'supervisor', view: Wallboard, icon: '▦' },
   { id: 'agents', label: 'agents', role: 'supervisor', view: Agents, icon: '☺' },
   { id: 'queues', label: 'queues', role: 'supervisor', view: Queues, icon: '≡' },
   { id: 'calls', label: 'calls', role: 'supervisor', view: Calls, icon: '☏' },
+  { id: 'setup', label: 'statusesTeams', role: 'supervisor', view: Setup, icon: '◎' },
+  { id: 'numbers', label: 'numbersTrunks', role: 'admin', view: Numbers, icon: '#' },
+  { id: 'credentials', label: 'credentials', role: 'admin', view: Credentials, icon: '⚿' },
+  { id: 'webhooks', label: 'webhooks', role: 'admin', view: Webhooks, icon: '⇄' },
   { id: 'me', label: 'workspace_', role: 'agent', view: Workspace, icon: '◉' },
 ];
 

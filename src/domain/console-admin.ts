@@ -60,6 +60,8 @@ export async function listConsoleAgents(db: Executor, tenantId: number) {
         'is_active',
         'console_role',
         'role_id',
+        'phone',
+        'recording_enabled',
       ])
       .where('tenant_id', '=', tenantId)
       .where('deleted_at', 'is', null)
@@ -67,14 +69,20 @@ export async function listConsoleAgents(db: Executor, tenantId: number) {
       .execute(),
     db
       .selectFrom('queue_members')
-      .select(['agent_id', 'queue_id'])
+      .select(['agent_id', 'queue_id', 'priority'])
       .where('tenant_id', '=', tenantId)
       .execute(),
   ]);
-  return agents.map((a) => ({
-    ...a,
-    queueIds: members.filter((m) => m.agent_id === a.id).map((m) => m.queue_id),
-  }));
+  const byAgent = new Map<number, { queue_id: number; priority: number }[]>();
+  for (const m of members) {
+    let list = byAgent.get(m.agent_id);
+    if (!list) byAgent.set(m.agent_id, (list = []));
+    list.push({ queue_id: m.queue_id, priority: m.priority });
+  }
+  return agents.map((a) => {
+    const memberships = byAgent.get(a.id) ?? [];
+    return { ...a, memberships, queueIds: memberships.map((m) => m.queue_id) };
+  });
 }
 
 export interface CallSearch {
@@ -165,4 +173,121 @@ export function csvField(v: string | number | null): string {
   let s = String(v);
   if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s) && !/^\+?[0-9]+$/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** What the queues screen may change on an inbound queue; absent fields stay as they are. */
+export interface ConsoleQueueEdit {
+  strategy?: string | null;
+  maxWaitSec?: number | null;
+  announcePosition?: boolean;
+  wrapUpSec?: number;
+  ringTimeoutSec?: number;
+  serviceLevelSec?: number;
+  overflow?: string | null;
+  moh?: string | null;
+  /** The queue's whole member list with priorities (others leave the queue). */
+  members?: { agentId: number; priority: number }[];
+}
+
+function bounded(name: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw invalid(`${name} must be an integer from ${min} to ${max}`);
+  return v;
+}
+
+/** Change a queue's settings and/or members in one transaction; a hold-music name must be the tenant's file. */
+export async function editConsoleQueue(
+  db: Db,
+  now: number,
+  tenantId: number,
+  queueId: number,
+  e: ConsoleQueueEdit,
+  strategies: readonly string[],
+): Promise<void> {
+  if (e.strategy != null && !strategies.includes(e.strategy))
+    throw invalid(`strategy must be one of ${strategies.join(', ')}`);
+  if (e.overflow != null && e.overflow.length > 100) throw invalid('overflow must be at most 100 characters');
+  const set = {
+    ...(e.strategy !== undefined ? { agent_selector: e.strategy } : {}),
+    ...(e.maxWaitSec !== undefined
+      ? { max_wait_sec: e.maxWaitSec === null ? null : bounded('max_wait_sec', e.maxWaitSec, 1, 86_400) }
+      : {}),
+    ...(e.announcePosition !== undefined ? { announce_position: e.announcePosition ? 1 : 0 } : {}),
+    ...(e.wrapUpSec !== undefined ? { wrapup_sec: bounded('wrap_up_sec', e.wrapUpSec, 0, 3600) } : {}),
+    ...(e.ringTimeoutSec !== undefined
+      ? { ring_timeout_sec: bounded('ring_timeout_sec', e.ringTimeoutSec, 5, 300) }
+      : {}),
+    ...(e.serviceLevelSec !== undefined
+      ? { service_level_sec: bounded('service_level_sec', e.serviceLevelSec, 1, 3600) }
+      : {}),
+    ...(e.overflow !== undefined ? { overflow_target: e.overflow?.trim() || null } : {}),
+    ...(e.moh !== undefined ? { moh_file: e.moh } : {}),
+  };
+  await inTransaction(db, async (tx) => {
+    const q = await tx
+      .selectFrom('inbound_queues')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', queueId)
+      .executeTakeFirst();
+    if (!q) throw notFound(`queue ${queueId}`);
+    if (e.moh) {
+      const f = await tx
+        .selectFrom('media_files')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('kind', '=', 'moh')
+        .where('name', '=', e.moh)
+        .executeTakeFirst();
+      if (!f) throw invalid(`"${e.moh}" is not a music-on-hold file of this tenant`);
+    }
+    await tx
+      .updateTable('inbound_queues')
+      .set({ ...set, updated_at: now })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', queueId)
+      .execute();
+    if (e.members) await replaceQueueMembers(tx, tenantId, queueId, e.members);
+    await bumpRevision(tx, tenantId);
+  });
+}
+
+async function replaceQueueMembers(
+  tx: Executor,
+  tenantId: number,
+  queueId: number,
+  members: { agentId: number; priority: number }[],
+) {
+  const ids = [...new Set(members.map((m) => m.agentId))];
+  if (ids.length !== members.length) throw invalid('an agent is listed twice');
+  for (const m of members) bounded('priority', m.priority, 1, 100);
+  if (ids.length) {
+    const found = await tx
+      .selectFrom('agents')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', ids)
+      .where('deleted_at', 'is', null)
+      .execute();
+    const have = new Set(found.map((r) => r.id));
+    const missing = ids.find((id) => !have.has(id));
+    if (missing !== undefined) throw notFound(`agent ${missing}`);
+  }
+  await tx
+    .deleteFrom('queue_members')
+    .where('tenant_id', '=', tenantId)
+    .where('queue_id', '=', queueId)
+    .execute();
+  if (members.length)
+    await tx
+      .insertInto('queue_members')
+      .values(
+        members.map((m) => ({
+          tenant_id: tenantId,
+          queue_id: queueId,
+          agent_id: m.agentId,
+          priority: m.priority,
+        })),
+      )
+      .execute();
 }

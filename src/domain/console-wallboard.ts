@@ -1,18 +1,12 @@
 import type { Executor } from '../store/db.js';
 import { parseQueueStats, queueFigures } from './call-history.js';
 import { type QueueTotals, queueBoard } from './dashboard.js';
+import { type Thresholds, getThresholds } from './console-settings.js';
 import { type Presence, presenceOf } from './statuses.js';
 
 /** "% answered within N s": N is the queue's `service_level_sec`, this when unset. */
 export const SERVICE_LEVEL_SEC = 20;
 const INTERVAL_MS = 15 * 60_000;
-
-/** Tile colours: each figure is green at or better than `green`, amber up to `amber`, red beyond. */
-export const THRESHOLDS = {
-  serviceLevelPct: { green: 80, amber: 60, higherIsBetter: true },
-  abandonRatePct: { green: 5, amber: 10, higherIsBetter: false },
-  oldestWaitSec: { green: 30, amber: 60, higherIsBetter: false },
-} as const;
 
 export type AgentCounts = Record<
   'available' | 'on_call' | 'ringing' | 'wrapup' | 'paused' | 'offline',
@@ -55,6 +49,8 @@ export interface AgentTile {
   queueIds: number[];
   teamIds: number[];
   callsToday: number;
+  /** Offers that rang this agent today and were not answered by them (Ringing → anything but In-call). */
+  missedToday: number;
   talkSecToday: number;
   currentCall: { callId: string; caller: string; queueId: number | null; since: number } | null;
 }
@@ -66,7 +62,10 @@ export interface Wallboard {
   waiting: { callId: string; callerNumber: string; queueId: number; enteredAt: number; position: number }[];
   /** Queue calls per 15 minutes since midnight UTC. */
   intervals: number[];
-  thresholds: typeof THRESHOLDS;
+  /** The tenant's tile thresholds (src/domain/console-settings.ts). */
+  thresholds: Thresholds;
+  /** The tenant's teams, for the agent grid's team filter. */
+  teams: { teamId: number; name: string }[];
 }
 
 const pct = (n: number, d: number) => (d === 0 ? null : Math.round((n * 1000) / d) / 10);
@@ -132,6 +131,20 @@ function tileOf(
  */
 export async function wallboard(db: Executor, tenantId: number, now: number): Promise<Wallboard> {
   const dayStart = Math.floor(now / 86_400_000) * 86_400_000;
+  const [thresholds, teamRows, missed] = await Promise.all([
+    getThresholds(db, tenantId),
+    db.selectFrom('teams').select(['id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').execute(),
+    db
+      .selectFrom('status_history')
+      .select(['agent_id', (eb) => eb.fn.countAll().as('n')])
+      .where('tenant_id', '=', tenantId)
+      .where('created_at', '>=', dayStart)
+      .where('previous_status', '=', 'Ringing')
+      .where('new_status', '!=', 'In-call')
+      .groupBy('agent_id')
+      .execute(),
+  ]);
+  const missedOf = new Map(missed.map((r) => [Number(r.agent_id), Number(r.n)]));
   const [board, queueRows, agents, statuses, members, teams, rows, openCalls, today] = await Promise.all([
     queueBoard(db, tenantId, now),
     db
@@ -204,6 +217,7 @@ export async function wallboard(db: Executor, tenantId: number, now: number): Pr
       queueIds: members.filter((m) => m.agent_id === a.id).map((m) => m.queue_id),
       teamIds: teams.filter((m) => m.agent_id === a.id).map((m) => m.team_id),
       callsToday: Number(stats?.n ?? 0),
+      missedToday: missedOf.get(a.id) ?? 0,
       talkSecToday: Number(stats?.talk ?? 0),
       currentCall: call
         ? {
@@ -229,5 +243,13 @@ export async function wallboard(db: Executor, tenantId: number, now: number): Pr
     position.set(w.queueId, p);
     return { ...w, position: p };
   });
-  return { at: now, queues, agents: tiles, waiting, intervals, thresholds: THRESHOLDS };
+  return {
+    at: now,
+    queues,
+    agents: tiles,
+    waiting,
+    intervals,
+    thresholds,
+    teams: teamRows.map((t) => ({ teamId: t.id, name: t.name })),
+  };
 }

@@ -9,6 +9,7 @@ import { consoleAccounts } from './migrations/0005_console.js';
 import { sip } from './migrations/0010_sip.js';
 import { recordings } from './migrations/0011_recordings.js';
 import { monitor } from './migrations/0012_monitor.js';
+import { console2 } from './migrations/0013_console2.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0010_sip': sip,
   '0011_recordings': recordings,
   '0012_monitor': monitor,
+  '0013_console2': console2,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -27,6 +27,8 @@ export interface TenantTable {
   console_locale: string | null;
   /** The format recordings are stored in: 'mp3' (default) or 'wav'. */
   recording_format: Generated<string>;
+  /** The wallboard's tile thresholds as JSON (see src/domain/console-settings.ts); null: the defaults. */
+  console_thresholds: string | null;
 }
 
 export interface ApiKeyTable {

@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { api } from '../api.js';
+import { api, can, session } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { liveTick, now } from '../live.js';
 import { useLive } from './use-live.js';
+import { EditDialog, InviteDialog } from './agent-forms.js';
 
 export function StatusSelect({ value, statuses, onPick, label }) {
   return html`<select aria-label=${label} value=${value} onChange=${(e) => onPick(e.currentTarget.value)}>
@@ -17,6 +18,7 @@ export function StatusSelect({ value, statuses, onPick, label }) {
 export function Agents() {
   const data = useLive(() => Promise.all([api('/agents'), api('/statuses'), api('/queues')]));
   const [error, setError] = useState('');
+  const [dialog, setDialog] = useState(null);
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
   const [{ agents }, { statuses }, { queues }] = data;
@@ -26,8 +28,29 @@ export function Agents() {
       (e) => setError(e.message),
     );
   const roleLabel = (r) => t(r === 'agent' ? 'agentRole' : r);
+  const admin = can('admin');
+  const close = () => setDialog(null);
   return html`<div>
     ${error && html`<div class="alert" role="alert">${error}</div>`}
+    ${
+      admin &&
+      html`<div class="toolbar">
+        <span class="spacer"></span>
+        <button class="primary invite" onClick=${() => setDialog({ invite: true })}>
+          + ${t('inviteAgent')}
+        </button>
+      </div>`
+    }
+    ${dialog?.invite && html`<${InviteDialog} queues=${queues} onClose=${close} />`}
+    ${
+      dialog?.agent &&
+      html`<${EditDialog}
+        agent=${agents.find((a) => a.agent_id === dialog.agent) ?? agents[0]}
+        queues=${queues}
+        self=${dialog.agent === session.value.user.agent_id}
+        onClose=${close}
+      />`
+    }
     <div class="panel">
       <table class="grid">
         <thead>
@@ -44,13 +67,16 @@ export function Agents() {
         <tbody>
           ${agents.map(
             (a) =>
-              html`<tr data-agent=${a.agent_id}>
+              html`<tr data-agent=${a.agent_id} class=${a.active ? '' : 'inactive'}>
                 <td>
                   <div class="strong">${a.name}</div>
                   <div class="muted small">${a.email}</div>
                 </td>
                 <td>${a.extension}</td>
-                <td><span class="tag">${roleLabel(a.role)}</span></td>
+                <td>
+                  <span class="tag">${roleLabel(a.role)}</span>
+                  ${!a.active && html` <span class="tag off">${t('inactive')}</span>`}
+                </td>
                 <td>
                   <span class=${`dot-inline s-${a.presence}`}></span>
                   <${StatusSelect}
@@ -80,6 +106,12 @@ export function Agents() {
                   >
                     ${t('forceLogout')}
                   </button>
+                  ${
+                    admin &&
+                    html`<button class="ghost edit" onClick=${() => setDialog({ agent: a.agent_id })}>
+                      ${t('edit')}
+                    </button>`
+                  }
                 </td>
               </tr>`,
           )}

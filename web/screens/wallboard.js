@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
-import { api } from '../api.js';
+import { api, can } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { now, tv } from '../live.js';
 import { useLive } from './use-live.js';
+import { Alert, Modal, formData, useAction } from './ui.js';
 
 /** green / amber / red for a figure against its thresholds. */
 function level(value, th) {
@@ -111,7 +112,11 @@ export function AgentCard({ a, queues }) {
         : html`<div class="agent-call muted">${t(PRESENCE_KEY[a.presence])}</div>`
     }
     <div class="agent-stats muted">
-      ${t('callsToday')}: ${a.callsToday} · ${t('talkTime')}: ${duration(a.talkSecToday)}
+      ${t('callsToday')}: <span data-k="calls">${a.callsToday}</span> ·
+      <span class=${a.missedToday ? 'missed' : ''}
+        >${t('missedOffers')}: <span data-k="missed">${a.missedToday}</span></span
+      >
+      · ${t('talkTime')}: ${duration(a.talkSecToday)}
     </div>
   </div>`;
 }
@@ -160,25 +165,98 @@ function Chart({ intervals }) {
   return html`<div class="chart" ref=${ref}></div>`;
 }
 
+const FIGURES = [
+  ['serviceLevelPct', 'serviceLevel', '%'],
+  ['abandonRatePct', 'abandonRate', '%'],
+  ['oldestWaitSec', 'oldestWait', 's'],
+];
+
+/** The tenant's tile thresholds (admin): green and amber limits per figure, persisted for the tenant. */
+function ThresholdDialog({ th, onClose }) {
+  const { error, busy, run } = useAction();
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = formData(e.currentTarget);
+    const body = Object.fromEntries(
+      FIGURES.map(([k]) => [k, { green: f[`${k}_green`], amber: f[`${k}_amber`] }]),
+    );
+    if (await run(api('/thresholds', { method: 'PUT', body }))) onClose();
+  };
+  return html`<${Modal} title=${t('thresholds')} onClose=${onClose}>
+    <form class="form thresholds" onSubmit=${submit}>
+      <div class="muted small">${t('thresholdsHint')}</div>
+      ${FIGURES.map(
+        ([k, label, unit]) =>
+          html`<div class="row">
+            <label
+              >${t(label)} · ${t(th[k].higherIsBetter ? 'greenAtLeast' : 'greenAtMost')} (${unit})<input
+                name=${`${k}_green`}
+                type="number"
+                min="0"
+                step="any"
+                required
+                defaultValue=${th[k].green}
+            /></label>
+            <label
+              >${t(label)} · ${t(th[k].higherIsBetter ? 'amberAtLeast' : 'amberAtMost')} (${unit})<input
+                name=${`${k}_amber`}
+                type="number"
+                min="0"
+                step="any"
+                required
+                defaultValue=${th[k].amber}
+            /></label>
+          </div>`,
+      )}
+      <${Alert} error=${error} />
+      <div class="actions">
+        <button type="button" class="ghost" onClick=${onClose}>${t('cancel')}</button>
+        <button class="primary" type="submit" disabled=${busy}>${t('save')}</button>
+      </div>
+    </form>
+  <//>`;
+}
+
 export function Wallboard() {
   const board = useLive(() => api('/wallboard'));
   const [queue, setQueue] = useState('');
+  const [team, setTeam] = useState('');
+  const [editing, setEditing] = useState(false);
   if (!board) return html`<div class="muted">…</div>`;
   if (board.error) return html`<div class="alert">${board.error.message}</div>`;
   const th = board.thresholds;
-  const agents = queue ? board.agents.filter((a) => a.queueIds.includes(Number(queue))) : board.agents;
+  const agents = board.agents.filter(
+    (a) => (!queue || a.queueIds.includes(Number(queue))) && (!team || a.teamIds.includes(Number(team))),
+  );
   const toggleTv = () => {
     tv.value = !tv.value;
     if (tv.value) document.documentElement.requestFullscreen?.().catch(() => undefined);
     else if (document.fullscreenElement) document.exitFullscreen();
   };
   return html`<div class="wallboard">
+    ${editing && html`<${ThresholdDialog} th=${th} onClose=${() => setEditing(false)} />`}
     <div class="toolbar">
       <select aria-label=${t('queue')} value=${queue} onChange=${(e) => setQueue(e.currentTarget.value)}>
         <option value="">${t('allQueues')}</option>
         ${board.queues.map((q) => html`<option value=${q.queueId}>${q.name}</option>`)}
       </select>
+      <select
+        class="team-filter"
+        aria-label=${t('team')}
+        value=${team}
+        onChange=${(e) => setTeam(e.currentTarget.value)}
+      >
+        <option value="">${t('allTeams')}</option>
+        ${board.teams.map((x) => html`<option value=${x.teamId}>${x.name}</option>`)}
+      </select>
       <span class="muted small">${t('liveActionsLater')}</span>
+      ${
+        can('admin') &&
+        !tv.value &&
+        html`<button class="ghost edit-thresholds" onClick=${() => setEditing(true)}>
+          ${t('thresholds')}
+        </button>`
+      }
       <button class="ghost tv-toggle" onClick=${toggleTv}>${tv.value ? t('exitTv') : t('tvMode')}</button>
     </div>
     <div class="tiles">

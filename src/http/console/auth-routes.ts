@@ -101,6 +101,8 @@ export function registerConsoleAuthRoutes(app: FastifyInstance, ctx: AppContext)
     await setConsolePassword(ctx.db, ctx.clock, user.tenantId, user.email, req.body.new_password);
     // Every session ends, this one too: the user signs in again with the new password.
     await revokeAgentSessions(ctx.db, user.tenantId, user.agentId);
+    // Its open /console sockets re-check their session on this event and disconnect (live.ts).
+    ctx.bus.publish(user.tenantId, 'agent.changed', { agentId: user.agentId, at: ctx.clock.now() });
     clearSessionCookie(req, reply);
     return { changed: true };
   });

@@ -62,7 +62,7 @@ export function registerConsoleFloorRoutes(app: FastifyInstance, ctx: AppContext
   );
   api.get('/console/api/statuses', { schema: { hide: true } }, async (req) => {
     const all = await ctx.statuses.listStatuses(sessionOf(req).user.tenantId);
-    return { statuses: all.map((s) => ({ name: s.name, kind: s.kind, is_ready: s.isReady })) };
+    return { statuses: all.map((s) => ({ id: s.id, name: s.name, kind: s.kind, is_ready: s.isReady })) };
   });
   api.get('/console/api/agents', { config: supervisor, schema: { hide: true } }, async (req) => {
     const tenantId = sessionOf(req).user.tenantId;
@@ -89,6 +89,9 @@ export function registerConsoleFloorRoutes(app: FastifyInstance, ctx: AppContext
         active: a.is_active === 1,
         role: a.console_role ?? roleFromOmicallName(a.role_id === null ? null : roleName.get(a.role_id)),
         queue_ids: a.queueIds,
+        memberships: a.memberships,
+        phone: a.phone,
+        recording: a.recording_enabled === 1,
       })),
     };
   });
@@ -107,6 +110,7 @@ export function registerConsoleFloorRoutes(app: FastifyInstance, ctx: AppContext
       const s = sessionOf(req);
       const out = outcomeView(await ctx.statuses.logout(s.user.tenantId, req.params.id, by(s.user.agentId)));
       const revoked = await revokeAgentSessions(ctx.db, s.user.tenantId, req.params.id);
+      ctx.bus.publish(s.user.tenantId, 'agent.changed', { agentId: req.params.id, at: ctx.clock.now() });
       return { ...out, revoked_sessions: revoked };
     },
   );

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { installNativeErrors } from '../native/errors.js';
+import { registerConsoleAdminRoutes } from './admin-routes.js';
 import { registerConsoleAuthRoutes } from './auth-routes.js';
 import { registerConsoleCallRoutes } from './call-routes.js';
+import { registerConsoleDirectoryRoutes } from './directory-routes.js';
 import { registerConsoleFloorRoutes } from './floor-routes.js';
+import { registerConsoleIntegrationRoutes } from './integration-routes.js';
 import { consoleGuard } from './session.js';
 import { SECURITY_HEADERS, registerConsoleStatic } from './static.js';
 
@@ -22,5 +25,8 @@ export async function consoleFamily(app: FastifyInstance, ctx: AppContext): Prom
     registerConsoleAuthRoutes(api, ctx);
     registerConsoleFloorRoutes(api, ctx);
     registerConsoleCallRoutes(api, ctx);
+    registerConsoleDirectoryRoutes(api, ctx);
+    registerConsoleAdminRoutes(api, ctx);
+    registerConsoleIntegrationRoutes(api, ctx);
   });
 }

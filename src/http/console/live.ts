@@ -27,6 +27,7 @@ export function attachConsoleLive(ctx: AppContext, io: Server): { close(): Promi
       (s) => {
         if (!s) return next(new Error('not signed in'));
         socket.data.user = s.user;
+        socket.data.token = token;
         void socket.join(`agent:${s.user.tenantId}:${s.user.agentId}`);
         if (roleAllows(s.user.role, 'supervisor')) void socket.join(`floor:${s.user.tenantId}`);
         next();
@@ -34,7 +35,25 @@ export function attachConsoleLive(ctx: AppContext, io: Server): { close(): Promi
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     );
   });
+  // A revoked session (password change, deactivation, force logout) must not keep a live socket: whenever an
+  // agent changes, its sockets re-check their session and the ones that ended are told so and disconnected.
+  const recheck = async (tenantId: number, agentId: number) => {
+    const sockets = await nsp.in(`agent:${tenantId}:${agentId}`).fetchSockets();
+    for (const socket of sockets) {
+      const token = typeof socket.data.token === 'string' ? socket.data.token : '';
+      if (await resolveSession(ctx.db, ctx.clock, token)) continue;
+      socket.emit('signed_out', { reason: 'session_ended' });
+      socket.disconnect(true);
+    }
+  };
   const unsubscribe = ctx.bus.subscribe((e) => {
+    if (e.type === 'agent.changed') {
+      const { agentId } = e.payload as { agentId: number };
+      if (agentId > 0)
+        recheck(e.tenantId, agentId).catch((err: unknown) =>
+          ctx.logger.warn({ err }, 'console socket recheck failed'),
+        );
+    }
     if (!LIVE_TYPES.has(e.type)) return;
     const p = e.payload as { agentId?: number | null; callId?: string };
     const msg = { type: e.type, agent_id: p.agentId ?? null, call_id: p.callId ?? null };

@@ -1,0 +1,83 @@
+import { useState } from 'preact/hooks';
+import { html } from '../html.js';
+import { t } from '../i18n.js';
+import { liveTick } from '../live.js';
+
+/** A modal dialog: a title, a body and (optionally) a form's submit. Escape or the backdrop closes it. */
+export function Modal({ title, onClose, children, wide }) {
+  return html`<div
+    class="backdrop"
+    onClick=${(e) => e.target === e.currentTarget && onClose()}
+    onKeyDown=${(e) => e.key === 'Escape' && onClose()}
+  >
+    <div class=${`modal ${wide ? 'wide' : ''}`} role="dialog" aria-modal="true" aria-label=${title}>
+      <header>
+        <h2>${title}</h2>
+        <button class="ghost close" aria-label=${t('close')} onClick=${onClose}>×</button>
+      </header>
+      ${children}
+    </div>
+  </div>`;
+}
+
+/** A secret shown once (key, password, token): selectable text and a copy button. */
+export function Secret({ label, value }) {
+  const [copied, setCopied] = useState(false);
+  const copy = () =>
+    navigator.clipboard?.writeText(value).then(
+      () => setCopied(true),
+      () => undefined,
+    );
+  return html`<div class="secret">
+    <div class="muted small">${label}</div>
+    <code data-secret>${value}</code>
+    <button type="button" class="ghost" onClick=${copy}>${copied ? t('copied') : t('copy')}</button>
+  </div>`;
+}
+
+/** The "shown once" box listing several secrets, with the warning. */
+export function ShownOnce({ items, onClose }) {
+  return html`<div class="shown-once" role="status">
+    <div class="warn">${t('shownOnce')}</div>
+    ${items.map(([label, value]) => html`<${Secret} label=${label} value=${value} />`)}
+    ${onClose && html`<button class="primary" onClick=${onClose}>${t('done')}</button>`}
+  </div>`;
+}
+
+/**
+ * Run an API write, then refresh the live screens; errors land in the returned `error` for an alert.
+ * `run(promise)` resolves to the result, or undefined after an error.
+ */
+export function useAction() {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const run = async (p) => {
+    setBusy(true);
+    setError('');
+    try {
+      const r = await p;
+      liveTick.value++;
+      return r;
+    } catch (e) {
+      setError(e.message);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, run, setError };
+}
+
+export const Alert = ({ error }) => error && html`<div class="alert" role="alert">${error}</div>`;
+
+/** Read a form's fields into an object (checkboxes as booleans, number inputs as numbers or null). */
+export function formData(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name) continue;
+    if (el.type === 'checkbox') out[el.name] = el.checked;
+    else if (el.type === 'number') out[el.name] = el.value === '' ? null : Number(el.value);
+    else out[el.name] = el.value;
+  }
+  return out;
+}
