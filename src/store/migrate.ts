@@ -7,6 +7,7 @@ import { nodes } from './migrations/0004_nodes.js';
 import { reliability } from './migrations/0009_reliability.js';
 import { consoleAccounts } from './migrations/0005_console.js';
 import { sip } from './migrations/0010_sip.js';
+import { wire } from './migrations/0006_wire.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0009_reliability': reliability,
   '0005_console': consoleAccounts,
   '0010_sip': sip,
+  '0006_wire': wire,
 };
 
 class PortableProvider implements MigrationProvider {
