@@ -197,6 +197,14 @@ test('GET /api/auth: scoped — no key, a bad key or a key without the agent sco
   const t = assertOk(await call(`${s.url}/api/auth`, { headers: { 'x-api-key': two.key } })).access_token;
   const principal = await s.t.ctx.credentials.verifyToken(t, 'bearer');
   assert.deepEqual([...principal!.scopes].sort(), ['agent', 'status']);
+  // Nothing in the request widens it or moves it: extra parameters are ignored.
+  const other = await createTenant(s.t.ctx.db, s.clock, { name: 'Elsewhere' });
+  const widened = assertOk(
+    await call(`${s.url}/api/auth?apiKey=${two.key}&scopes=admin&tenant_id=${other.id}&ttl=99999999`),
+  );
+  const w = await s.t.ctx.credentials.verifyToken(widened.access_token, 'bearer');
+  assert.deepEqual([w!.tenantId, [...w!.scopes].sort()], [s.demo.tenant_id, ['agent', 'status']]);
+  assert.equal(widened.expires_in, 86_400);
   // An admin key gets the full bearer set; a CLI token keeps it too.
   const admin = await s.t.ctx.credentials.createApiKey(s.demo.tenant_id, ['admin']);
   const ta = assertOk(await call(`${s.url}/api/auth`, { headers: { 'x-api-key': admin.key } })).access_token;
