@@ -80,10 +80,26 @@ export function attachEventWebhooks(d: {
   logger: Logger;
 }): () => Promise<void> {
   const pending = new Set<Promise<void>>();
+  // A burst of events (a bulk status change publishes one per agent) shares one read of the tenant's endpoints.
+  const reads = new Map<number, Promise<Endpoint[]>>();
+  const endpointsOf = (tenantId: number): Promise<Endpoint[]> => {
+    let r = reads.get(tenantId);
+    if (!r) {
+      r = d.db
+        .selectFrom('webhook_endpoints')
+        .select(['id', 'url', 'events'])
+        .where('tenant_id', '=', tenantId)
+        .where('active', '=', 1)
+        .execute()
+        .finally(() => reads.delete(tenantId));
+      reads.set(tenantId, r);
+    }
+    return r;
+  };
   const unsubscribe = d.bus.subscribe((e) => {
     const body = webhookBody(e);
     if (!body) return;
-    const job = enqueueFor(d, e.tenantId, body)
+    const job = enqueueFor(d, endpointsOf(e.tenantId), e.tenantId, body)
       .catch((err: unknown) =>
         d.logger.error({ err, event: e.type, tenant: e.tenantId }, 'event webhook not queued'),
       )
@@ -96,18 +112,15 @@ export function attachEventWebhooks(d: {
   };
 }
 
+type Endpoint = { id: number; url: string; events: string };
+
 async function enqueueFor(
   d: { db: Db; clock: Clock },
+  endpoints: Promise<Endpoint[]>,
   tenantId: number,
   body: NonNullable<ReturnType<typeof webhookBody>>,
 ): Promise<void> {
-  const endpoints = await d.db
-    .selectFrom('webhook_endpoints')
-    .select(['id', 'url', 'events'])
-    .where('tenant_id', '=', tenantId)
-    .where('active', '=', 1)
-    .execute();
-  const chosen = endpoints.filter((ep) => selects(ep.events, body.type));
+  const chosen = (await endpoints).filter((ep) => selects(ep.events, body.type));
   // Guard against opening a transaction for the (usual) tenant without a subscribed endpoint.
   if (chosen.length === 0) return;
   const text = JSON.stringify({ ...body, at: d.clock.now() });
