@@ -14,6 +14,7 @@ import { alohubFamily } from './http/alohub/index.js';
 import { antbuddyFamily } from './http/antbuddy/index.js';
 import { recordingsFamily } from './http/recordings.js';
 import { attachRealtime } from './realtime/gateway.js';
+import { attachEventWebhooks } from './webhooks/events.js';
 import { RecordingRetentionJob, repairUnfinishedRecordings } from './media/recordings.js';
 import { RecordingPipeline } from './recordings/pipeline.js';
 import { recoverAfterCrash } from './domain/recovery.js';
@@ -164,6 +165,8 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     });
     const realtime = attachRealtime(ctx, io);
     closers.push(() => realtime.close());
+    // Domain events to the tenants' webhook endpoints (docs/webhooks.md); detached after telephony stopped.
+    closers.push(attachEventWebhooks({ db: store.db, clock, bus, logger }));
     closers.push(attachConsoleLive(ctx, io).close);
 
     let closed = false;

@@ -170,15 +170,25 @@ function findAgentByExternalUuid(db: Executor, tenantId: number, uuid: string): 
     .executeTakeFirst();
 }
 
-/** A live agent by its public id (`uid`, OmiCall's agent `id`); another tenant's agent is "not found". */
+const SHORT_UID = /^[0-9a-f]{24}$/;
+
+/**
+ * A live agent by its public id: the 32-hex `uid`, or its first 24 characters (the ObjectId-shaped id OmiCall
+ * clients see). Another tenant's agent is "not found"; so is a short id two agents share (never seen: 96 random
+ * bits), rather than picking one.
+ */
 export async function getAgentByUid(db: Executor, tenantId: number, uid: string): Promise<Agent> {
-  const a = await db
+  const id = uid.trim().toLowerCase();
+  const base = db
     .selectFrom('agents')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('uid', '=', uid)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('deleted_at', 'is', null);
+  // A range over the uid index: `like 'prefix%'` would not use it on PostgreSQL.
+  const rows = SHORT_UID.test(id)
+    ? await base.where('uid', '>=', id).where('uid', '<', `${id}g`).limit(2).execute()
+    : await base.where('uid', '=', id).execute();
+  const a = rows.length === 1 ? rows[0] : undefined;
   if (!a) throw notFound(`agent ${uid}`, 'agent_not_found');
   return a;
 }

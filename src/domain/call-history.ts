@@ -7,28 +7,52 @@ export const MAX_HISTORY_SPAN_MS = 31 * 24 * 3600_000;
 export const HISTORY_DEFAULT_LIMIT = 20;
 export const HISTORY_MAX_LIMIT = 100;
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const UNIX_SECONDS = /^\d{1,12}$/;
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const EPOCH_DIGITS = /^\d{1,16}$/;
 // An ISO-8601 date-time: Date.parse accepts many loose formats, so the shape is checked first.
-const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO_DATETIME =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+/** Epoch numbers from here up are milliseconds (1e11 s is the year 5138; 1e11 ms is 1973). */
+const MS_FROM = 1e11;
+
+/** Whether year-month-day names a real day (Date.parse turns 2026-02-31 into March 3rd). */
+function realDay(y: string, m: string, d: string): boolean {
+  const t = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  return (
+    t.getUTCFullYear() === Number(y) && t.getUTCMonth() === Number(m) - 1 && t.getUTCDate() === Number(d)
+  );
+}
 
 /**
- * A history bound in epoch ms: unix seconds, an ISO date (UTC; a `to` date means the end of that day) or an ISO
- * date-time (no offset means UTC).
+ * A history bound in epoch ms: unix seconds or milliseconds, an ISO date (UTC; a `to` date means the end of that
+ * day) or an ISO date-time (no offset means UTC). Anything else, or a day that does not exist, is INVALID_INPUT.
  */
 export function parseHistoryTime(raw: string, field: string, endOfDay: boolean): number {
   const s = raw.trim();
   let ms = NaN;
-  if (UNIX_SECONDS.test(s)) ms = Number(s) * 1000;
-  else if (DATE_ONLY.test(s)) ms = Date.parse(`${s}T00:00:00Z`) + (endOfDay ? 24 * 3600_000 - 1 : 0);
-  else if (ISO_DATETIME.test(s)) ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(s) ? s : `${s}Z`);
-  if (!Number.isFinite(ms)) {
+  const date = DATE_ONLY.exec(s);
+  const dt = ISO_DATETIME.exec(s);
+  if (EPOCH_DIGITS.test(s)) {
+    const n = Number(s);
+    ms = n >= MS_FROM ? n : n * 1000;
+  } else if (date && realDay(date[1]!, date[2]!, date[3]!)) {
+    ms = Date.parse(`${s}T00:00:00Z`) + (endOfDay ? 24 * 3600_000 - 1 : 0);
+  } else if (dt && realDay(dt[1]!, dt[2]!, dt[3]!)) {
+    const iso = s.replace(' ', 'T');
+    ms = Date.parse(/(Z|[+-]\d{2}:?\d{2})$/i.test(iso) ? iso : `${iso}Z`);
+  }
+  if (!Number.isFinite(ms) || ms > 8.64e15) {
     throw invalid(
-      `${field} must be unix seconds, an ISO date (YYYY-MM-DD) or an ISO date-time, got "${raw}"`,
+      `${field} must be unix seconds or milliseconds, an ISO date (YYYY-MM-DD) or an ISO 8601 date-time, got "${clipValue(raw)}"`,
     );
   }
   return ms;
 }
+
+const clipValue = (v: string): string => {
+  const clean = v.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
+};
 
 export interface HistoryQuery {
   fromMs: number;
@@ -74,6 +98,17 @@ export interface HistoryEntry {
   recordingName: string | null;
   /** The ACD's per-queue statistics for the call, always as a list. */
   queueStats: Record<string, unknown>[];
+  /** Offers of the call that agents did not answer, oldest first (see historyMisses). */
+  misses: HistoryMiss[];
+}
+
+/** One offer an agent did not take: who (when the engine recorded it), when, and why. */
+export interface HistoryMiss {
+  agent: HistoryParty['agent'];
+  /** Epoch ms of the miss, when recorded. */
+  at: number | null;
+  /** `no_answer`, `rejected` or `cancelled` (the call went to another agent or ended), when recorded. */
+  reason: string | null;
 }
 
 type AgentLite = { id: number; uid: string; username: string | null; extension: string };
@@ -102,7 +137,6 @@ export interface QueueFigures {
   talkSec: number | null;
   hungUpBy: string | null;
   endReason: string | null;
-  misses: unknown[];
 }
 
 const numOf = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -116,8 +150,34 @@ export function queueFigures(stat: Record<string, unknown> | undefined): QueueFi
     hungUpBy: strOf(stat?.hung_up_by) ?? strOf(stat?.hangup_by),
     endReason:
       strOf(stat?.end_call_reason) ?? strOf(stat?.reason) ?? (outcome === 'answered' ? null : outcome),
-    misses: Array.isArray(stat?.misses) ? (stat.misses as unknown[]) : [],
   };
+}
+
+type StoredMiss = { agentId: number | null; at: number | null; reason: string | null };
+
+/**
+ * The misses a call's stored statistics hold, in either form an engine wrote: a list of `{agent_id, at, reason}`
+ * (internal agent id, epoch ms) or, from engines that only counted, a number — that many misses of unknown agent.
+ */
+function storedMisses(stats: Record<string, unknown>[]): StoredMiss[] {
+  const out: StoredMiss[] = [];
+  for (const stat of stats) {
+    const m = stat.misses;
+    if (typeof m === 'number' && Number.isInteger(m) && m > 0) {
+      for (let i = 0; i < Math.min(m, 1000); i++) out.push({ agentId: null, at: null, reason: null });
+    } else if (Array.isArray(m)) {
+      for (const x of m) {
+        const o = x && typeof x === 'object' ? (x as Record<string, unknown>) : {};
+        const id = numOf(o.agent_id);
+        out.push({
+          agentId: id !== null && Number.isInteger(id) ? id : null,
+          at: numOf(o.at),
+          reason: strOf(o.reason),
+        });
+      }
+    }
+  }
+  return out;
 }
 
 /** One page of the tenant's calls created inside the window, newest first, with the total count. */
@@ -146,9 +206,18 @@ export async function listCallHistory(
 
 /** Attach the agents and recording names a page of calls refers to (two queries, whatever the page size). */
 async function enrich(db: Executor, tenantId: number, calls: Call[]): Promise<HistoryEntry[]> {
+  const stats = new Map(calls.map((c) => [c.id, parseQueueStats(c.queue_stat)]));
+  const misses = new Map(calls.map((c) => [c.id, storedMisses(stats.get(c.id)!)]));
   const agentIds = [
     ...new Set(
-      calls.flatMap((c) => [c.caller_agent_id, c.callee_agent_id, c.agent_id]).filter((x) => x !== null),
+      calls
+        .flatMap((c) => [
+          c.caller_agent_id,
+          c.callee_agent_id,
+          c.agent_id,
+          ...misses.get(c.id)!.map((m) => m.agentId),
+        ])
+        .filter((x) => x !== null),
     ),
   ];
   const recIds = [...new Set(calls.map((c) => c.recording_id).filter((x) => x !== null))];
@@ -172,14 +241,26 @@ async function enrich(db: Executor, tenantId: number, calls: Call[]): Promise<Hi
     : [];
   const byId = new Map(agents.map((a) => [a.id, a]));
   const recName = new Map(recs.map((r) => [r.id, r.name]));
-  return calls.map((c) => ({
-    call: c,
-    caller: party(c.caller_number, c.caller_agent_id, byId),
-    callee: party(c.callee_number, c.callee_agent_id, byId),
-    agent: party('', c.agent_id, byId).agent,
-    recordingName: c.recording_id === null ? null : (recName.get(c.recording_id) ?? null),
-    queueStats: parseQueueStats(c.queue_stat),
-  }));
+  return calls.map((c) => {
+    const agent = party('', c.agent_id, byId).agent;
+    // An answered inbound call was received by the agent who answered it, not by the hotline it was dialled on.
+    const answeredBy = c.direction === 'inbound' && c.answered_at !== null && agent !== null;
+    return {
+      call: c,
+      caller: party(c.caller_number, c.caller_agent_id, byId),
+      callee: answeredBy
+        ? { number: agent.extension, agent }
+        : party(c.callee_number, c.callee_agent_id, byId),
+      agent,
+      recordingName: c.recording_id === null ? null : (recName.get(c.recording_id) ?? null),
+      queueStats: stats.get(c.id)!,
+      misses: misses.get(c.id)!.map((m) => ({
+        agent: m.agentId === null ? null : party('', m.agentId, byId).agent,
+        at: m.at,
+        reason: m.reason,
+      })),
+    };
+  });
 }
 
 /** What a finished or live call record holds: the one way a `calls` row is created (call engine, tests, imports). */

@@ -74,7 +74,10 @@ export interface IssuedToken {
   expiresAt: number;
 }
 
-const BEARER_TTL_MS = 24 * 3600_000;
+/** How long a bearer token lives unless asked otherwise (docs/api/omicall.md). */
+export const BEARER_TTL_MS = 24 * 3600_000;
+/** What a bearer token may do: the OmiCall family's routes, and the other families' reads and writes. */
+export const BEARER_SCOPES: readonly Scope[] = ['agent', 'queue', 'call', 'status'];
 const WS_TTL_MS = 3600_000;
 /** Token lifetimes accepted (docs/reliability.md): a second at least; at most 30 days (bearer), 1 day (ws). */
 export const TOKEN_TTL_BOUNDS_MS = {
@@ -240,7 +243,7 @@ export class CredentialService {
   async createToken(
     tenantId: number,
     kind: 'bearer' | 'ws',
-    opts: { ttlMs?: number; appCredentialId?: number } = {},
+    opts: { ttlMs?: number; appCredentialId?: number; scopes?: readonly Scope[]; apiKeyId?: number } = {},
   ): Promise<IssuedToken> {
     await getTenant(this.db, tenantId);
     const ttl = opts.ttlMs ?? (kind === 'bearer' ? BEARER_TTL_MS : WS_TTL_MS);
@@ -260,6 +263,8 @@ export class CredentialService {
         kind,
         token_hash: sha256Hex(token),
         app_credential_id: opts.appCredentialId ?? null,
+        scopes: opts.scopes ? opts.scopes.join(',') : null,
+        api_key_id: opts.apiKeyId ?? null,
         created_at: now,
         expires_at: now + ttl,
       })
@@ -274,6 +279,7 @@ export class CredentialService {
     const row = await this.db
       .selectFrom('access_tokens')
       .innerJoin('tenants', 'tenants.id', 'access_tokens.tenant_id')
+      .leftJoin('api_keys', 'api_keys.id', 'access_tokens.api_key_id')
       .select([
         'access_tokens.id',
         'access_tokens.tenant_id',
@@ -281,6 +287,9 @@ export class CredentialService {
         'access_tokens.token_hash',
         'access_tokens.expires_at',
         'access_tokens.revoked_at',
+        'access_tokens.scopes',
+        'access_tokens.api_key_id',
+        'api_keys.revoked_at as key_revoked_at',
         'tenants.rate_limit_tenant',
         'tenants.rate_limit_route',
       ])
@@ -288,9 +297,17 @@ export class CredentialService {
       .executeTakeFirst();
     if (!row || row.kind !== kind || row.revoked_at !== null || row.expires_at <= this.clock.now())
       return null;
+    // A token an API key obtained dies with the key.
+    if (row.api_key_id !== null && row.key_revoked_at !== null) return null;
     if (!safeEqual(row.token_hash, hash)) return null;
-    // Tokens act for their tenant with the scopes an integration of that family needs.
-    const scopes = new Set<string>(kind === 'bearer' ? ['agent', 'queue', 'call', 'status'] : ['call']);
+    // Tokens act for their tenant with the scopes an integration of that family needs, or those they were issued.
+    const scopes = new Set<string>(
+      row.scopes !== null
+        ? row.scopes.split(',').filter(Boolean)
+        : kind === 'bearer'
+          ? BEARER_SCOPES
+          : ['call'],
+    );
     const limits = { tenant: row.rate_limit_tenant, route: row.rate_limit_route };
     return { tenantId: row.tenant_id, scopes, kind, credentialId: row.id, limits };
   }

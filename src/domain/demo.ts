@@ -67,10 +67,8 @@ export async function ensureDemoTenant(d: DemoDeps): Promise<{ tenantId: number;
     await seedDefaultStatuses(tx, d.clock, tenant.id);
     await tx
       .insertInto('roles')
-      .values([
-        { tenant_id: tenant.id, uid: hex24(), name: 'Sale', is_default: 1, created_at: now },
-        { tenant_id: tenant.id, uid: hex24(), name: 'Supervisor', is_default: 0, created_at: now },
-      ])
+      // "Sale" (the default) and the document's other roles come with every tenant (createTenant).
+      .values({ tenant_id: tenant.id, uid: hex24(), name: 'Supervisor', is_default: 0, created_at: now })
       .execute();
     await tx
       .insertInto('service_packages')

@@ -87,3 +87,50 @@ export function getDefaultRole(db: Executor, tenantId: number): Promise<Role | u
     .orderBy('id')
     .executeTakeFirst();
 }
+
+/**
+ * The role names the OmiCall document lists for invites (`role_name`), "Sale" being the default. Every tenant has
+ * them (seeded at creation, and by migration 0006_wire for tenants created before), so an integration that names
+ * one of them works on a fresh tenant.
+ */
+export const DOCUMENT_ROLES = [
+  'Sale',
+  'Trưởng nhóm sale',
+  'Trưởng phòng Kinh Doanh',
+  'Kế toán',
+  'Giám đốc',
+] as const;
+
+/**
+ * Add the document's roles the tenant lacks (a role of the same name, compared case-insensitively, counts) and make
+ * "Sale" the default when the tenant has no default role. Existing roles are never changed. Run inside the
+ * transaction that creates the tenant.
+ */
+export async function seedDocumentRoles(db: Executor, clock: Clock, tenantId: number): Promise<void> {
+  const existing = await listRoles(db, tenantId);
+  const have = new Set(existing.map((r) => r.name.toLocaleLowerCase()));
+  const hasDefault = existing.some((r) => r.is_default === 1);
+  const missing = DOCUMENT_ROLES.filter((n) => !have.has(n.toLocaleLowerCase()));
+  if (missing.length === 0 && hasDefault) return;
+  const now = clock.now();
+  if (missing.length > 0) {
+    await db
+      .insertInto('roles')
+      .values(
+        missing.map((name) => ({
+          tenant_id: tenantId,
+          uid: hex24(),
+          name,
+          is_default: !hasDefault && name === 'Sale' ? 1 : 0,
+          created_at: now,
+        })),
+      )
+      .execute();
+  }
+  if (!hasDefault && !missing.includes('Sale')) {
+    // The tenant has a "Sale" of its own (any case) but no default: the document's default is Sale.
+    const sale = existing.find((r) => r.name.toLocaleLowerCase() === 'sale')!;
+    await db.updateTable('roles').set({ is_default: 1 }).where('id', '=', sale.id).execute();
+  }
+  await bumpRevision(db, tenantId);
+}

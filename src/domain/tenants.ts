@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { invalid, notFound } from '../errors.js';
 import { hex32 } from '../ids.js';
+import { seedDocumentRoles } from './roles.js';
 import { sql } from 'kysely';
 import type { Executor } from '../store/db.js';
 import type { Tenant } from '../store/schema.js';
@@ -22,7 +23,7 @@ export async function createTenant(db: Executor, clock: Clock, input: CreateTena
     .executeTakeFirst();
   const id = Math.max(Number(max?.max ?? 0) + 1, FIRST_TENANT_ID);
   const accountId = hex32();
-  return db
+  const tenant = await db
     .insertInto('tenants')
     .values({
       id,
@@ -35,6 +36,9 @@ export async function createTenant(db: Executor, clock: Clock, input: CreateTena
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  // The OmiCall document's role names exist for every tenant (docs/api/omicall.md).
+  await seedDocumentRoles(db, clock, id);
+  return tenant;
 }
 
 export async function getTenant(db: Executor, tenantId: number): Promise<Tenant> {

@@ -10,6 +10,7 @@ import { sip } from './migrations/0010_sip.js';
 import { recordings } from './migrations/0011_recordings.js';
 import { monitor } from './migrations/0012_monitor.js';
 import { console2 } from './migrations/0013_console2.js';
+import { wire } from './migrations/0006_wire.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0011_recordings': recordings,
   '0012_monitor': monitor,
   '0013_console2': console2,
+  '0006_wire': wire,
 };
 
 class PortableProvider implements MigrationProvider {

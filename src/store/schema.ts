@@ -61,6 +61,10 @@ export interface AccessTokenTable {
   created_at: Ms;
   expires_at: Ms;
   revoked_at: Ms | null;
+  /** Comma-separated scopes; null: the fixed set of CLI-issued tokens (see CredentialService.verifyToken). */
+  scopes: string | null;
+  /** The API key that obtained the token over HTTP (`GET /api/auth`); revoking the key ends the token. */
+  api_key_id: number | null;
 }
 
 export interface AgentTable {

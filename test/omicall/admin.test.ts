@@ -30,19 +30,23 @@ test('native roles: list, create, default switch, duplicates and validation', as
     listed.body.roles.map((r: any) => [r.name, r.is_default]),
     [
       ['Sale', true],
+      ['Trưởng nhóm sale', false],
+      ['Trưởng phòng Kinh Doanh', false],
+      ['Kế toán', false],
+      ['Giám đốc', false],
       ['Supervisor', false],
     ],
   );
   const created = await native('/api/roles', {
     method: 'POST',
-    body: { name: 'Giám đốc', is_default: true },
+    body: { name: 'Quản lý', is_default: true },
   });
   assert.equal(created.status, 201);
   assert.match(created.body.id, /^[0-9a-f]{24}$/);
   const after = (await native('/api/roles')).body.roles;
   assert.deepEqual(
     after.filter((r: any) => r.is_default).map((r: any) => r.name),
-    ['Giám đốc'],
+    ['Quản lý'],
     'one default',
   );
   const dup = await native('/api/roles', { method: 'POST', body: { name: 'Giám đốc' } });
@@ -108,7 +112,14 @@ test('native admin routes need the admin scope and stay inside the caller tenant
   }
   const t = await createTenant(s.t.ctx.db, s.clock, { name: 'Else' });
   const key = await s.t.ctx.credentials.createApiKey(t.id, ['admin']);
-  assert.deepEqual((await native('/api/roles', { key: key.key })).body.roles, []);
+  // The other tenant sees its own document roles, none of the demo's ("Supervisor").
+  const theirRoles = (await native('/api/roles', { key: key.key })).body.roles;
+  assert.deepEqual(
+    theirRoles.map((r: any) => r.name),
+    ['Sale', 'Trưởng nhóm sale', 'Trưởng phòng Kinh Doanh', 'Kế toán', 'Giám đốc'],
+  );
+  const demoRoleIds = new Set((await native('/api/roles')).body.roles.map((r: any) => r.id));
+  assert.ok(theirRoles.every((r: any) => !demoRoleIds.has(r.id)));
   assert.deepEqual((await native('/api/service-packages', { key: key.key })).body.service_packages, []);
   const mine = (await native('/api/webhook-secret')).body.secret;
   const theirs = (await native('/api/webhook-secret', { key: key.key })).body.secret;
@@ -137,13 +148,25 @@ test('CLI: role, package and webhook-secret commands with --json', async () => {
   try {
     const tenant = JSON.parse((await run(['--json', 'tenant', 'create', '--name', 'CLI Co'])).out);
     const id = String(tenant.tenant_id);
-    const r = await run(['--json', 'role', 'create', '--tenant', id, '--name', 'Sale', '--default']);
+    // A new tenant starts with the OmiCall document's roles, "Sale" the default.
+    const seeded = JSON.parse((await run(['--json', 'role', 'list', '--tenant', id])).out).roles;
+    assert.deepEqual(
+      seeded.map((x: any) => [x.name, x.is_default]),
+      [
+        ['Sale', true],
+        ['Trưởng nhóm sale', false],
+        ['Trưởng phòng Kinh Doanh', false],
+        ['Kế toán', false],
+        ['Giám đốc', false],
+      ],
+    );
+    const r = await run(['--json', 'role', 'create', '--tenant', id, '--name', 'Thực tập sinh', '--default']);
     assert.equal(r.code, 0, r.err);
     assert.deepEqual(Object.keys(JSON.parse(r.out)).sort(), ['id', 'is_default', 'name']);
     const roles = JSON.parse((await run(['--json', 'role', 'list', '--tenant', id])).out).roles;
     assert.deepEqual(
-      roles.map((x: any) => [x.name, x.is_default]),
-      [['Sale', true]],
+      roles.filter((x: any) => x.is_default).map((x: any) => x.name),
+      ['Thực tập sinh'],
     );
     const p = JSON.parse(
       (await run(['--json', 'package', 'create', '--tenant', id, '--name', 'Std', '--max-agents', '5'])).out,

@@ -136,7 +136,14 @@ test('POST /api/v3/agent/search: filters, sort and the eleven v3 attributes', as
     ['nv5@acme.vn', 'nv6@acme.vn'],
   );
   const nv5 = p.items[0];
-  assert.match(nv5._id, /^[0-9a-f]{32}$/);
+  // The document's 24-hex ids: the first 24 characters of the agent's 32-hex uid.
+  assert.match(nv5._id, /^[0-9a-f]{24}$/);
+  const nv5Row = await s.t.ctx.db
+    .selectFrom('agents')
+    .select('uid')
+    .where('email', '=', 'nv5@acme.vn')
+    .executeTakeFirstOrThrow();
+  assert.equal(nv5._id, nv5Row.uid.slice(0, 24));
   assert.equal(nv5.user_owner_email, null);
   assert.deepEqual(
     nv5.attribute_structure.map((a: any) => `${a.field_code}:${a.field_type}`),
@@ -219,7 +226,14 @@ test('POST /api/v2/agent/search: v2 items carry SIP credentials; filters and pag
   ]);
   const demoLan = s.demo.agents.find((a) => a.extension === '1001')!;
   assert.deepEqual(lan.pbx_account, { sip_user: '1001', sip_password: demoLan.sip_password });
-  assert.equal(lan.tenant_id, String(s.demo.tenant_id));
+  const tenant = await s.t.ctx.db
+    .selectFrom('tenants')
+    .select('account_id')
+    .where('id', '=', s.demo.tenant_id)
+    .executeTakeFirstOrThrow();
+  assert.equal(lan.tenant_id, tenant.account_id.slice(0, 24));
+  assert.match(lan.id, /^[0-9a-f]{24}$/);
+  assert.equal(lan.contact_id, lan.id);
   const page2 = assertOk(
     await api.post('/api/v2/agent/search?page=2&size=5', { sort: { field: 'extension', isAsc: true } }),
   );

@@ -114,10 +114,10 @@ test('POST /api/agent/invite: every documented error code', async () => {
     assertError(await api.post('/api/agent/invite', { ...base, password: pw }), 400, 'password_invalid', why);
   }
   assertError(
-    await api.post('/api/agent/invite', { ...base, role_name: 'Giám đốc' }),
+    await api.post('/api/agent/invite', { ...base, role_name: 'Thực tập sinh' }),
     400,
     'role_is_required',
-    /Giám đốc/,
+    /Thực tập sinh/,
   );
   assertError(
     await api.post('/api/agent/invite', { ...base, identify_info: 'LAN@demo.tongdai.local' }),
@@ -239,7 +239,7 @@ test('POST /api/agent/invite_with_package_v2: v2 password rule, seats and limit_
     await api.post('/api/agent/invite_with_package_v2', {
       ...body,
       identify_info: 'p2@acme.vn',
-      role_name: 'Kế toán',
+      role_name: 'Thực tập sinh',
     }),
     400,
     'role_is_required',

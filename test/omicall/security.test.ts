@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FakeClock } from '../../src/clock.js';
 import { createTenant } from '../../src/domain/tenants.js';
-import { createRole } from '../../src/domain/roles.js';
+import { findRoleByName } from '../../src/domain/roles.js';
 import { createServicePackage } from '../../src/domain/service-packages.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { STRONG, assertError, assertOk, omi } from './helpers.js';
@@ -37,7 +37,8 @@ const agent = (email: string) =>
 before(async () => {
   s = await startTestServer();
   const t = await createTenant(s.t.ctx.db, s.clock, { name: 'Other Co' });
-  const role = await createRole(s.t.ctx.db, s.clock, t.id, { name: 'Sale', isDefault: true });
+  // Every tenant has the document's roles, "Sale" the default.
+  const role = (await findRoleByName(s.t.ctx.db, t.id, 'Sale'))!;
   const pkg = await createServicePackage(s.t.ctx.db, s.clock, t.id, { name: 'Other pkg', maxAgents: 5 });
   other = {
     tenantId: t.id,

@@ -51,7 +51,19 @@ test('POST /api/agent/role/update: sets the role by id; unknown agent or role is
     'tenant_id',
     'type',
   ]);
-  assert.equal(p.id, agent.uid);
+  assert.equal(p.id, agent.uid.slice(0, 24), 'the 24-hex id the document shows');
+  assert.match(p.tenant_id, /^[0-9a-f]{24}$/);
+  // The 24-hex id an OmiCall answer carries works as input too.
+  const again = assertOk(await api.post('/api/agent/role/update', { id: p.id, role_id: supervisorRole }));
+  assert.equal(again.id, p.id);
+  assertError(
+    await api.post('/api/agent/role/update', {
+      id: p.id.replace(/.$/, (c: string) => (c === '0' ? '1' : '0')),
+      role_id: supervisorRole,
+    }),
+    404,
+    'agent_not_found',
+  );
   assert.equal(p.role_id, supervisorRole);
   assert.equal(p.type, 'agent');
   assert.equal(p.pbx_account.sip_user, agent.extension);
@@ -77,7 +89,10 @@ test('POST /api/agent/service_package/update: set, no-op, full package, remove w
   );
   assert.equal(
     assertOk(
-      await api.post('/api/agent/service_package/update', { id: agent.uid, service_package_id: bigPkg }),
+      await api.post('/api/agent/service_package/update', {
+        id: agent.uid.slice(0, 24),
+        service_package_id: bigPkg,
+      }),
     ),
     true,
   );

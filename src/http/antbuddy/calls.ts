@@ -42,9 +42,14 @@ function partyView(p: HistoryParty) {
   return { number: p.agent.extension, type: 'user' as const, username: p.agent.username };
 }
 
-/** What a call that carries no stored status detail ended as, by the AntBuddy document's definitions. */
+/**
+ * What a call ended as, by the AntBuddy document's definitions: `IVR` is a call that reached the system and nobody
+ * picked up; `CANCELLED` and `BUSY` describe outgoing calls. So an inbound call that no agent answered is `IVR`
+ * (whatever the engine stored: it says CANCELLED when the caller hung up waiting), unless it failed (UNSUCCESS).
+ */
 function statusDetail(e: HistoryEntry): string {
   const c = e.call;
+  if (c.direction === 'inbound' && c.answered_at === null && c.status_detail !== 'UNSUCCESS') return 'IVR';
   if (c.status_detail) return c.status_detail;
   if (c.answered_at !== null) return 'SUCCESS';
   if (c.ended_at === null) return 'IVR';

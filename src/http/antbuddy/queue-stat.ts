@@ -40,7 +40,12 @@ export function queueStatView(e: HistoryEntry, accountId: string): Record<string
       talk_time: c.answered_at === null ? 0 : (f.talkSec ?? c.billing_sec ?? 0),
       hung_up_by: hungUpBy,
       end_call_reason: f.endReason ?? (hungUpBy ? `${hungUpBy}_hungup` : null),
-      misses: f.misses,
+      misses: e.misses.map((m) => ({
+        agent_id: m.agent?.uid ?? null,
+        username: m.agent?.username ?? null,
+        timestamp: unix(m.at),
+        reason: m.reason,
+      })),
     },
   ];
 }

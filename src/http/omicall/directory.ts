@@ -5,9 +5,10 @@ import type { AppContext } from '../../context.js';
 import { requireAgentByEmail } from '../../domain/agent-lifecycle.js';
 import { type AgentSearch, pageOf, searchAgents } from '../../domain/agent-search.js';
 import { sipPasswordOf } from '../../domain/agents.js';
+import { getTenant } from '../../domain/tenants.js';
 import { principalOf } from '../guard.js';
 import { Envelope, ok } from './envelope.js';
-import { agentSummary, directoryItem } from './presenters.js';
+import { agentSummary, directoryItem, omicallTenantId } from './presenters.js';
 import { GetByEmailBody, ListQuery, PageQuery, SearchV2Body, SearchV3Body } from './schemas.js';
 
 const Any = Type.Unknown();
@@ -69,10 +70,13 @@ function registerSearchV2(app: FastifyInstance, ctx: AppContext): void {
         size,
       };
       if (b.sort) search.sort = { field: b.sort.field, isAsc: b.sort.isAsc ?? true };
-      const { rows, total } = await searchAgents(ctx.db, tenantId, search);
+      const [{ rows, total }, tenant] = await Promise.all([
+        searchAgents(ctx.db, tenantId, search),
+        getTenant(ctx.db, tenantId),
+      ]);
       return ok(
         pageOf(
-          rows.map((a) => agentSummary(a, sipPasswordOf(ctx.box, a))),
+          rows.map((a) => agentSummary(a, sipPasswordOf(ctx.box, a), omicallTenantId(tenant))),
           page,
           size,
           total,
@@ -98,8 +102,11 @@ function registerGetByEmail(app: FastifyInstance, ctx: AppContext): void {
     },
     async (req) => {
       const { tenantId } = principalOf(req);
-      const a = await requireAgentByEmail(ctx.db, tenantId, req.body.email);
-      return ok(agentSummary(a, sipPasswordOf(ctx.box, a)));
+      const [a, tenant] = await Promise.all([
+        requireAgentByEmail(ctx.db, tenantId, req.body.email),
+        getTenant(ctx.db, tenantId),
+      ]);
+      return ok(agentSummary(a, sipPasswordOf(ctx.box, a), omicallTenantId(tenant)));
     },
   );
 }

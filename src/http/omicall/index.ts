@@ -7,6 +7,7 @@ import { installOmicallErrors, omicallEnvelope } from './envelope.js';
 import { claimPrefix } from '../family-errors.js';
 import { directoryDeps, registerLifecycleRoutes } from './lifecycle.js';
 import { registerTransferRoute } from './transfer.js';
+import { authApiKeyOf, registerAuthRoute } from './auth.js';
 
 /** `Authorization: Bearer <token>` only: the v1/v2 endpoints take OmiCall access tokens, not API keys. */
 function bearerOf(req: FastifyRequest): string | undefined {
@@ -23,7 +24,8 @@ function apiKeyHeader(req: FastifyRequest): string | undefined {
 /** The OmiCall family: employee directory and lifecycle, wire-compatible with seed 003. */
 export async function omicallFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
   registerTransferJobs(ctx.outbox, directoryDeps(ctx));
-  for (const prefix of ['/api/agent', '/api/v2', '/api/v3']) claimPrefix(app, prefix, omicallEnvelope);
+  for (const prefix of ['/api/agent', '/api/v2', '/api/v3', '/api/auth'])
+    claimPrefix(app, prefix, omicallEnvelope);
   await app.register(async (v1v2) => {
     installOmicallErrors(v1v2);
     const guard = createGuard(ctx, (req) => ctx.credentials.verifyToken(bearerOf(req), 'bearer'));
@@ -43,5 +45,14 @@ export async function omicallFamily(app: FastifyInstance, ctx: AppContext): Prom
     });
     await registerApiKeyDirectoryRoutes(v3, ctx);
     await registerTransferRoute(v3, ctx);
+  });
+  await app.register(async (auth) => {
+    installOmicallErrors(auth);
+    const guard = createGuard(ctx, (req) => ctx.credentials.verifyApiKey(authApiKeyOf(req)));
+    // onRequest runs before the query is validated, so the key is read from the raw query (see authApiKeyOf).
+    auth.addHook('onRequest', async (req, reply) => {
+      if (!req.is404) await guard.call(auth, req, reply);
+    });
+    await registerAuthRoute(auth, ctx);
   });
 }

@@ -16,6 +16,7 @@ import { getTenant } from '../../domain/tenants.js';
 import type { Agent } from '../../store/schema.js';
 import { principalOf } from '../guard.js';
 import { Envelope, ok } from './envelope.js';
+import { omicallAgentId, omicallTenantId } from './presenters.js';
 import { DeleteQuery, InviteBody, InviteV2Body, PackageUpdateBody, RoleUpdateBody } from './schemas.js';
 
 const Any = Type.Unknown();
@@ -32,7 +33,7 @@ export function directoryDeps(ctx: AppContext): DirectoryDeps {
 async function invited(ctx: AppContext, tenantId: number, agent: Agent, sipPassword: string) {
   const tenant = await getTenant(ctx.db, tenantId);
   return ok({
-    agent: { id: agent.uid, full_name: agent.name, email: agent.email },
+    agent: { id: omicallAgentId(agent), full_name: agent.name, email: agent.email },
     pbx_account: {
       sip_user: agent.extension,
       password: sipPassword,
@@ -160,10 +161,11 @@ function registerRoleUpdate(app: FastifyInstance, ctx: AppContext): void {
     async (req) => {
       const p = principalOf(req);
       const { agent, role } = await setAgentRole(deps, p.tenantId, req.body.id, req.body.role_id, actorOf(p));
+      const tenant = await getTenant(ctx.db, p.tenantId);
       return ok({
-        id: agent.uid,
-        tenant_id: String(p.tenantId),
-        contact_id: agent.uid,
+        id: omicallAgentId(agent),
+        tenant_id: omicallTenantId(tenant),
+        contact_id: omicallAgentId(agent),
         email: agent.email,
         full_name: agent.name,
         role_id: role.uid,

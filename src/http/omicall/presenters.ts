@@ -1,6 +1,15 @@
-import type { Agent } from '../../store/schema.js';
+import type { Agent, Tenant } from '../../store/schema.js';
 
 // Presenters: the shapes of the OmiCall document, built from the one agent row every family shares.
+
+/**
+ * OmiCall's ids are 24 hex characters (Mongo ObjectId-shaped). An agent's is the first 24 characters of its 32-hex
+ * `uid` (the id the AntBuddy family shows), so the internal id stays the only one stored; lookups accept either
+ * (getAgentByUid). Roles and service packages already have 24-hex uids.
+ */
+export const omicallAgentId = (a: Pick<Agent, 'uid'>): string => a.uid.slice(0, 24);
+/** The tenant's id in OmiCall answers: the first 24 characters of its 32-hex `account_id`. */
+export const omicallTenantId = (t: Pick<Tenant, 'account_id'>): string => t.account_id.slice(0, 24);
 
 type Value = { display_value: unknown; data_type: string | null; value_type: string | null };
 type Attribute = { identify: null; field_code: string; field_type: string; value: Value[] };
@@ -81,7 +90,7 @@ export function directoryItem(a: Agent, version: 'v1' | 'v3') {
   };
   if (version === 'v1') return { ...common, attribute_structure: attributeStructureV1(a) };
   return {
-    _id: a.uid,
+    _id: omicallAgentId(a),
     ...common,
     user_owner_email: a.owner_email,
     attribute_structure: attributeStructureV3(a),
@@ -89,11 +98,11 @@ export function directoryItem(a: Agent, version: 'v1' | 'v3') {
 }
 
 /** The compact agent of get-by-email and the v2 search. */
-export function agentSummary(a: Agent, sipPassword: string) {
+export function agentSummary(a: Agent, sipPassword: string, tenantId: string) {
   return {
-    id: a.uid,
-    tenant_id: String(a.tenant_id),
-    contact_id: a.uid,
+    id: omicallAgentId(a),
+    tenant_id: tenantId,
+    contact_id: omicallAgentId(a),
     email: a.email,
     phone: a.phone,
     full_name: a.name,
