@@ -12,7 +12,8 @@ import {
   recordingLinksFor,
 } from '../domain/recording-links.js';
 import { DomainError } from '../errors.js';
-import { installAntbuddyErrors } from './antbuddy/errors.js';
+import { antbuddyEnvelope, installAntbuddyErrors } from './antbuddy/errors.js';
+import { claimPrefix } from './family-errors.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.wav': 'audio/wav',
@@ -103,6 +104,8 @@ async function serveRecording(
  */
 export async function recordingsFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const links = recordingLinksFor(ctx.config, ctx.clock);
+  // Errors the router raises before the route runs (an overlong name, a bad escape) answer in the same shape.
+  claimPrefix(app, '/recordings', antbuddyEnvelope);
   await app.register(async (scope) => {
     installAntbuddyErrors(scope);
     const api = scope.withTypeProvider<TypeBoxTypeProvider>();
