@@ -54,6 +54,11 @@ export const HOSTILE_JSON: readonly unknown[] = [
   '../../etc/passwd',
   "' OR 1=1 --",
   '<script>alert(1)</script>',
+  // Names every object inherits: a lookup table indexed by input must not find them.
+  'toString',
+  'constructor',
+  '__proto__',
+  'hasOwnProperty',
   [],
   [null],
   [1, '2', {}],
@@ -93,6 +98,9 @@ export const HOSTILE_PARAMS: readonly string[] = [
   '🙂',
   '..',
   '__proto__',
+  'toString',
+  'constructor',
+  'valueOf',
   RAW + '%',
   RAW + '%zz',
   RAW + '%00',
@@ -213,8 +221,14 @@ function stringArb(s: JsonSchema): fc.Arbitrary<string> {
       // a pattern JS cannot compile: plain strings
     }
   }
-  return fc.string({ minLength, maxLength, unit: 'grapheme' });
+  return fc.oneof(
+    { arbitrary: fc.string({ minLength, maxLength, unit: 'grapheme' }), weight: 9 },
+    { arbitrary: fc.constantFrom(...INHERITED), weight: 1 },
+  );
 }
+
+/** Property names every object inherits, drawn now and then as ordinary strings. */
+const INHERITED = ['toString', 'constructor', '__proto__', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'];
 
 function objectArb(s: JsonSchema, hints: Hints): fc.Arbitrary<Record<string, unknown>> {
   const props = s.properties ?? {};
@@ -249,12 +263,21 @@ const paramsArb = (params: Param[], hints: Hints) =>
     ),
   );
 
-/** Every case for `route`: one arbitrary, its mode drawn first so each kind of abuse gets its share. */
-export function caseArb(route: Route, hints: Hints, badCredentials: number): fc.Arbitrary<Case> {
+/**
+ * Every case for `route`: one arbitrary, its mode drawn first so each kind of abuse gets its share (or only the
+ * modes in `only`).
+ */
+export function caseArb(
+  route: Route,
+  hints: Hints,
+  badCredentials: number,
+  only?: Mode[],
+): fc.Arbitrary<Case> {
   const hasBody = route.body !== undefined || route.rawBody;
   const modes: Mode[] = ['valid', 'valid', 'param', 'param'];
   if (hasBody) modes.push('body', 'body', 'raw', 'ctype');
   if (!route.public) modes.push('auth');
+  if (only) modes.splice(0, modes.length, ...only);
   const firstField = Object.keys(route.body?.properties ?? {})[0] ?? 'a';
   return fc
     .record({

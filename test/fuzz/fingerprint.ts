@@ -43,3 +43,33 @@ export async function fingerprint(db: Db, pgSchema?: string): Promise<Record<str
   }
   return out;
 }
+
+const tenantTables = new WeakMap<Db, string[]>();
+
+/** The digest of one tenant's rows (every table with a `tenant_id`): what another tenant must never change. */
+export async function tenantFingerprint(
+  db: Db,
+  tenantId: number,
+  pgSchema?: string,
+): Promise<Record<string, string>> {
+  let tables = tenantTables.get(db);
+  if (!tables) {
+    tables = (await db.introspection.getTables())
+      .filter((t) => !VOLATILE.has(t.name) && (!pgSchema || t.schema === pgSchema))
+      .filter((t) => t.columns.some((c) => c.name === 'tenant_id'))
+      .map((t) => t.name)
+      .sort();
+    tenantTables.set(db, tables);
+  }
+  const out: Record<string, string> = {};
+  for (const name of tables) {
+    const rows = await sql<
+      Record<string, unknown>
+    >`select * from ${sql.table(name)} where tenant_id = ${tenantId}`.execute(db);
+    const lines = rows.rows.map((r) =>
+      JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+    );
+    out[name] = createHash('sha256').update(lines.sort().join('\n')).digest('hex');
+  }
+  return out;
+}
