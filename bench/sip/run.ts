@@ -10,16 +10,10 @@
  * Phase 1 (rates): short calls (1 s) without audio (AUDIO=1: with the caller's pcap echoed). Phase 2 (audio): calls held 20 s with the g711a.pcap
  * played by the caller and echoed by the agent, ramped to the given concurrency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { join } from 'node:path';
-import pino from 'pino';
-import { createTongdai } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { demoCredentials, ensureDemoTenant } from '../../src/domain/demo.js';
+import { systemClock } from '../../src/clock.js';
 import type { Db } from '../../src/store/db.js';
-import type { TestServer } from '../../test/helpers/harness.js';
+import { startTestServer } from '../../test/helpers/harness.js';
 import { freeMediaPort, registerContact } from '../../test/sip/helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort } from '../../test/sip/helpers/peers.js';
 
@@ -97,29 +91,10 @@ function parseStats(out: string): { ok: number; failed: number } {
 }
 
 async function main() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-bench-sip-'));
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SIP_PORT: '0',
-    SIP_HOST: '127.0.0.1',
-    TONGDAI_DATA: dataDir,
-    LOG_LEVEL: 'error',
-  });
-  const t = await createTongdai(config, { logger: pino({ level: 'error' }) });
-  const port = await t.listen();
-  const deps = {
-    db: t.ctx.db,
-    clock: t.ctx.clock,
-    box: t.ctx.box,
-    credentials: t.ctx.credentials,
-    httpUrl: `http://127.0.0.1:${port}`,
-    sipPort: t.sipPort,
-    publicIp: config.publicIp,
-    demoTrunkPort: config.demoTrunkPort,
-  };
-  const { tenantId } = await ensureDemoTenant(deps);
-  const demo = await demoCredentials(deps, tenantId);
+  // The test harness's server on a fresh SQLite directory (PostgreSQL when DATABASE_URL is set), real time.
+  const s = await startTestServer({ clock: systemClock, env: { LOG_LEVEL: 'error' } });
+  const { t, demo } = s;
+  const tenantId = demo.tenant_id;
   const db = t.ctx.db;
   await db
     .updateTable('tenants')
@@ -138,7 +113,6 @@ async function main() {
       created_at: Date.now(),
     })
     .execute();
-  const s = { t, demo, url: deps.httpUrl } as unknown as TestServer;
   const peers = new Peers();
   const target = `127.0.0.1:${t.sipPort}`;
   const results: StepResult[] = [];
@@ -277,8 +251,7 @@ async function main() {
     }
   } finally {
     peers.killAll();
-    await t.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await s.close();
   }
   console.log(
     '\n| step (sipp target) | attempted | succeeded | failed | achieved cps avg / peak 1 s | peak concurrent | setup p50 / p99 ms | tongdai CPU % (one core) | peak RSS MB | event-loop p99 ms | wall s |',

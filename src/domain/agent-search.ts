@@ -74,7 +74,7 @@ export async function searchAgents(
   s: AgentSearch,
 ): Promise<{ rows: Agent[]; total: number }> {
   const sortField = s.sort?.field ?? 'created_date';
-  if (!(sortField in SORT_FIELDS)) {
+  if (!Object.hasOwn(SORT_FIELDS, sortField)) {
     throw invalid(
       `sort.field must be one of ${Object.keys(SORT_FIELDS).join(', ')}; got "${sortField}"`,
       'sort_field_invalid',

@@ -5,7 +5,8 @@ import type { AppContext } from '../context.js';
 import { type RecordingLinks, findRecording, recordingLinksFor } from '../domain/recording-links.js';
 import { openRecording } from '../recordings/serve.js';
 import { DomainError } from '../errors.js';
-import { installAntbuddyErrors } from './antbuddy/errors.js';
+import { antbuddyEnvelope, installAntbuddyErrors } from './antbuddy/errors.js';
+import { claimPrefix } from './family-errors.js';
 
 /** One `bytes=` range of a file of `size` bytes, inclusive; null when there is no Range header. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null {
@@ -94,6 +95,8 @@ async function serveRecording(
  */
 export async function recordingsFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const links = recordingLinksFor(ctx.config, ctx.clock);
+  // Errors the router raises before the route runs (an overlong name, a bad escape) answer in the same shape.
+  claimPrefix(app, '/recordings', antbuddyEnvelope);
   await app.register(async (scope) => {
     installAntbuddyErrors(scope);
     const api = scope.withTypeProvider<TypeBoxTypeProvider>();

@@ -62,6 +62,17 @@ export async function buildHttpServer(ctx: AppContext, families: FamilyPlugin[])
   installWireDefaults(app);
 
   await app.register(swagger, {
+    // Each operation names the scope its route requires (`x-scope`) or that it authenticates itself
+    // (`x-public`) and which AntBuddy signature it checks (`x-signature`), so the document is the route table the tenancy and scope tests are generated from.
+    transform: ({ schema, url, route }) => ({
+      schema: schema && {
+        ...schema,
+        ...(route.config?.scope ? { 'x-scope': route.config.scope } : {}),
+        ...(route.config?.public ? { 'x-public': true } : {}),
+        ...(route.config?.antbuddyAuth ? { 'x-signature': route.config.antbuddyAuth } : {}),
+      },
+      url,
+    }),
     openapi: {
       info: {
         title: 'tongdai Open API',

@@ -13,6 +13,8 @@ export const JSON_BODY_LIMIT = 256 * 1024;
 /** A request must arrive whole within this (slow-body guard); its headers sooner. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 10_000;
+/** How often Node sweeps connections for the two timeouts above. */
+export const CONNECTIONS_CHECK_MS = 1000;
 /** A socket with no traffic at all is closed after this. */
 export const IDLE_TIMEOUT_MS = 75_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
@@ -48,7 +50,13 @@ export const HTTP_LIMITS = {
   requestTimeout: REQUEST_TIMEOUT_MS,
   connectionTimeout: IDLE_TIMEOUT_MS,
   keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-  http: { headersTimeout: HEADERS_TIMEOUT_MS, maxHeaderSize: MAX_HEADER_BYTES },
+  // Node enforces the header and request timeouts on a sweep (30 s by default): sweep every second, so a slow
+  // client is cut off at the timeout, not up to 30 s after it.
+  http: {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    maxHeaderSize: MAX_HEADER_BYTES,
+    connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+  },
 } as const;
 
 /** The envelope of the family owning `url`, or the plain fallback for paths no family claimed. */

@@ -120,7 +120,7 @@ function checkAction(action: unknown, path: string, ctx: RefCtx): void {
 
 function checkPrompts(prompts: string[], path: string, ctx: RefCtx): void {
   prompts.forEach((p, i) => {
-    if (!p.startsWith('media:') && !(p in PROMPT_CATALOG[ctx.language])) {
+    if (!p.startsWith('media:') && !Object.hasOwn(PROMPT_CATALOG[ctx.language], p)) {
       throw new FlowInvalid(`${path}/${i}`, `no ${ctx.language} prompt named "${p}"`);
     }
   });

@@ -33,7 +33,7 @@ test('tenant and route counters are independent, and tenants never share counter
   const overTenant = await limiter.check(1, 'GET /b', 3, 100);
   assert.equal(overTenant.allowed, false, 'the tenant limit spans routes');
   assert.equal(overTenant.remainingTenant, 0);
-  assert.equal(overTenant.remainingRoute, 99);
+  assert.equal(overTenant.remainingRoute, 100, 'a refused request counts on no counter');
   assert.ok((await limiter.check(2, 'GET /a', 3, 100)).allowed, 'another tenant has its own budget');
 });
 
@@ -44,4 +44,23 @@ test('Retry-After is at least one second right before the boundary', async () =>
   const d = await limiter.check(1, 'r', 1, 1);
   assert.equal(d.allowed, false);
   assert.equal(d.retryAfterSec, 1);
+});
+
+test('refused requests spend no budget: a route held at its limit leaves the tenant budget to the others', async () => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const limiter = new RateLimiter(new MemoryCounterStore(clock), clock);
+  const onA = [];
+  for (let i = 0; i < 12; i++) onA.push(await limiter.check(1, 'GET /a', 5, 2));
+  assert.equal(onA.filter((d) => d.allowed).length, 2);
+  assert.ok(
+    onA.slice(2).every((d) => d.remainingTenant === 3),
+    'the 10 refusals left the tenant at 3',
+  );
+  const onB = [];
+  for (let i = 0; i < 4; i++) onB.push(await limiter.check(1, 'GET /b', 5, 100));
+  assert.deepEqual(
+    onB.map((d) => d.allowed),
+    [true, true, true, false],
+    'the tenant admits exactly its limit in all',
+  );
 });

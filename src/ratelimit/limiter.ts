@@ -3,30 +3,44 @@ import type { Clock } from '../clock.js';
 
 export const WINDOW_MS = 10_000;
 
-/** Atomically adds one to each key's counter for the current window and returns the new counts. */
+/**
+ * Counters per window. `admit` is one atomic step: when every key is below its limit, each is incremented and the
+ * request is admitted; otherwise nothing is counted. Refused requests therefore never spend budget (Kong counts
+ * admitted requests only), and concurrent requests can never push a counter past its limit.
+ */
 export interface CounterStore {
-  increment(keys: string[], ttlMs: number): Promise<number[]>;
+  admit(keys: string[], limits: number[], ttlMs: number): Promise<{ admitted: boolean; counts: number[] }>;
   close?(): Promise<void>;
 }
 
-/** Counters in this process: a single-threaded increment is already atomic. */
+/** Counters in this process: a synchronous check-and-increment is already atomic. */
 export class MemoryCounterStore implements CounterStore {
   private readonly counts = new Map<string, { n: number; expiresAt: number }>();
   private sweeps = 0;
   constructor(private readonly clock: Clock) {}
 
-  async increment(keys: string[], ttlMs: number): Promise<number[]> {
+  async admit(
+    keys: string[],
+    limits: number[],
+    ttlMs: number,
+  ): Promise<{ admitted: boolean; counts: number[] }> {
     const now = this.clock.now();
     if (++this.sweeps % 10_000 === 0) this.sweep(now);
-    return keys.map((k) => {
+    const current = keys.map((k) => {
       const cur = this.counts.get(k);
-      if (!cur || cur.expiresAt <= now) {
-        this.counts.set(k, { n: 1, expiresAt: now + ttlMs });
-        return 1;
-      }
-      cur.n += 1;
-      return cur.n;
+      return cur && cur.expiresAt > now ? cur.n : 0;
     });
+    const admitted = current.every((n, i) => n < (limits[i] ?? 0));
+    if (!admitted) return { admitted, counts: current };
+    return {
+      admitted,
+      counts: keys.map((k, i) => {
+        const n = current[i]! + 1;
+        const cur = this.counts.get(k);
+        this.counts.set(k, { n, expiresAt: cur && cur.expiresAt > now ? cur.expiresAt : now + ttlMs });
+        return n;
+      }),
+    };
   }
 
   private sweep(now: number): void {
@@ -34,23 +48,45 @@ export class MemoryCounterStore implements CounterStore {
   }
 }
 
-/** Counters shared by every node through Redis: INCR inside MULTI is atomic, so no burst overshoots. */
+/** Check every key against its limit and increment them all only when all are below: one Lua step in Redis. */
+const ADMIT_SCRIPT = `
+local n = #KEYS
+local counts = {}
+local ok = 1
+for i = 1, n do
+  counts[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  if counts[i] >= tonumber(ARGV[i]) then ok = 0 end
+end
+if ok == 1 then
+  for i = 1, n do
+    counts[i] = redis.call('INCR', KEYS[i])
+    redis.call('PEXPIRE', KEYS[i], ARGV[n + 1], 'NX')
+  end
+end
+table.insert(counts, 1, ok)
+return counts`;
+
+/** Counters shared by every node through Redis: the check and the increments run as one script, atomically. */
 export class RedisCounterStore implements CounterStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'tongdai:rl:',
   ) {}
 
-  async increment(keys: string[], ttlMs: number): Promise<number[]> {
-    const multi = this.redis.multi();
-    for (const k of keys) multi.incr(this.prefix + k).pexpire(this.prefix + k, ttlMs, 'NX');
-    const res = await multi.exec();
-    if (!res) throw new Error('rate limit transaction aborted');
-    return keys.map((_, i) => {
-      const [err, val] = res[i * 2] ?? [];
-      if (err) throw err;
-      return Number(val);
-    });
+  async admit(
+    keys: string[],
+    limits: number[],
+    ttlMs: number,
+  ): Promise<{ admitted: boolean; counts: number[] }> {
+    const res = (await this.redis.eval(
+      ADMIT_SCRIPT,
+      keys.length,
+      ...keys.map((k) => this.prefix + k),
+      ...limits.map(String),
+      String(ttlMs),
+    )) as number[];
+    const [ok, ...counts] = res.map(Number);
+    return { admitted: ok === 1, counts };
   }
 }
 
@@ -80,12 +116,14 @@ export class RateLimiter {
     const now = this.clock.now();
     const window = Math.floor(now / WINDOW_MS);
     const resetAt = (window + 1) * WINDOW_MS;
-    const [tenantCount = 0, routeCount = 0] = await this.store.increment(
+    const { admitted, counts } = await this.store.admit(
       [`t:${tenantId}:${window}`, `r:${tenantId}:${route}:${window}`],
+      [limitTenant, limitRoute],
       resetAt - now + 1000,
     );
+    const [tenantCount = 0, routeCount = 0] = counts;
     return {
-      allowed: tenantCount <= limitTenant && routeCount <= limitRoute,
+      allowed: admitted,
       limitTenant,
       remainingTenant: Math.max(0, limitTenant - tenantCount),
       limitRoute,

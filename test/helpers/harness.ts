@@ -24,7 +24,53 @@ export interface TestServer {
   config: Config;
   clock: Clock;
   demo: DemoInfo;
+  storage: Storage;
   close(): Promise<void>;
+}
+
+/**
+ * Storage that outlives one server: a SQLite data directory and, when DATABASE_URL is set, a PostgreSQL schema.
+ * A test can stop an instance (or kill -9 a child process) and start a fresh one on the same data.
+ */
+export interface Storage {
+  dataDir: string;
+  pgSchema: string;
+  /** The environment a server (in process or a child) needs to run on this storage. */
+  env: Record<string, string>;
+  remove(): Promise<void>;
+}
+
+export function newStorage(prefix = 'tongdai-test-'): Storage {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const pgSchema = `t_${randomBytes(6).toString('hex')}`;
+  const databaseUrl = process.env.DATABASE_URL;
+  return {
+    dataDir,
+    pgSchema,
+    env: {
+      TONGDAI_DATA: dataDir,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: pgSchema } : {}),
+    },
+    async remove() {
+      if (databaseUrl) await dropSchema(databaseUrl, pgSchema);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The environment of a test server on `storage`: loopback, port 0 everywhere, quiet logs. */
+export function serverEnv(storage: Storage, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SIP_PORT: '0',
+    SIP_HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...storage.env,
+    ...extra,
+  };
 }
 
 export interface TestServerOptions {
@@ -32,59 +78,56 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Seed the demo tenant and issue its credentials (default true). */
   demo?: boolean;
+  /** Run on this storage and leave it in place on close (restart tests); otherwise a fresh one, removed on close. */
+  storage?: Storage;
+  /** Run the outbox worker (default true); false leaves it for the test to drive. */
+  outboxWorker?: boolean;
+  /** Called before `listen()` (which runs crash recovery): subscribe to the bus here to see recovery's events. */
+  beforeListen?: (t: Tongdai) => void;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-test-'));
-  const pgSchema = `t_${randomBytes(6).toString('hex')}`;
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SIP_PORT: '0',
-    SIP_HOST: '127.0.0.1',
-    TONGDAI_DATA: dataDir,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    WEBHOOK_ALLOW_PRIVATE: 'true',
-    ...(process.env.DATABASE_URL
-      ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: pgSchema }
-      : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    ...opts.env,
-  });
+  const storage = opts.storage ?? newStorage();
+  const config = loadConfig(serverEnv(storage, opts.env));
   const clock = opts.clock ?? new FakeClock(Date.now());
-  const t = await createTongdai(config, { clock, logger: pino({ level: config.logLevel }) });
+  const t = await createTongdai(config, {
+    clock,
+    logger: pino({ level: config.logLevel }),
+    outboxWorker: opts.outboxWorker ?? true,
+  });
+  opts.beforeListen?.(t);
   const port = await t.listen();
   const url = `http://127.0.0.1:${port}`;
-  let demo = undefined as unknown as DemoInfo;
-  if (opts.demo !== false) {
-    const deps = {
-      db: t.ctx.db,
-      clock,
-      box: t.ctx.box,
-      credentials: t.ctx.credentials,
-      httpUrl: url,
-      sipPort: config.sipPort,
-      publicIp: config.publicIp,
-      demoTrunkPort: config.demoTrunkPort,
-    };
-    const { tenantId } = await ensureDemoTenant(deps);
-    demo = await demoCredentials(deps, tenantId);
-  }
-  const env: Record<string, string> = { TONGDAI_DATA: dataDir };
-  if (config.databaseUrl) Object.assign(env, { DATABASE_URL: config.databaseUrl, DATABASE_SCHEMA: pgSchema });
+  const demo = opts.demo === false ? (undefined as unknown as DemoInfo) : await seedDemo(t, url);
   return {
     t,
-    env,
+    env: { ...storage.env },
     url,
     config,
     clock,
     demo,
+    storage,
     async close() {
       await t.close();
-      if (config.databaseUrl) await dropSchema(config.databaseUrl, pgSchema);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.storage) await storage.remove();
     },
   };
+}
+
+/** Seed the demo tenant (idempotent) on a listening instance and issue its credentials. */
+export async function seedDemo(t: Tongdai, url: string): Promise<DemoInfo> {
+  const deps = {
+    db: t.ctx.db,
+    clock: t.ctx.clock,
+    box: t.ctx.box,
+    credentials: t.ctx.credentials,
+    httpUrl: url,
+    sipPort: t.sipPort,
+    publicIp: t.ctx.config.publicIp,
+    demoTrunkPort: t.ctx.config.demoTrunkPort,
+  };
+  const { tenantId } = await ensureDemoTenant(deps);
+  return demoCredentials(deps, tenantId);
 }
 
 /** Drop a test schema under the lock migrations take, so a concurrent migration never sees it half-gone. */

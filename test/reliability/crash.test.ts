@@ -4,95 +4,26 @@
  * is complete and linked to its call record, and every reset has its history row and event.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { createTongdai } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
-import type { DemoInfo } from '../../src/domain/demo.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { RECOVERY_BY } from '../../src/domain/recovery.js';
-import { type TestServer, dropSchema, requireTool } from '../helpers/harness.js';
+import {
+  type Storage,
+  type TestServer,
+  newStorage,
+  requireTool,
+  startTestServer,
+} from '../helpers/harness.js';
+import { type ChildLine, type SpawnedServer, spawnServer } from '../helpers/spawn.js';
 import { startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, waitFor } from '../sip/helpers/peers.js';
 
-const CHILD = fileURLToPath(new URL('./fixtures/server-child.ts', import.meta.url));
 const skip = await requireTool('sipp');
-
-interface Line {
-  ready?: boolean;
-  sipPort?: number;
-  demo?: DemoInfo;
-  event?: string;
-  payload?: { current?: string; agentId?: number };
-}
-
-/** A storage location (data dir, PostgreSQL schema) and the environment that points a server at it. */
-function storage(ringSec: number) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-crash-'));
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const env: Record<string, string> = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SIP_PORT: '0',
-    SIP_HOST: '127.0.0.1',
-    TONGDAI_DATA: dataDir,
-    LOG_LEVEL: 'silent',
-    // The same node restarting: recovery treats its previous run's calls and agents as its own.
-    NODE_ID: 'crash-node',
-    CHILD_RING_TIMEOUT_SEC: String(ringSec),
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: schema } : {}),
-  };
-  return {
-    env,
-    dataDir,
-    async remove() {
-      if (process.env.DATABASE_URL) await dropSchema(process.env.DATABASE_URL, schema);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The server as a child process; `next` resolves with the first line matching a predicate. */
-function spawnServer(env: Record<string, string>) {
-  const child: ChildProcessByStdio<null, Readable, null> = spawn(
-    process.execPath,
-    ['--import', 'tsx', CHILD],
-    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const seen: Line[] = [];
-  const waiters: { match: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    const line = JSON.parse(text) as Line;
-    seen.push(line);
-    for (const w of waiters.filter((x) => x.match(line))) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(line);
-    }
-  });
-  const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, sig) => r(sig)));
-  return {
-    exited,
-    next(match: (l: Line) => boolean, what: string, ms = 20_000): Promise<Line> {
-      const hit = seen.find(match);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server never said: ${what}`)), ms);
-        waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-        child.on('exit', () => reject(new Error(`server exited before: ${what}`)));
-      });
-    },
-    kill: () => child.kill('SIGKILL'),
-  };
-}
+// The same node restarting: recovery treats its previous run's calls and agents as its own.
+const NODE_ID = 'crash-node';
 
 /** Bytes of audio the newest recording's header declares (the recorder patches it while recording). */
 function declaredRecordingBytes(dataDir: string): number {
@@ -114,7 +45,7 @@ function declaredRecordingBytes(dataDir: string): number {
   return head.length === 44 ? head.readUInt32LE(40) : 0;
 }
 
-const statusIs = (status: string) => (l: Line) =>
+const statusIs = (status: string) => (l: ChildLine) =>
   l.event === 'agent.status_changed' && l.payload?.current === status;
 
 describe('kill -9 during a call, then restart', { skip }, () => {
@@ -124,10 +55,10 @@ describe('kill -9 during a call, then restart', { skip }, () => {
   async function crashAt(
     ringSec: number,
     scenario: { agent: string; customer: string },
-    until: (srv: ReturnType<typeof spawnServer>, dataDir: string) => Promise<void>,
+    until: (srv: SpawnedServer, dataDir: string) => Promise<void>,
   ) {
-    const st = storage(ringSec);
-    const srv = spawnServer(st.env);
+    const st = newStorage('tongdai-crash-');
+    const srv = spawnServer(st, { NODE_ID, CHILD_RING_TIMEOUT_SEC: String(ringSec) });
     try {
       const ready = await srv.next((l) => l.ready === true, 'ready', 60_000);
       // The SIP helpers read only the SIP port and the demo tenant of a test server.
@@ -143,15 +74,16 @@ describe('kill -9 during a call, then restart', { skip }, () => {
     return st;
   }
 
-  async function restart(st: ReturnType<typeof storage>) {
-    const t = await createTongdai(loadConfig(st.env), {
-      clock: systemClock,
-      logger: pino({ level: 'silent' }),
-    });
+  async function restart(st: Storage) {
     const events: Envelope[] = [];
-    t.ctx.bus.subscribe((e) => events.push(e));
-    await t.listen();
-    return { t, events };
+    const s = await startTestServer({
+      storage: st,
+      clock: systemClock,
+      demo: false,
+      env: { NODE_ID },
+      beforeListen: (x) => x.ctx.bus.subscribe((e) => void events.push(e)),
+    });
+    return { t: s.t, events };
   }
 
   async function assertInvariants(t: Awaited<ReturnType<typeof restart>>, agentId: number, wasIn: string) {

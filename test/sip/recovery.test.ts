@@ -1,39 +1,29 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import pino from 'pino';
-import { createTongdai } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { FakeClock } from '../../src/clock.js';
+import { FakeClock, type Clock, systemClock } from '../../src/clock.js';
+import type { Tongdai } from '../../src/app.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { createTenant } from '../../src/domain/tenants.js';
-import { dropSchema } from '../helpers/harness.js';
+import { newStorage, startTestServer } from '../helpers/harness.js';
 import { insertCallRecord } from '../../src/domain/call-history.js';
 
 describe('crash recovery', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-recovery-'));
-  const pgSchema = process.env.DATABASE_URL ? `t_${randomBytes(6).toString('hex')}` : undefined;
-  const env = {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SIP_PORT: '0',
-    SIP_HOST: '127.0.0.1',
-    TONGDAI_DATA: dataDir,
-    LOG_LEVEL: 'silent',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  };
-  const config = loadConfig(env);
-  after(async () => {
-    if (pgSchema) await dropSchema(process.env.DATABASE_URL!, pgSchema);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const storage = newStorage('tongdai-recovery-');
+  after(() => storage.remove());
+  /** A node on the shared storage, listening (crash recovery has run); `beforeListen` sees recovery's events. */
+  const node = async (opts: { clock?: Clock; nodeId?: string; beforeListen?: (t: Tongdai) => void } = {}) =>
+    (
+      await startTestServer({
+        storage,
+        demo: false,
+        clock: opts.clock ?? systemClock,
+        env: opts.nodeId ? { NODE_ID: opts.nodeId } : {},
+        beforeListen: opts.beforeListen,
+      })
+    ).t;
 
   it('closes calls a dead process left open, with a cause and a call.ended event', async () => {
-    const first = await createTongdai(config, { logger: pino({ level: 'silent' }), pgSchema });
-    await first.listen();
+    const first = await node();
     const tenant = await createTenant(first.ctx.db, first.ctx.clock, { name: 'recovery' });
     const started = Date.now() - 30_000;
     // What a crash leaves behind: one answered call and one still ringing, never ended.
@@ -52,10 +42,8 @@ describe('crash recovery', () => {
     }
     await first.close();
 
-    const second = await createTongdai(config, { logger: pino({ level: 'silent' }), pgSchema });
     const events: Envelope[] = [];
-    second.ctx.bus.subscribe((e) => events.push(e));
-    await second.listen();
+    const second = await node({ beforeListen: (t) => void t.ctx.bus.subscribe((e) => void events.push(e)) });
     try {
       const rows = await second.ctx.db.selectFrom('calls').selectAll().orderBy('call_id').execute();
       assert.equal(rows.length, 2);
@@ -83,14 +71,7 @@ describe('crash recovery', () => {
 
   it('two nodes on one database: a starting node leaves a live node’s calls alone and closes a dead one’s', async () => {
     const clock = new FakeClock(Date.now());
-    const node = (id: string) =>
-      createTongdai(loadConfig({ ...env, NODE_ID: id }), {
-        logger: pino({ level: 'silent' }),
-        pgSchema,
-        clock,
-      });
-    const a = await node('node-a');
-    await a.listen();
+    const a = await node({ clock, nodeId: 'node-a' });
     const tenant = await createTenant(a.ctx.db, a.ctx.clock, { name: 'two nodes' });
     const open = (callId: string, nodeId: string) =>
       insertCallRecord(a.ctx.db, tenant.id, {
@@ -108,8 +89,7 @@ describe('crash recovery', () => {
       .insertInto('telephony_nodes')
       .values({ id: 'node-c', started_at: clock.now() - 600_000, seen_at: clock.now() - 60_000 })
       .execute();
-    const b = await node('node-b');
-    await b.listen();
+    const b = await node({ clock, nodeId: 'node-b' });
     try {
       const ended = async () =>
         Object.fromEntries(

@@ -1,30 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import pino from 'pino';
-import { createTongdai, type Tongdai } from '../../src/app.js';
+import type { Tongdai } from '../../src/app.js';
 import type { FakeClock } from '../../src/clock.js';
-import { loadConfig } from '../../src/config.js';
-import { type DemoInfo, demoCredentials, ensureDemoTenant } from '../../src/domain/demo.js';
-import { dropSchema } from '../helpers/harness.js';
+import type { DemoInfo } from '../../src/domain/demo.js';
+import { type Storage, newStorage, startTestServer } from '../helpers/harness.js';
 
-/**
- * Storage that outlives one server: a SQLite data directory or a PostgreSQL schema, so a test can stop an
- * instance ("crash") and start a fresh one on the same data. Same storage choice as test/helpers/harness.ts.
- */
-export interface Storage {
-  dataDir: string;
-  pgSchema: string;
-}
+export { newStorage };
 
-export function newStorage(): Storage {
-  return {
-    dataDir: mkdtempSync(join(tmpdir(), 'tongdai-restart-')),
-    pgSchema: `t_${randomBytes(6).toString('hex')}`,
-  };
-}
+export type { Storage } from '../helpers/harness.js';
 
 export interface Instance {
   t: Tongdai;
@@ -32,49 +14,16 @@ export interface Instance {
   demo: DemoInfo;
 }
 
-/** Start an instance on `storage`; `outboxWorker: false` leaves the worker for the test to drive. */
+/** Start an instance on `storage` (the shared harness); `outboxWorker: false` leaves the worker to the test. */
 export async function startOn(
   storage: Storage,
   opts: { clock: FakeClock; outboxWorker?: boolean },
 ): Promise<Instance> {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SIP_PORT: '0',
-    SIP_HOST: '127.0.0.1',
-    TONGDAI_DATA: storage.dataDir,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    WEBHOOK_ALLOW_PRIVATE: 'true',
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-  });
-  const t = await createTongdai(config, {
-    clock: opts.clock,
-    logger: pino({ level: config.logLevel }),
-    pgSchema: config.databaseUrl ? storage.pgSchema : undefined,
-    outboxWorker: opts.outboxWorker ?? true,
-  });
-  const port = await t.listen();
-  const url = `http://127.0.0.1:${port}`;
-  const deps = {
-    db: t.ctx.db,
-    clock: opts.clock,
-    box: t.ctx.box,
-    credentials: t.ctx.credentials,
-    httpUrl: url,
-    sipPort: config.sipPort,
-    publicIp: config.publicIp,
-    demoTrunkPort: config.demoTrunkPort,
-  };
-  const { tenantId } = await ensureDemoTenant(deps);
-  return { t, url, demo: await demoCredentials(deps, tenantId) };
+  const s = await startTestServer({ storage, clock: opts.clock, outboxWorker: opts.outboxWorker ?? true });
+  return { t: s.t, url: s.url, demo: s.demo };
 }
 
-export async function dropStorage(storage: Storage): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (databaseUrl) await dropSchema(databaseUrl, storage.pgSchema);
-  rmSync(storage.dataDir, { recursive: true, force: true });
-}
+export const dropStorage = (storage: Storage): Promise<void> => storage.remove();
 
 export interface Received {
   headers: IncomingHttpHeaders;

@@ -110,12 +110,17 @@ async function checkDirectoryScope(ctx: AppContext, req: FastifyRequest, tenantI
 export function antbuddyResolver(ctx: AppContext, nonces: NonceStore) {
   return async (req: FastifyRequest): Promise<Principal | null> => {
     const scheme = req.routeOptions.config.antbuddyAuth ?? 'header';
-    const p = present(req, scheme);
+    // The app is identified before any signed parameter is parsed: an anonymous or unknown caller gets 401,
+    // never a 400 naming the parameters a signature covers.
+    const q = scheme === 'header' ? undefined : rawQuery(req);
+    const appId = q ? q.appId : header(req, 'x-auth-app-id');
+    const hash = q ? q.hash : header(req, 'x-auth-app-hash');
     const where = scheme === 'header' ? 'x-auth-app-id / x-auth-app-hash headers' : 'appId / hash parameters';
-    if (!p.appId || !p.hash) throw authError('UNAUTHORIZED', 'missing_credentials', `missing ${where}`);
-    const app = await ctx.credentials.findApp(p.appId);
+    if (!appId || !hash) throw authError('UNAUTHORIZED', 'missing_credentials', `missing ${where}`);
+    const app = await ctx.credentials.findApp(appId);
     if (!app) throw authError('UNAUTHORIZED', 'invalid_credentials', 'unknown or revoked app id');
-    if (!matchesAny(p.candidates(p.appId), app.secret, p.stamp, p.hash)) {
+    const p = present(req, scheme);
+    if (!p.appId || !p.hash || !matchesAny(p.candidates(p.appId), app.secret, p.stamp, p.hash)) {
       throw authError('UNAUTHORIZED', 'invalid_signature', 'hash does not match the signed parameters');
     }
     if (p.stamp) {

@@ -1,0 +1,27 @@
+/**
+ * A real tongdai server as a child process (see spawn.ts), on the storage its environment names, seeded with the
+ * demo tenant, printing one JSON line per fact a test waits for (ready, then every bus event) until it is killed.
+ * CHILD_RING_TIMEOUT_SEC, when set, makes the demo queues ring that long, record every call and skip wrap-up.
+ */
+import pino from 'pino';
+import { createTongdai } from '../../src/app.js';
+import { systemClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { bumpRevision } from '../../src/domain/tenants.js';
+import { seedDemo } from './harness.js';
+
+const say = (o: unknown) => process.stdout.write(JSON.stringify(o) + '\n');
+const config = loadConfig(process.env);
+const t = await createTongdai(config, { clock: systemClock, logger: pino({ level: config.logLevel }) });
+const port = await t.listen();
+const url = `http://127.0.0.1:${port}`;
+const demo = await seedDemo(t, url);
+if (process.env.CHILD_RING_TIMEOUT_SEC) {
+  await t.ctx.db
+    .updateTable('inbound_queues')
+    .set({ wrapup_sec: 0, ring_timeout_sec: Number(process.env.CHILD_RING_TIMEOUT_SEC), record_calls: 1 })
+    .execute();
+  await bumpRevision(t.ctx.db, demo.tenant_id);
+}
+t.ctx.bus.subscribe((e) => say({ event: e.type, payload: e.payload }));
+say({ ready: true, url, sipPort: t.sipPort, demo });
