@@ -16,17 +16,24 @@ export interface ReadinessReport {
   components: Record<string, ComponentReport>;
 }
 
-/** A named check; it resolves with its details when the component works and throws (with why) when it does not. */
-export type ComponentCheck = () => Promise<Record<string, unknown>>;
+/**
+ * A named check; it resolves with its details when the component works and throws (with why) when it does not.
+ * `signal` aborts when the check has run out of time: a check holding a socket or timer releases it then.
+ */
+export type ComponentCheck = (signal: AbortSignal) => Promise<Record<string, unknown>>;
 
 export const CHECK_TIMEOUT_MS = 2000;
 
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+function within<T>(ms: number, what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_r, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      reject(new Error(`${what} did not answer within ${ms} ms`));
+      ac.abort();
+    }, ms);
   });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([run(ac.signal), timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Every component's check run at once; ready only when none is down (`not_configured` ones do not count). */
@@ -47,7 +54,7 @@ export class Readiness {
         if (!check) return [name, { status: 'not_configured' }];
         const t0 = performance.now();
         try {
-          const details = await within(this.timeoutMs, name, check());
+          const details = await within(this.timeoutMs, name, check);
           return [name, { status: 'up', ...details, latency_ms: round(performance.now() - t0) }];
         } catch (e) {
           return [name, { status: 'down', error: e instanceof Error ? e.message : String(e) }];
@@ -75,7 +82,7 @@ export function databaseCheck(db: Db, dialect: string): ComponentCheck {
  */
 export function sipCheck(host: string, port: () => number): ComponentCheck {
   const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return () =>
+  return (signal) =>
     new Promise((resolve, reject) => {
       const p = port();
       if (!p) return reject(new Error('the SIP socket is not bound'));
@@ -90,6 +97,7 @@ export function sipCheck(host: string, port: () => number): ComponentCheck {
         else resolve({ port: p, transport: 'udp' });
       };
       sock.on('error', (e) => done(e));
+      signal.addEventListener('abort', () => done(new Error('no answer to OPTIONS')), { once: true });
       sock.on('message', (buf) => {
         const text = buf.toString('latin1');
         if (!text.includes(`readyz-${id}`)) return;

@@ -79,14 +79,11 @@ export function registerMetricsRoute(
     }
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m || !timingSafeEqual(digest(m[1]!), want)) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="metrics"')
-        .send({
-          statusCode: 401,
-          error: 'UNAUTHORIZED',
-          message: 'send Authorization: Bearer <METRICS_TOKEN>',
-        });
+      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').send({
+        statusCode: 401,
+        error: 'UNAUTHORIZED',
+        message: 'send Authorization: Bearer <METRICS_TOKEN>',
+      });
     }
     const r = await scrape(metrics, logger);
     return reply.code(r.status).type(r.type).send(r.body);
