@@ -14,6 +14,7 @@ import { registerUserCommands } from './users.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerCredentialCommands } from './credentials.js';
 import { registerSipCommands } from './sip.js';
+import { registerBackupCommands } from './backup.js';
 import { seedDefaultStatuses } from '../domain/statuses.js';
 import { createLogger } from '../metrics/logging.js';
 
@@ -328,6 +329,7 @@ registerSipCommands(program, {
   withDb: (fn) => withStore((store) => fn(store.db)),
   json: () => globals().json,
 });
+registerBackupCommands(program, { config, json: () => globals().json });
 
 try {
   await program.parseAsync(process.argv);
