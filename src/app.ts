@@ -1,6 +1,6 @@
 import { Server as SocketServer } from 'socket.io';
 import { Redis } from 'ioredis';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { AppContext } from './context.js';
@@ -32,6 +32,10 @@ import { createOutboxWorker } from './webhooks/index.js';
 import { omicallFamily } from './http/omicall/index.js';
 import { consoleFamily } from './http/console/index.js';
 import { attachConsoleLive } from './http/console/live.js';
+import { createMetrics } from './metrics/index.js';
+import { createLogger } from './metrics/logging.js';
+import { Readiness, databaseCheck, mediaCheck, redisCheck, sipCheck } from './metrics/readiness.js';
+import { registerMetricsRoute, startMetricsListener } from './metrics/server.js';
 
 /** The route families, in registration order. Each is a thin adapter over the shared domain. */
 const FAMILIES: FamilyPlugin[] = [
@@ -61,6 +65,8 @@ export interface Tongdai {
   readonly io: SocketServer;
   /** The bound SIP port (UDP and TCP), known once listening. */
   readonly sipPort: number;
+  /** The bound port of the separate metrics listener (METRICS_PORT), once listening; null without one. */
+  readonly metricsPort: number | null;
   /** The SIP server and call engine (tests and benchmarks inspect live calls through it). */
   readonly telephony: Telephony;
   /** Start listening; resolves with the bound HTTP port. */
@@ -88,7 +94,7 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
 /** The composition root: config → store → services → engines → servers. No module-level singletons. */
 export async function createTongdai(config: Config, opts: BuildOptions = {}): Promise<Tongdai> {
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const logger = opts.logger ?? createLogger(config.logLevel);
   const store =
     opts.store ??
     (await openStore({
@@ -101,9 +107,11 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     await store.migrate();
     const box = new SecretBox(loadSecretKey(config.secretKey, config.dataDir));
     let counters: CounterStore = new MemoryCounterStore(clock);
+    let redis: Redis | undefined;
     if (config.redisUrl) {
-      const redis = await connectRedis(config.redisUrl, logger);
-      closers.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
+      redis = await connectRedis(config.redisUrl, logger);
+      const r = redis;
+      closers.push(async () => void (await r.quit().catch(() => r.disconnect())));
       counters = new RedisCounterStore(
         redis,
         `tongdai:rl:${opts.pgSchema ?? config.databaseSchema ?? 'main'}:`,
@@ -149,6 +157,16 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     ctx.clickToCall = telephony.clickToCall;
     ctx.liveCalls = telephony.live;
     ctx.callActions = telephony.callActions;
+    ctx.readiness = new Readiness()
+      .add('database', databaseCheck(store.db, store.dialect))
+      .add('redis', redis ? redisCheck(redis) : null)
+      .add(
+        'sip',
+        sipCheck(config.sipHost, () => telephony.sip.port),
+      )
+      .add('media', mediaCheck(telephony.media));
+    const metrics = createMetrics({ store, clock, bus, logger, telephony });
+    closers.push(async () => metrics.close());
     const retention = new RecordingRetentionJob({
       db: store.db,
       clock,
@@ -157,6 +175,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       s3: recordings.s3,
     });
     const http = await buildHttpServer(ctx, FAMILIES);
+    registerMetricsRoute(http, metrics, config.metricsToken, logger);
     const io = new SocketServer(http.server, {
       allowEIO3: true,
       cors: { origin: '*' },
@@ -170,6 +189,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     closers.push(attachConsoleLive(ctx, io).close);
 
     let closed = false;
+    let metricsListener: { port: number; close(): Promise<void> } | null = null;
     return {
       ctx,
       http,
@@ -177,6 +197,9 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       telephony,
       get sipPort() {
         return telephony.sip.port;
+      },
+      get metricsPort() {
+        return metricsListener?.port ?? null;
       },
       async listen() {
         try {
@@ -190,6 +213,14 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
           }
           if (code === 'EACCES') throw new FatalConfigError(`not allowed to listen on port ${config.port}`);
           throw e;
+        }
+        if (config.metricsPort !== undefined) {
+          metricsListener = await startMetricsListener(
+            metrics,
+            logger,
+            config.metricsHost,
+            config.metricsPort,
+          );
         }
         if (opts.outboxWorker !== false) outbox.start();
         await telephony.start();
@@ -208,6 +239,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       async close() {
         if (closed) return;
         closed = true;
+        await metricsListener?.close();
         await telephony.stop();
         await retention.stop();
         await recordings.stop();

@@ -44,6 +44,12 @@ export interface Config {
   readonly allowPrivateWebhooks: boolean;
   /** Where the demo tenant's trunk sends outbound calls (a sipp on loopback plays the carrier). */
   readonly demoTrunkPort: number;
+  /** Serve `/metrics` on its own listener at this port (METRICS_PORT; 0 picks a free one); unset: no listener. */
+  readonly metricsPort: number | undefined;
+  /** Address of the metrics listener (METRICS_HOST, default 127.0.0.1: keep it off the public network). */
+  readonly metricsHost: string;
+  /** When set, `/metrics` is also served on the main port to `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  readonly metricsToken: string | undefined;
 }
 
 export type ConfigOverrides = Partial<
@@ -96,6 +102,22 @@ function schemaName(raw: string | undefined): string | undefined {
     throw new FatalConfigError(`DATABASE_SCHEMA must be a lowercase SQL identifier, got "${raw}"`);
   }
   return raw;
+}
+
+function metricsConfig(
+  port: string | number | boolean | undefined,
+  host: string | number | boolean | undefined,
+  token: string | number | boolean | undefined,
+): Pick<Config, 'metricsPort' | 'metricsHost' | 'metricsToken'> {
+  const t = token === undefined || token === '' ? undefined : String(token);
+  if (t !== undefined && t.length < 16)
+    throw new FatalConfigError('METRICS_TOKEN must be at least 16 characters');
+  return {
+    metricsPort:
+      port === undefined || port === '' ? undefined : int('METRICS_PORT', String(port), 0, 0, 65535),
+    metricsHost: String(host ?? '127.0.0.1'),
+    metricsToken: t,
+  };
 }
 
 /** Build the configuration from an environment plus explicit overrides (CLI flags win over the environment). */
@@ -159,6 +181,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       false,
     ),
     demoTrunkPort: int('DEMO_TRUNK_PORT', pick('demoTrunkPort', 'DEMO_TRUNK_PORT') as string, 5090, 1, 65535),
+    ...metricsConfig(
+      pick('metricsPort', 'METRICS_PORT'),
+      pick('metricsHost', 'METRICS_HOST'),
+      pick('metricsToken', 'METRICS_TOKEN'),
+    ),
   };
   return Object.freeze(config);
 }

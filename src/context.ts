@@ -7,6 +7,7 @@ import type { CredentialService } from './domain/credentials.js';
 import type { EventBus } from './domain/events.js';
 import type { SecretBox } from './domain/secrets.js';
 import type { StatusService } from './domain/status-service.js';
+import type { Readiness } from './metrics/readiness.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
 import type { Db, Store } from './store/db.js';
 import type { OutboxWorker } from './webhooks/worker.js';
@@ -77,6 +78,8 @@ export interface AppContext {
   /** The agent status model (custom and system statuses, transitions, history, readiness for the ACD). */
   readonly statuses: StatusService;
   readonly logger: Logger;
+  /** The components `/readyz` checks (set by the composition root; without it only the database is checked). */
+  readiness?: Readiness;
   /** Set by the call engine once it runs; without it click-to-call answers 503 (AntBuddy family). */
   clickToCall?: ClickToCallService;
   /** Set by the call engine once it runs; without it `state=active` and call actions answer 503 (native calls API). */

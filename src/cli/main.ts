@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import pino from 'pino';
 import { createTongdai } from '../app.js';
 import { systemClock } from '../clock.js';
 import { type Config, type ConfigOverrides, loadConfig } from '../config.js';
@@ -15,7 +14,9 @@ import { registerUserCommands } from './users.js';
 import { registerDirectoryCommands } from './directory.js';
 import { registerCredentialCommands } from './credentials.js';
 import { registerSipCommands } from './sip.js';
+import { registerBackupCommands } from './backup.js';
 import { seedDefaultStatuses } from '../domain/statuses.js';
+import { createLogger } from '../metrics/logging.js';
 
 interface GlobalOpts {
   json?: boolean;
@@ -109,7 +110,7 @@ program
   .description('run the HTTP API, Socket.IO and SIP services (migrates and seeds the demo tenant when empty)')
   .action(async () => {
     const cfg = config();
-    const logger = pino({ level: cfg.logLevel });
+    const logger = createLogger(cfg.logLevel);
     const t = await createTongdai(cfg, { logger });
     const port = await t.listen();
     const empty = (await listTenants(t.ctx.db)).length === 0;
@@ -337,6 +338,7 @@ registerSipCommands(program, {
   withDb: (fn) => withStore((store) => fn(store.db)),
   json: () => globals().json,
 });
+registerBackupCommands(program, { config, json: () => globals().json });
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,7 @@ import {
 } from './rtp.js';
 import { FRAME_MS, type MediaClock, type Ticker } from './scheduler.js';
 import { type Law, isPrivateIp } from './sdp.js';
+import { RtpQuality } from './quality.js';
 
 const FRAME_SAMPLES = 160;
 
@@ -35,6 +36,9 @@ export interface EndpointStats {
   bytesOut: number;
   /** Wall-clock ms (the injected Clock) of the last packet received, for RTP-timeout detection. */
   lastPacketAt: number | null;
+  /** Receive-side loss and jitter (src/media/quality.ts), for the metrics. */
+  lost?: number;
+  jitterSec?: number;
 }
 
 /** Receives every accepted inbound audio packet (the recorder) with the law it is encoded in. */
@@ -81,6 +85,7 @@ export class Endpoint implements Ticker {
   private mixing = false;
   private lastDtmfEndTs: number | null = null;
   private closed = false;
+  private readonly quality = new RtpQuality();
   private readonly st: EndpointStats = {
     packetsIn: 0,
     packetsOut: 0,
@@ -133,7 +138,7 @@ export class Endpoint implements Ticker {
   }
 
   stats(): EndpointStats {
-    return { ...this.st };
+    return { ...this.st, ...this.quality.snapshot() };
   }
 
   close(): void {
@@ -319,6 +324,7 @@ export class Endpoint implements Ticker {
     this.st.packetsIn++;
     this.st.bytesIn += buf.length;
     this.st.lastPacketAt = this.env.wall();
+    this.quality.packet(pkt.ssrc, pkt.seq, pkt.timestamp, this.env.mono());
     const r = this.remote;
     if (r && r.dtmfPayloadType !== null && pkt.payloadType === r.dtmfPayloadType) {
       this.dtmf(pkt);

@@ -11,6 +11,7 @@ import { Endpoint, type EndpointStats, type RemoteMedia } from './endpoint.js';
 import { type RecordingResult, StereoRecorder } from './recorder.js';
 import { type MonitorHandle, MonitorMix, type MonitorMode } from './monitor.js';
 import { MediaClock } from './scheduler.js';
+import { MediaTotals } from './quality.js';
 import type { Law } from './sdp.js';
 
 export type { EndpointStats, RemoteMedia } from './endpoint.js';
@@ -128,6 +129,8 @@ export class MediaEngine {
   private readonly used = new Set<number>();
   private readonly endpoints = new Set<Endpoint>();
   private readonly recorders = new Set<StereoRecorder>();
+  /** Packets, loss and jitter of every endpoint opened so far (read by src/metrics). */
+  readonly totals = new MediaTotals(() => [...this.endpoints].map((e) => e.stats()));
   private readonly clock: Clock;
   private readonly flushTimer: NodeJS.Timeout;
   private cursor: number;
@@ -163,7 +166,7 @@ export class MediaEngine {
         wall: () => this.clock.now(),
         warn: (obj, msg) => this.o.logger?.warn(obj, msg),
         released: (e) => {
-          this.endpoints.delete(e);
+          if (this.endpoints.delete(e)) this.totals.retire(e.stats());
           this.used.delete(e.localPort);
         },
       });

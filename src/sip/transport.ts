@@ -36,6 +36,8 @@ export class SipTransport {
   private readonly conns = new Map<string, Socket>();
   private boundPort = 0;
   private closed = false;
+  /** Sees every message parsed from or written to the wire, retransmissions included (src/metrics/sip.ts). */
+  tap: ((msg: SipMessage, direction: 'in' | 'out') => void) | null = null;
 
   constructor(private readonly opts: TransportOptions) {}
 
@@ -140,6 +142,7 @@ export class SipTransport {
       throw e;
     }
     if (msg.kind === 'request') stampVia(msg, remote);
+    this.tap?.(msg, 'in');
     this.opts.onMessage(msg, remote);
   }
 
@@ -147,6 +150,7 @@ export class SipTransport {
   send(msg: SipMessage, to: Remote): void {
     // Transaction timers may still fire during shutdown; there is nothing left to send them on.
     if (this.closed) return;
+    this.tap?.(msg, 'out');
     const data = serialize(msg);
     if (to.transport === 'udp') {
       this.udp?.send(data, to.port, to.address, (err) => err && this.opts.onError?.(err, to));

@@ -20,6 +20,8 @@ export interface Store {
   readonly location: string;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
+  /** PostgreSQL only: the connection pool's clients (total, idle, callers waiting for one), for the metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 export interface StoreOptions {
@@ -84,6 +86,12 @@ async function openPostgres(opts: StoreOptions & { databaseUrl: string }): Promi
     location: `postgres://${where}${schema ? ` (schema ${schema})` : ''}`,
     migrate: () => migrateToLatest(db as Kysely<unknown>, 'postgres'),
     close: () => db.destroy(),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: opts.poolSize ?? 10,
+    }),
   };
 }
 

@@ -84,7 +84,8 @@ describe(`tenancy and credentials (${storageKind})`, () => {
   test('health, readiness, OpenAPI and the API reference page', async () => {
     assert.equal((await call(`${s.url}/healthz`)).status, 200);
     const ready = await call(`${s.url}/readyz`);
-    assert.deepEqual(ready.body, { status: 'ready', storage: storageKind });
+    assert.equal(ready.body.status, 'ready');
+    assert.equal(ready.body.storage, storageKind);
     const spec = await call(`${s.url}/openapi.json`);
     assert.equal(spec.status, 200);
     assert.ok(spec.body.paths['/api/agents/{id}'], 'routes appear in the generated document');
