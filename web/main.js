@@ -23,7 +23,7 @@ const SCREENS = [
   { id: 'calls', label: 'calls', role: 'supervisor', view: Calls, icon: '☏' },
   { id: 'setup', label: 'statusesTeams', role: 'supervisor', view: Setup, icon: '◎' },
   { id: 'numbers', label: 'numbersTrunks', role: 'admin', view: Numbers, icon: '#' },
-  { id: 'credentials', label: 'credentials', role: 'admin', view: Credentials, icon: '⚿' },
+  { id: 'credentials', label: 'credentials', role: 'admin', view: Credentials, icon: '◈' },
   { id: 'webhooks', label: 'webhooks', role: 'admin', view: Webhooks, icon: '⇄' },
   { id: 'me', label: 'workspace_', role: 'agent', view: Workspace, icon: '◉' },
 ];

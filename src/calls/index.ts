@@ -95,6 +95,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     location: sip.location,
     hostport: () => sip.stack.hostport(),
     dataDir: ctx.config.dataDir,
+    clock,
   });
   const router = new InviteRouter({
     core,

@@ -1,4 +1,5 @@
-import type { AcdDecision, RejectReason } from '../acd/index.js';
+import type { AcdDecision, RejectReason, StopReason } from '../acd/index.js';
+import type { Clock } from '../clock.js';
 import type { AcdStore } from '../domain/call-store.js';
 import type { StatusService } from '../domain/status-service.js';
 import { announcementFiles } from '../media/library.js';
@@ -23,7 +24,23 @@ export interface QueueFlowDeps extends DirectDeps {
   hostport(): string;
   /** Where prompt files live. */
   dataDir: string;
+  /** When each miss happened (the record's queue statistics list them). */
+  clock: Pick<Clock, 'now'>;
 }
+
+/** One offer that did not become the answer: who, when (epoch ms) and why (AntBuddy's `queue_stat.misses`). */
+export interface QueueMiss {
+  agent_id: number;
+  at: number;
+  reason: 'no_answer' | 'rejected' | 'answered_elsewhere' | 'cancelled' | 'unavailable';
+}
+
+const STOP_MISS: Record<StopReason, QueueMiss['reason']> = {
+  timeout: 'no_answer',
+  answered_elsewhere: 'answered_elsewhere',
+  call_finished: 'cancelled',
+  agent_unavailable: 'unavailable',
+};
 
 interface Queued {
   inc: Incoming;
@@ -32,7 +49,7 @@ interface Queued {
   ringing: Map<number, Dialing>;
   /** The agent who answered, once bridged. */
   agentId: number | null;
-  misses: number;
+  misses: QueueMiss[];
   /** Transferred away from the agent who answered: the ACD already heard the end of its part. */
   transferred?: boolean;
 }
@@ -67,7 +84,7 @@ export class QueueFlow {
     const { call, session } = inc;
     await this.driver.ensureTenant(call.tenantId);
     if (call.ended) return;
-    const q: Queued = { inc, queueId, ringing: new Map(), agentId: null, misses: 0 };
+    const q: Queued = { inc, queueId, ringing: new Map(), agentId: null, misses: [] };
     this.queued.set(call.callId, q);
     call.onEnd((e) => {
       for (const d of q.ringing.values()) d.cancel();
@@ -105,7 +122,7 @@ export class QueueFlow {
         for (const agentId of d.agentIds) void this.offer(d.callId, agentId);
         return;
       case 'stop_offer':
-        for (const agentId of d.agentIds) this.stopRinging(d.callId, agentId);
+        for (const agentId of d.agentIds) this.stopRinging(d.callId, agentId, STOP_MISS[d.reason]);
         return;
       case 'reject':
         return this.queued
@@ -197,9 +214,13 @@ export class QueueFlow {
       onBridged: () => this.driver.feed({ type: 'agent_answered', callId, agentId }),
       onFail: (status) => {
         if (!q.ringing.delete(agentId)) return;
-        q.misses++;
-        if (q.ringing.size === 0 && call.state === 'offering') call.queued();
         const rejected = status === 486 || status === 600 || status === 603;
+        q.misses.push({
+          agent_id: agentId,
+          at: this.d.clock.now(),
+          reason: rejected ? 'rejected' : 'no_answer',
+        });
+        if (q.ringing.size === 0 && call.state === 'offering') call.queued();
         this.driver.feed({ type: rejected ? 'agent_rejected' : 'agent_no_answer', callId, agentId });
       },
     });
@@ -208,12 +229,12 @@ export class QueueFlow {
     call.offering();
   }
 
-  private stopRinging(callId: string, agentId: number): void {
+  private stopRinging(callId: string, agentId: number, reason: QueueMiss['reason']): void {
     const q = this.queued.get(callId);
     const dialing = q?.ringing.get(agentId);
     if (!q || !dialing) return;
     q.ringing.delete(agentId);
-    q.misses++;
+    q.misses.push({ agent_id: agentId, at: this.d.clock.now(), reason });
     dialing.cancel();
     if (q.ringing.size === 0 && q.inc.call.state === 'offering') q.inc.call.queued();
     void this.d.follower.set(q.inc.call.tenantId, agentId, 'resume');

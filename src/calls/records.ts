@@ -26,7 +26,8 @@ export interface QueueStat {
   wait_sec: number;
   entered: number;
   handled: number;
-  misses: number;
+  /** Each offer that missed: agent (internal id), when (epoch ms), why. */
+  misses: { agent_id: number; at: number; reason: string }[];
   reason: string | null;
 }
 

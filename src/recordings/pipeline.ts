@@ -50,7 +50,7 @@ export interface PipelineDeps {
 const ENCODE_RETRY = { maxAttempts: 4, baseDelayMs: 5_000, maxDelayMs: 60_000 };
 // An outage lasts as long as it lasts: keep trying about once a minute, effectively forever.
 const UPLOAD_RETRY = { maxAttempts: 1_000_000, baseDelayMs: 2_000, maxDelayMs: 60_000 };
-// A long call takes a while to encode (about 105 CPU-seconds per call-hour): hold the claim far longer.
+// A long call takes a while to encode (about 40 CPU-seconds per call-hour, measured by bench:recordings): hold the claim far longer.
 const LEASE_MS = 30 * 60_000;
 
 export class RecordingPipeline {

@@ -56,7 +56,7 @@ describe('native calls API: records', () => {
         hangupBy: 'caller',
         statusDetail: c.status,
         queueStat: inbound
-          ? { outcome: c.answered ? 'answered' : 'abandoned', wait_sec: 5, misses: 0 }
+          ? { outcome: c.answered ? 'answered' : 'abandoned', wait_sec: 5, misses: [] }
           : null,
       });
     }

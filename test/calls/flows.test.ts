@@ -47,6 +47,7 @@ function queueFlow(k: Kit) {
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
     hostport: () => '127.0.0.1:5060',
     dataDir: '/nonexistent',
+    clock: k.clock,
   });
   return { flow, driver, custom };
 }
@@ -90,8 +91,12 @@ describe('queue flow on a FakeClock', () => {
     await call.record.flushed();
     const row = k.store.rows.get(call.callId)!;
     assert.equal(row.end?.hangupCause, 'ORIGINATOR_CANCEL');
-    const stat = row.end?.queueStat as { misses: number; outcome: string } | null;
-    assert.ok(stat && stat.misses >= 1, JSON.stringify(stat));
+    const stat = row.end?.queueStat as {
+      misses: { agent_id: number; at: number; reason: string }[];
+      outcome: string;
+    } | null;
+    assert.ok(stat, 'queue statistics stored');
+    assert.deepEqual(stat.misses[0], { agent_id: 7, at: 15_000, reason: 'no_answer' }, JSON.stringify(stat));
     assert.equal(stat.outcome, 'abandoned');
     for (const a of k.dialer.attempts) assert.ok(a.cancelled >= 1, 'nothing rings after the caller left');
     driver.stop();

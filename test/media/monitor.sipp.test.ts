@@ -142,7 +142,12 @@ describe('monitoring and recording control with real SIP peers', { skip }, () =>
     );
     const id = live.callId;
     const both = { customer: customerAudio, agent: agentAudio };
+    // Bridged is a signalling state: on a loaded machine the first packets can trail it by a second or so, so wait
+    // (up to 5 s) for both directions to carry audio before measuring who hears whom.
     let h = await listenAll(600, both);
+    for (let i = 0; i < 8 && !(h.customer!.agent! >= HEARD && h.agent!.customer! >= HEARD); i++) {
+      h = await listenAll(600, both);
+    }
     hears('customer (bridged)', h.customer, ['agent'], ['supervisor']);
     hears('agent (bridged)', h.agent, ['customer'], ['supervisor']);
 

@@ -128,7 +128,13 @@ describe('queued inbound calls: trunk → hotline → ACD → sipp agent', { ski
     const rec = await closedCall(s, 'caller_number', '0909000003');
     assert.equal(rec.agent_id, second!.agent_id);
     assert.equal(rec.status_detail, 'SUCCESS');
-    assert.ok(JSON.parse(rec.queue_stat!).misses >= 1);
+    const misses = (JSON.parse(rec.queue_stat!) as { misses: { agent_id: number; reason: string }[] }).misses;
+    assert.equal(
+      misses[0]?.reason,
+      'no_answer',
+      `the first agent's ring timed out: ${JSON.stringify(misses)}`,
+    );
+    assert.equal(misses[0]?.agent_id, first!.agent_id);
     assert.ok(rec.answered_at! - rec.created_at >= 1900, 'answered after the first ring timed out');
   });
 
