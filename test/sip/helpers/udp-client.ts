@@ -48,8 +48,12 @@ export class UdpClient {
     this.sock.send(data, this.serverPort, '127.0.0.1');
   }
 
-  /** The next response whose CSeq has this number (older retransmissions are skipped). */
-  async response(cseq: number, timeoutMs = 3000): Promise<SipResponse> {
+  /**
+   * The next response whose CSeq has this number (older retransmissions are skipped). The default wait is long
+   * (10 s): this client does not retransmit, and on a loaded CI machine a digest REGISTER against PostgreSQL once
+   * took over 3 s; tests that expect silence pass their own short timeout.
+   */
+  async response(cseq: number, timeoutMs = 10_000): Promise<SipResponse> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const i = this.inbox.findIndex(
