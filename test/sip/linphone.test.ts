@@ -259,36 +259,3 @@ describe('linphonec (linphone-cli) on the default settings', { skip }, () => {
     assert.ok(m.a.packetsOut > 20, `tongdai → linphone ${m.a.packetsOut}`);
   });
 });
-
-describe('linphonec with SIP_DIGEST_ALGORITHMS=SHA-256 (the override still works)', { skip }, () => {
-  let s: TestServer;
-  const peers = new Peers();
-  let phone: Linphone | undefined;
-  before(async () => {
-    s = await startTestServer({ clock: systemClock, env: { SIP_DIGEST_ALGORITHMS: 'SHA-256' } });
-  });
-  after(async () => {
-    await phone?.quit();
-    peers.killAll();
-    await s?.close();
-  });
-
-  it('answers the SHA-256 challenge and registers', async () => {
-    const agent = s.demo.agents[2]!;
-    phone = await Linphone.start(peers, s, agent);
-    const p = phone;
-    await waitFor(
-      async () => {
-        const [v] = await s.t.ctx.statuses.getStatuses(s.demo.tenant_id, [agent.agent_id]);
-        return v?.status === 'Available';
-      },
-      30_000,
-      'linphonec registered with SHA-256',
-    ).catch((e: Error) => {
-      throw p.explain(e);
-    });
-    const log = p.log();
-    assert.doesNotMatch(log, /WWW-Authenticate: Digest [^\n]*algorithm=MD5/);
-    assert.match(log, /\nAuthorization: +Digest [^\n]*algorithm=SHA-256/);
-  });
-});
