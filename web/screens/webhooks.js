@@ -5,7 +5,15 @@ import { dateTime, t } from '../i18n.js';
 import { useLive } from './use-live.js';
 import { Alert, ShownOnce, formData, useAction } from './ui.js';
 
-const EVENTS = ['*', 'call.*', 'call.created', 'call.answered', 'call.ended', 'call.dtmf', 'agent.status_changed'];
+const EVENTS = [
+  '*',
+  'call.*',
+  'call.created',
+  'call.answered',
+  'call.ended',
+  'call.dtmf',
+  'agent.status_changed',
+];
 
 /** Re-read every 2 s while a delivery is still pending: the outbox worker publishes no live event. */
 const POLL_MS = 2000;
