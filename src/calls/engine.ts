@@ -56,6 +56,13 @@ export class CallCore {
     return c && c.tenantId === tenantId ? c : undefined;
   }
 
+  /** A live or recently ended call of `tenantId` (an action on it then names the state `ended`, even while
+   * its record's end is still being written). */
+  getOrRecent(tenantId: number, callId: string): Call | undefined {
+    const c = this.calls.get(callId) ?? this.recent.get(callId);
+    return c && c.tenantId === tenantId ? c : undefined;
+  }
+
   /** The tenant's live calls, oldest first. */
   live(tenantId: number): Call[] {
     return [...this.calls.values()].filter((c) => c.tenantId === tenantId);

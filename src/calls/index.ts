@@ -167,10 +167,7 @@ function createCallActions(
   dialer: Pick<Dialer, 'dial'>,
   store: Pick<CallStore, 'openRecording' | 'finishRecording'>,
 ): CallActionsService {
-  const findCall = (tenantId: number, callId: string): Call | undefined => {
-    const c = core.calls.get(callId) ?? core.recent.get(callId);
-    return c && c.tenantId === tenantId ? c : undefined;
-  };
+  const findCall = (tenantId: number, callId: string): Call | undefined => core.getOrRecent(tenantId, callId);
   const monitor = new CallMonitor({
     agents: {
       byId: (tenantId, id) => getAgentById(ctx.db, tenantId, id),

@@ -37,7 +37,7 @@ export function liveView(call: Call): LiveCallView {
 /** The live calls of this node for the API: the CallCore's table, read and acted on through the call's methods. */
 export class LiveCalls implements LiveCallService {
   constructor(
-    private readonly core: Pick<CallCore, 'get' | 'live'>,
+    private readonly core: Pick<CallCore, 'get' | 'getOrRecent' | 'live'>,
     private readonly transfers: Pick<CallTransfer, 'blind'>,
   ) {}
 
@@ -46,7 +46,7 @@ export class LiveCalls implements LiveCallService {
     callId: string,
     target: TransferTarget,
   ): Promise<LiveCallView | undefined> {
-    const c = this.core.get(tenantId, callId);
+    const c = this.core.getOrRecent(tenantId, callId);
     if (!c) return undefined;
     try {
       await this.transfers.blind(c, target);
@@ -66,7 +66,7 @@ export class LiveCalls implements LiveCallService {
   }
 
   act(tenantId: number, callId: string, action: 'hangup' | 'hold' | 'resume'): LiveCallView | undefined {
-    const c = this.core.get(tenantId, callId);
+    const c = this.core.getOrRecent(tenantId, callId);
     if (!c) return undefined;
     try {
       if (action === 'hangup') c.hangup();

@@ -443,11 +443,7 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
           throw e;
         }
         if (view) return liveItem(view);
-        const row = await findCallRecord(ctx.db, tenantId, id);
-        if (!row) throw notFound(`call ${id}`);
-        if (row.ended_at !== null)
-          return conflict(reply, `the call is ended: ${action} is not possible now`, 'ended');
-        return conflict(reply, `the call is run by another tongdai node: ${action} it there`, 'active');
+        return notLive(reply, tenantId, id, action);
       },
     );
   }
