@@ -3,10 +3,20 @@
  * 20 ms frames) and keeps what it receives; Goertzel amplitudes tell which parties' tones reached it.
  */
 import { type Socket, createSocket } from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import { decode, encode } from '../../src/media/g711.js';
 import { parseRtp } from '../../src/media/rtp.js';
+import { encodeWav } from '../../src/media/wav.js';
 import type { Law } from '../../src/media/sdp.js';
 import { rtpPacket } from './helpers.js';
+
+/** Write `seconds` of a `hz` tone as an 8 kHz 16-bit mono WAV (the rate G.711 needs: phones play it unresampled). */
+export function writeToneWav(path: string, hz = 440, seconds = 10): string {
+  const pcm = new Int16Array(seconds * 8000);
+  for (let i = 0; i < pcm.length; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / 8000));
+  writeFileSync(path, encodeWav(pcm));
+  return path;
+}
 
 /** The amplitude (peak, in 16-bit units) of frequency `hz` in `pcm` (Goertzel). */
 export function toneAmplitude(pcm: Int16Array, hz: number, rate = 8000): number {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { wavHeader } from '../../src/media/wav.js';
 
 const DECODER = String.raw`
 import ctypes, sys, wave
@@ -108,18 +109,5 @@ export function toneWav(
     data.writeInt16LE(Math.round(l), i * 4);
     data.writeInt16LE(Math.round(r), i * 4 + 2);
   }
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(2, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(32000, 28);
-  h.writeUInt16LE(4, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([wavHeader(2, 8000, data.length), data]);
 }

@@ -4,33 +4,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { writeToneWav } from '../media/tones.js';
 import { closedCall, startCustomer } from './helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from './helpers/peers.js';
 
 // baresip 1.0 (Debian's) answers MD5 challenges only: the default challenge offers MD5 first.
-
-/** 10 s of a 440 Hz tone, 8 kHz 16-bit mono (the rate G.711 needs, so baresip does not resample). */
-function tone(path: string): string {
-  const n = 80_000;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++)
-    data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([h, data]));
-  return path;
-}
 
 const skip = (await requireTool('baresip')) || (await requireTool('sipp'));
 
@@ -60,7 +38,7 @@ describe('a baresip agent in auto-answer mode takes a queued call', { skip }, ()
         `sip_listen 127.0.0.1:${sipPort}`,
         'sip_trans_def udp',
         `audio_player aufile,${join(dir, 'heard.wav')}`,
-        `audio_source aufile,${tone(join(dir, 'tone.wav'))}`,
+        `audio_source aufile,${writeToneWav(join(dir, 'tone.wav'))}`,
         'audio_alert aufile,/dev/null',
         `rtp_ports ${rtp}-${rtp + 19}`,
         'module_path /usr/lib/baresip/modules',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { writeToneWav } from '../media/tones.js';
 import { closedCall, freeMediaPort, startCustomer } from './helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
@@ -15,29 +16,6 @@ import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 // - stdin must stay open: on end of input linphonec quits.
 
 const skip = (await requireTool('linphonec')) || (await requireTool('sipp'));
-
-/** 10 s of a 440 Hz tone, 8 kHz 16-bit mono: what linphone's "microphone" plays. */
-function tone(path: string): string {
-  const n = 80_000;
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++)
-    data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  writeFileSync(path, Buffer.concat([h, data]));
-  return path;
-}
 
 /** One linphonec process for one agent, driven through its command line. */
 class Linphone {
@@ -115,7 +93,7 @@ class Linphone {
     const done = new Promise((r) => child.on('exit', r));
     const phone = new Linphone(child, done, logFile);
     phone.send('soundcard use files');
-    phone.send(`play ${tone(join(home, 'tone.wav'))}`);
+    phone.send(`play ${writeToneWav(join(home, 'tone.wav'))}`);
     phone.send(`record ${join(home, 'heard.wav')}`);
     return phone;
   }
