@@ -81,3 +81,50 @@ export function formData(form) {
   }
   return out;
 }
+
+/**
+ * A form's submit handler: reads its fields (formData), runs `send(fields, form)` (an API promise) through an
+ * action's `run`, then `after(result, form)` once it succeeded (close a dialog, reset the form, show a secret).
+ */
+export const submitter = (run, send, after) => async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const r = await run(send(formData(form), form));
+  if (r !== undefined) after?.(r, form);
+};
+
+/** `after` for a form that stays on the page: empty it. */
+export const resetForm = (_r, form) => form.reset();
+
+/**
+ * A dialog holding one form: the fields (children), the action's error, and the actions row (`extra` buttons on
+ * the left, Cancel and the submit button on the right; no submit button without `onSubmit`).
+ */
+export function FormDialog({
+  title,
+  onClose,
+  wide,
+  formClass = '',
+  action,
+  onSubmit,
+  submitLabel,
+  extra,
+  children,
+}) {
+  return html`<${Modal} title=${title} onClose=${onClose} wide=${wide}>
+    <form class=${`form ${formClass}`} onSubmit=${onSubmit ?? ((e) => e.preventDefault())}>
+      ${children}
+      <${Alert} error=${action.error} />
+      <div class="actions">
+        ${extra}${extra && html`<span class="spacer"></span>`}
+        <button type="button" class="ghost" onClick=${onClose}>${t('cancel')}</button>
+        ${
+          onSubmit &&
+          html`<button class="primary" type="submit" disabled=${action.busy}>
+            ${submitLabel ?? t('save')}
+          </button>`
+        }
+      </div>
+    </form>
+  <//>`;
+}

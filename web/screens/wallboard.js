@@ -5,6 +5,7 @@ import { duration, t } from '../i18n.js';
 import { now, tv } from '../live.js';
 import { useLive } from './use-live.js';
 import { Alert, Modal, formData, useAction } from './ui.js';
+import { CallActions } from './live-actions.js';
 
 /** green / amber / red for a figure against its thresholds. */
 function level(value, th) {
@@ -89,7 +90,8 @@ const PRESENCE_KEY = {
   offline: 'offline',
 };
 
-export function AgentCard({ a, queues }) {
+/** `onAct(call)`: open the live call's actions (supervisor, not in TV mode); without it the call is text only. */
+export function AgentCard({ a, queues, onAct }) {
   const q = a.currentCall && queues.find((x) => x.queueId === a.currentCall.queueId);
   return html`<div class=${`agent-card s-${a.presence}`} data-agent=${a.agentId}>
     <div class="agent-top">
@@ -105,7 +107,22 @@ export function AgentCard({ a, queues }) {
     </div>
     ${
       a.currentCall
-        ? html`<div class="agent-call">
+        ? html`<div
+            class=${`agent-call ${onAct ? 'actionable' : ''}`}
+            role=${onAct ? 'button' : undefined}
+            tabindex=${onAct ? 0 : undefined}
+            onClick=${
+              onAct &&
+              (() =>
+                onAct({
+                  callId: a.currentCall.callId,
+                  caller: a.currentCall.caller,
+                  agentId: a.agentId,
+                  agentName: a.name,
+                  queueName: q?.name,
+                }))
+            }
+          >
             ☏ ${a.currentCall.caller}${q ? ` · ${q.name}` : ''} ·
             ${duration((now.value - a.currentCall.since) / 1000)}
           </div>`
@@ -222,12 +239,14 @@ export function Wallboard() {
   const [queue, setQueue] = useState('');
   const [team, setTeam] = useState('');
   const [editing, setEditing] = useState(false);
+  const [acting, setActing] = useState(null);
   if (!board) return html`<div class="muted">…</div>`;
   if (board.error) return html`<div class="alert">${board.error.message}</div>`;
   const th = board.thresholds;
   const agents = board.agents.filter(
     (a) => (!queue || a.queueIds.includes(Number(queue))) && (!team || a.teamIds.includes(Number(team))),
   );
+  const act = tv.value ? undefined : setActing;
   const toggleTv = () => {
     tv.value = !tv.value;
     if (tv.value) document.documentElement.requestFullscreen?.().catch(() => undefined);
@@ -235,6 +254,7 @@ export function Wallboard() {
   };
   return html`<div class="wallboard">
     ${editing && html`<${ThresholdDialog} th=${th} onClose=${() => setEditing(false)} />`}
+    ${acting && html`<${CallActions} call=${acting} agents=${board.agents} onClose=${() => setActing(null)} />`}
     <div class="toolbar">
       <select aria-label=${t('queue')} value=${queue} onChange=${(e) => setQueue(e.currentTarget.value)}>
         <option value="">${t('allQueues')}</option>
@@ -249,7 +269,7 @@ export function Wallboard() {
         <option value="">${t('allTeams')}</option>
         ${board.teams.map((x) => html`<option value=${x.teamId}>${x.name}</option>`)}
       </select>
-      <span class="muted small">${t('liveActionsLater')}</span>
+      ${!tv.value && html`<span class="muted small">${t('liveActionsHint')}</span>`}
       ${
         can('admin') &&
         !tv.value &&
@@ -266,7 +286,7 @@ export function Wallboard() {
       <section class="panel grow">
         <h3>${t('agentGrid')}</h3>
         <div class="agent-grid">
-          ${agents.map((a) => html`<${AgentCard} key=${a.agentId} a=${a} queues=${board.queues} />`)}
+          ${agents.map((a) => html`<${AgentCard} key=${a.agentId} a=${a} queues=${board.queues} onAct=${act} />`)}
         </div>
       </section>
       <section class="panel side">
@@ -277,7 +297,19 @@ export function Wallboard() {
             : html`<ol class="waiting">
                 ${board.waiting.map(
                   (w) =>
-                    html`<li data-call=${w.callId}>
+                    html`<li
+                      data-call=${w.callId}
+                      class=${act ? 'actionable' : ''}
+                      onClick=${
+                        act &&
+                        (() =>
+                          act({
+                            callId: w.callId,
+                            caller: w.callerNumber,
+                            queueName: board.queues.find((q) => q.queueId === w.queueId)?.name,
+                          }))
+                      }
+                    >
                       <span class="pos">${w.position}</span><span class="caller">${w.callerNumber}</span>
                       <span class="muted"
                         >${board.queues.find((q) => q.queueId === w.queueId)?.name ?? ''}</span

@@ -5,16 +5,6 @@ import { dateTime, t } from '../i18n.js';
 import { useLive } from './use-live.js';
 import { Alert, ShownOnce, formData, useAction } from './ui.js';
 
-const EVENTS = [
-  '*',
-  'call.*',
-  'call.created',
-  'call.answered',
-  'call.ended',
-  'call.dtmf',
-  'agent.status_changed',
-];
-
 /** Re-read every 2 s while a delivery is still pending: the outbox worker publishes no live event. */
 const POLL_MS = 2000;
 
@@ -71,7 +61,7 @@ export function Webhooks() {
     e.preventDefault();
     const form = e.currentTarget;
     const f = formData(form);
-    const events = EVENTS.filter((x) => f[`ev_${x}`]);
+    const events = data.events.filter((x) => f[`ev_${x}`]);
     const r = await run(api('/webhooks', { method: 'POST', body: { url: f.url, events } }));
     if (r) {
       form.reset();
@@ -125,7 +115,7 @@ export function Webhooks() {
         <label class="grow"
           >URL<input name="url" type="url" required placeholder="https://crm.example.vn/hooks/tongdai"
         /></label>
-        ${EVENTS.map(
+        ${data.events.map(
           (x) =>
             html`<label class="check"
               ><input type="checkbox" name=${`ev_${x}`} defaultChecked=${x === 'call.*'} /> ${x}</label
