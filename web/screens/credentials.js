@@ -3,7 +3,7 @@ import { html } from '../html.js';
 import { api } from '../api.js';
 import { dateTime, t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, ShownOnce, formData, useAction } from './ui.js';
+import { Alert, ShownOnce, submitter, useAction } from './ui.js';
 
 const SCOPES = ['agent', 'queue', 'call', 'status', 'admin'];
 
@@ -20,13 +20,15 @@ export function Credentials() {
   const [issued, setIssued] = useState(null);
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
-  const createKey = async (e) => {
-    e.preventDefault();
-    const f = formData(e.currentTarget);
-    const scopes = SCOPES.filter((s) => f[`scope_${s}`]);
-    const r = await run(api('/credentials/api-keys', { method: 'POST', body: { name: f.name, scopes } }));
-    if (r) setIssued([[t('apiKey'), r.key]]);
-  };
+  const createKey = submitter(
+    run,
+    (f) =>
+      api('/credentials/api-keys', {
+        method: 'POST',
+        body: { name: f.name, scopes: SCOPES.filter((s) => f[`scope_${s}`]) },
+      }),
+    (r) => setIssued([[t('apiKey'), r.key]]),
+  );
   const createApp = async () => {
     const r = await run(api('/credentials/apps', { method: 'POST' }));
     if (r)
@@ -35,13 +37,15 @@ export function Credentials() {
         ['app_secret', r.app_secret],
       ]);
   };
-  const createToken = async (e) => {
-    e.preventDefault();
-    const hours = formData(e.currentTarget).hours;
-    const body = hours ? { ttl_sec: Math.round(hours * 3600) } : {};
-    const r = await run(api('/credentials/tokens', { method: 'POST', body }));
-    if (r) setIssued([[t('bearerToken'), r.token]]);
-  };
+  const createToken = submitter(
+    run,
+    ({ hours }) =>
+      api('/credentials/tokens', {
+        method: 'POST',
+        body: hours ? { ttl_sec: Math.round(hours * 3600) } : {},
+      }),
+    (r) => setIssued([[t('bearerToken'), r.token]]),
+  );
   const revoke = (path, id) => run(api(`/credentials/${path}/${id}`, { method: 'DELETE' }));
   const revokeBtn = (path, c) =>
     !c.revoked_at &&

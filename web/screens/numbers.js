@@ -2,7 +2,7 @@ import { html } from '../html.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, formData, useAction } from './ui.js';
+import { Alert, resetForm, submitter, useAction } from './ui.js';
 
 /** Numbers (DID/hotlines → queue or agent) and SIP trunks. Admin only. */
 export function Numbers() {
@@ -14,34 +14,36 @@ export function Numbers() {
   const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
   const agentName = new Map(agents.map((a) => [a.agent_id, a.name]));
   const trunkName = new Map(trunks.map((x) => [x.id, x.name]));
-  const addNumber = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const f = formData(form);
-    const [type, id] = f.target.split(':');
-    const body = {
-      number: f.number,
-      target_type: type,
-      target_id: Number(id),
-      trunk_id: f.trunk ? Number(f.trunk) : null,
-    };
-    if (await run(api('/numbers', { method: 'POST', body }))) form.reset();
-  };
-  const addTrunk = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const f = formData(form);
-    const body = {
-      name: f.name,
-      host: f.host,
-      port: f.port ?? 5060,
-      transport: f.transport,
-      allowed_ips: f.allowed_ips.split(/[\s,]+/).filter(Boolean),
-    };
-    if (f.username) body.username = f.username;
-    if (f.password) body.password = f.password;
-    if (await run(api('/trunks', { method: 'POST', body }))) form.reset();
-  };
+  const addNumber = submitter(
+    run,
+    (f) => {
+      const [type, id] = f.target.split(':');
+      const body = {
+        number: f.number,
+        target_type: type,
+        target_id: Number(id),
+        trunk_id: f.trunk ? Number(f.trunk) : null,
+      };
+      return api('/numbers', { method: 'POST', body });
+    },
+    resetForm,
+  );
+  const addTrunk = submitter(
+    run,
+    (f) => {
+      const body = {
+        name: f.name,
+        host: f.host,
+        port: f.port ?? 5060,
+        transport: f.transport,
+        allowed_ips: f.allowed_ips.split(/[\s,]+/).filter(Boolean),
+      };
+      if (f.username) body.username = f.username;
+      if (f.password) body.password = f.password;
+      return api('/trunks', { method: 'POST', body });
+    },
+    resetForm,
+  );
   const target = (n) =>
     n.targetType === 'queue'
       ? `${t('queue')}: ${queueName.get(n.targetId) ?? n.targetId}`

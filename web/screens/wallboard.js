@@ -4,7 +4,7 @@ import { api, can } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { now, tv } from '../live.js';
 import { useLive } from './use-live.js';
-import { Alert, Modal, formData, useAction } from './ui.js';
+import { FormDialog, submitter, useAction } from './ui.js';
 import { CallActions } from './live-actions.js';
 
 /** green / amber / red for a figure against its thresholds. */
@@ -190,47 +190,49 @@ const FIGURES = [
 
 /** The tenant's tile thresholds (admin): green and amber limits per figure, persisted for the tenant. */
 function ThresholdDialog({ th, onClose }) {
-  const { error, busy, run } = useAction();
-  const submit = async (e) => {
-    e.preventDefault();
-    const f = formData(e.currentTarget);
-    const body = Object.fromEntries(
-      FIGURES.map(([k]) => [k, { green: f[`${k}_green`], amber: f[`${k}_amber`] }]),
-    );
-    if (await run(api('/thresholds', { method: 'PUT', body }))) onClose();
-  };
-  return html`<${Modal} title=${t('thresholds')} onClose=${onClose}>
-    <form class="form thresholds" onSubmit=${submit}>
-      <div class="muted small">${t('thresholdsHint')}</div>
-      ${FIGURES.map(
-        ([k, label, unit]) =>
-          html`<div class="row">
-            <label
-              >${t(label)} · ${t(th[k].higherIsBetter ? 'greenAtLeast' : 'greenAtMost')} (${unit})<input
-                name=${`${k}_green`}
-                type="number"
-                min="0"
-                step="any"
-                required
-                defaultValue=${th[k].green}
-            /></label>
-            <label
-              >${t(label)} · ${t(th[k].higherIsBetter ? 'amberAtLeast' : 'amberAtMost')} (${unit})<input
-                name=${`${k}_amber`}
-                type="number"
-                min="0"
-                step="any"
-                required
-                defaultValue=${th[k].amber}
-            /></label>
-          </div>`,
-      )}
-      <${Alert} error=${error} />
-      <div class="actions">
-        <button type="button" class="ghost" onClick=${onClose}>${t('cancel')}</button>
-        <button class="primary" type="submit" disabled=${busy}>${t('save')}</button>
-      </div>
-    </form>
+  const action = useAction();
+  const submit = submitter(
+    action.run,
+    (f) =>
+      api('/thresholds', {
+        method: 'PUT',
+        body: Object.fromEntries(
+          FIGURES.map(([k]) => [k, { green: f[`${k}_green`], amber: f[`${k}_amber`] }]),
+        ),
+      }),
+    onClose,
+  );
+  return html`<${FormDialog}
+    title=${t('thresholds')}
+    onClose=${onClose}
+    formClass="thresholds"
+    action=${action}
+    onSubmit=${submit}
+  >
+    <div class="muted small">${t('thresholdsHint')}</div>
+    ${FIGURES.map(
+      ([k, label, unit]) =>
+        html`<div class="row">
+          <label
+            >${t(label)} · ${t(th[k].higherIsBetter ? 'greenAtLeast' : 'greenAtMost')} (${unit})<input
+              name=${`${k}_green`}
+              type="number"
+              min="0"
+              step="any"
+              required
+              defaultValue=${th[k].green}
+          /></label>
+          <label
+            >${t(label)} · ${t(th[k].higherIsBetter ? 'amberAtLeast' : 'amberAtMost')} (${unit})<input
+              name=${`${k}_amber`}
+              type="number"
+              min="0"
+              step="any"
+              required
+              defaultValue=${th[k].amber}
+          /></label>
+        </div>`,
+    )}
   <//>`;
 }
 
