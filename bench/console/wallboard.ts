@@ -44,17 +44,7 @@ interface PageLog {
   longTasks: { at: number; ms: number }[];
 }
 declare const window: { __bench: PageLog };
-declare const document: {
-  querySelector(s: string): unknown;
-};
-declare class MutationObserver {
-  constructor(cb: (m: { target: unknown }[]) => void);
-  observe(el: unknown, o: Record<string, boolean>): void;
-}
-declare class PerformanceObserver {
-  constructor(cb: (l: { getEntries(): { startTime: number; duration: number }[] }) => void);
-  observe(o: Record<string, unknown>): void;
-}
+declare const document: { querySelector(s: string): unknown };
 
 async function main(): Promise<void> {
   const load0 = loadavg();
@@ -103,31 +93,26 @@ async function main(): Promise<void> {
       timeout: 60_000,
     },
   );
-  await page.evaluate(() => {
-    const log: PageLog = { changes: [], longTasks: [] };
+  // A string, not a function: tsx's transform would wrap the function's inner names in a helper the page lacks.
+  await page.evaluate(`(() => {
+    const log = { changes: [], longTasks: [] };
     window.__bench = log;
-    const wall = () => performance.timeOrigin + performance.now();
-    type Node = { parentElement?: Node | null; closest?(s: string): Node | null; textContent: string | null };
+    performance.clearResourceTimings();
+    performance.setResourceTimingBufferSize(100000);
     new MutationObserver((ms) => {
-      const at = wall();
+      const at = performance.timeOrigin + performance.now();
       for (const m of ms) {
-        let el = m.target as Node;
-        if (!el.closest) el = el.parentElement!;
-        const status = el?.closest?.('[data-k=status]');
-        const card = status?.closest?.('[data-agent]') as (Node & { dataset: { agent: string } }) | null;
-        if (status && card)
-          log.changes.push({ agent: Number(card.dataset.agent), status: status.textContent ?? '', at });
+        const el = m.target.closest ? m.target : m.target.parentElement;
+        const status = el && el.closest('[data-k=status]');
+        const card = status && status.closest('[data-agent]');
+        if (card) log.changes.push({ agent: Number(card.dataset.agent), status: status.textContent, at });
       }
-    }).observe(document.querySelector('.agent-grid'), {
-      subtree: true,
-      characterData: true,
-      childList: true,
-    });
+    }).observe(document.querySelector('.agent-grid'), { subtree: true, characterData: true, childList: true });
     new PerformanceObserver((l) => {
       for (const e of l.getEntries())
         log.longTasks.push({ at: performance.timeOrigin + e.startTime, ms: e.duration });
-    }).observe({ type: 'longtask', buffered: false });
-  });
+    }).observe({ type: 'longtask' });
+  })()`);
 
   // Drive the floor: agent k (round robin) flips Available ⇄ Break; each agent changes every AGENTS/RATE s.
   const sent: { agent: number; status: string; at: number }[] = [];
@@ -150,6 +135,10 @@ async function main(): Promise<void> {
   // Let the last refreshes land (throttled at 60 ms; a refresh can take a few hundred ms).
   await new Promise((r) => setTimeout(r, 3000));
   const log = await page.evaluate(() => window.__bench);
+  // How long each wallboard read took as the page saw it (request to last byte): the refresh's share of the delay.
+  const reads = (await page.evaluate(`performance.getEntriesByType('resource')
+      .filter((e) => e.name.includes('/console/api/wallboard')).map((e) => e.duration)`)) as number[];
+  reads.sort((a, b) => a - b);
   await browser.close();
   await s.close();
 
@@ -176,6 +165,8 @@ async function main(): Promise<void> {
       p99: Math.round(pct(latencies, 99)),
       max: Math.round(latencies[latencies.length - 1] ?? NaN),
     },
+    wallboard_reads: reads.length,
+    wallboard_read_ms: { p50: Math.round(pct(reads, 50)), p99: Math.round(pct(reads, 99)) },
     long_tasks: log.longTasks.length,
     long_tasks_over_200ms: log.longTasks.filter((x) => x.ms > 200).length,
     longest_task_ms: Math.round(longest),
