@@ -2,57 +2,20 @@ import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { FormDialog, Modal, ShownOnce, submitter, useAction } from './ui.js';
+import { FormDialog, Modal, PriorityPicker, ShownOnce, submitter, useAction } from './ui.js';
 
 const ROLES = ['agent', 'supervisor', 'admin'];
 const roleLabel = (r) => t(r === 'agent' ? 'agentRole' : r);
 
-/** Queue memberships with a priority each: a checkbox and a number per queue. */
-function MembershipPicker({ queues, value, onChange }) {
-  const byId = new Map(value.map((m) => [m.queue_id, m.priority]));
-  const set = (id, priority) => {
-    const rest = value.filter((m) => m.queue_id !== id);
-    onChange(priority === null ? rest : [...rest, { queue_id: id, priority }]);
-  };
-  return html`<div class="members">
-    <table class="grid">
-      <thead>
-        <tr>
-          <th>${t('queue')}</th>
-          <th class="center">${t('member')}</th>
-          <th>${t('priority')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${queues.map(
-          (q) =>
-            html`<tr data-queue=${q.queue_id}>
-              <td>${q.name}</td>
-              <td class="center">
-                <input
-                  type="checkbox"
-                  aria-label=${`${t('member')} ${q.name}`}
-                  checked=${byId.has(q.queue_id)}
-                  onChange=${(e) => set(q.queue_id, e.currentTarget.checked ? 1 : null)}
-                />
-              </td>
-              <td>
-                <input
-                  type="number"
-                  min="1"
-                  max="100"
-                  aria-label=${`${t('priority')} ${q.name}`}
-                  disabled=${!byId.has(q.queue_id)}
-                  value=${byId.get(q.queue_id) ?? ''}
-                  onInput=${(e) => set(q.queue_id, Math.max(1, Math.min(100, Number(e.currentTarget.value) || 1)))}
-                />
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </div>`;
-}
+/** The agent's queues with a priority each (`value`: [{queue_id, priority}], as the API takes them). */
+const MembershipPicker = ({ queues, value, onChange }) =>
+  html`<${PriorityPicker}
+    heading=${t('queue')}
+    rowKey="queue"
+    items=${queues.map((q) => ({ id: q.queue_id, name: q.name }))}
+    value=${value.map((m) => ({ id: m.queue_id, priority: m.priority }))}
+    onChange=${(list) => onChange(list.map((m) => ({ queue_id: m.id, priority: m.priority })))}
+  />`;
 
 /** Invite an agent: name, email, role, optional phone and password, queues; the secrets are shown once. */
 export function InviteDialog({ queues, onClose }) {

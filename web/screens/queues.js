@@ -3,7 +3,7 @@ import { html } from '../html.js';
 import { api, can } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, FormDialog, Modal, submitter, useAction } from './ui.js';
+import { Alert, FormDialog, Modal, PriorityPicker, submitter, useAction } from './ui.js';
 
 /** Read a picked file as base64 (the console API takes JSON only). */
 function base64Of(file) {
@@ -43,10 +43,6 @@ function QueueDialog({ q, agents, onClose }) {
     return html`<${Modal} title=${q.name} onClose=${onClose}><${Alert} error=${detail.error.message} /><//>`;
   const [{ members: current, strategies }, { files }] = detail;
   const list = members ?? current;
-  const prio = new Map(list.map((m) => [m.agent_id, m.priority]));
-  const toggle = (id, on) =>
-    setMembers(on ? [...list, { agent_id: id, priority: 1 }] : list.filter((m) => m.agent_id !== id));
-  const setPrio = (id, p) => setMembers(list.map((m) => (m.agent_id === id ? { ...m, priority: p } : m)));
   const submit = submitter(
     action.run,
     (f) =>
@@ -138,43 +134,13 @@ function QueueDialog({ q, agents, onClose }) {
       >
       <${MohUpload} onUploaded=${setMoh} />
     </div>
-    <div class="members">
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>${t('agent')}</th>
-            <th class="center">${t('member')}</th>
-            <th>${t('priority')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${agents.map(
-            (a) =>
-              html`<tr data-agent=${a.agent_id}>
-                <td>${a.name} <span class="muted small">${a.extension}</span></td>
-                <td class="center">
-                  <input
-                    type="checkbox"
-                    aria-label=${`${t('member')} ${a.name}`}
-                    checked=${prio.has(a.agent_id)}
-                    onChange=${(e) => toggle(a.agent_id, e.currentTarget.checked)}
-                  />
-                </td>
-                <td>
-                  <input
-                    type="number"
-                    min="1"
-                    max="100"
-                    disabled=${!prio.has(a.agent_id)}
-                    value=${prio.get(a.agent_id) ?? ''}
-                    onInput=${(e) => setPrio(a.agent_id, Math.max(1, Math.min(100, Number(e.currentTarget.value) || 1)))}
-                  />
-                </td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </div>
+    <${PriorityPicker}
+      heading=${t('agent')}
+      rowKey="agent"
+      items=${agents.map((a) => ({ id: a.agent_id, name: a.name, sub: a.extension }))}
+      value=${list.map((m) => ({ id: m.agent_id, priority: m.priority }))}
+      onChange=${(next) => setMembers(next.map((m) => ({ agent_id: m.id, priority: m.priority })))}
+    />
   <//>`;
 }
 

@@ -128,3 +128,59 @@ export function FormDialog({
     </form>
   <//>`;
 }
+
+/**
+ * Memberships with a priority each (an agent's queues, a queue's agents): one row per item with a member checkbox
+ * and a 1–100 priority. `value` is [{id, priority}]; `onChange` gets the new list. Rows carry `data-<rowKey>`.
+ */
+export function PriorityPicker({ heading, rowKey, items, value, onChange }) {
+  const byId = new Map(value.map((m) => [m.id, m.priority]));
+  const set = (id, priority) => {
+    const rest = value.filter((m) => m.id !== id);
+    onChange(
+      priority === null
+        ? rest
+        : value.some((m) => m.id === id)
+          ? value.map((m) => (m.id === id ? { id, priority } : m))
+          : [...rest, { id, priority }],
+    );
+  };
+  return html`<div class="members">
+    <table class="grid">
+      <thead>
+        <tr>
+          <th>${heading}</th>
+          <th class="center">${t('member')}</th>
+          <th>${t('priority')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map(
+          (x) =>
+            html`<tr ...${{ [`data-${rowKey}`]: x.id }}>
+              <td>${x.name}${x.sub && html` <span class="muted small">${x.sub}</span>`}</td>
+              <td class="center">
+                <input
+                  type="checkbox"
+                  aria-label=${`${t('member')} ${x.name}`}
+                  checked=${byId.has(x.id)}
+                  onChange=${(e) => set(x.id, e.currentTarget.checked ? 1 : null)}
+                />
+              </td>
+              <td>
+                <input
+                  type="number"
+                  min="1"
+                  max="100"
+                  aria-label=${`${t('priority')} ${x.name}`}
+                  disabled=${!byId.has(x.id)}
+                  value=${byId.get(x.id) ?? ''}
+                  onInput=${(e) => set(x.id, Math.max(1, Math.min(100, Number(e.currentTarget.value) || 1)))}
+                />
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
