@@ -184,3 +184,16 @@ export function PriorityPicker({ heading, rowKey, items, value, onChange }) {
     </table>
   </div>`;
 }
+
+/** A plain data table: the column headings, then the rows (`<tr>`s the caller renders). */
+export const Grid = ({ head, rows }) =>
+  html`<table class="grid">
+    <thead>
+      <tr>
+        ${head.map((h) => html`<th>${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${rows}
+    </tbody>
+  </table>`;
