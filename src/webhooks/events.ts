@@ -50,6 +50,9 @@ function callData(p: DomainEvents['call.created']): Record<string, unknown> {
   };
 }
 
+/** The event types a webhook endpoint can receive (the ones with a wire form above), in their listed order. */
+export const WEBHOOK_EVENT_TYPES = Object.keys(TO_WIRE) as EventType[];
+
 /** The webhook body of one domain event, or null for events that are never delivered. */
 export function webhookBody(
   e: Envelope,

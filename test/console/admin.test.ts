@@ -15,6 +15,7 @@ import { seedDefaultStatuses } from '../../src/domain/statuses.js';
 import { createTenant } from '../../src/domain/tenants.js';
 import { encodeWav } from '../../src/media/wav.js';
 import { inTransaction } from '../../src/store/db.js';
+import { WEBHOOK_EVENT_TYPES } from '../../src/webhooks/events.js';
 import { verify } from '../../src/webhooks/signing.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { waitFor } from '../sip/helpers/peers.js';
@@ -544,6 +545,13 @@ describe('web console administration', { skip }, () => {
     await signIn(page, s.url, adminEmail, ADMIN_PASSWORD);
     await page.waitForSelector('.tile');
     await page.click('a[href="#/webhooks"]');
+    // The screen offers what the webhook code delivers (its wire map), not a hand-kept list.
+    await page.waitForSelector('.new-endpoint input[type=checkbox]');
+    const offered = await page.$$eval('.new-endpoint input[type=checkbox]', (els) =>
+      els.map((e) => (e as unknown as { name: string }).name.slice(3)),
+    );
+    assert.deepEqual(offered, ['*', 'call.*', 'agent.*', ...WEBHOOK_EVENT_TYPES]);
+    assert.ok(offered.includes('call.dtmf') && !offered.includes('agent.changed'));
     const { port } = receiver.address() as AddressInfo;
     await page.fill('.new-endpoint input[name=url]', `http://127.0.0.1:${port}/hook`);
     await page.click('.new-endpoint button[type=submit]');

@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
+import { setConsolePassword } from '../../src/domain/console-accounts.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
-import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
 import { startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, waitFor } from '../sip/helpers/peers.js';
 import { chromiumMissing, launch, newPage, problemsOf, shot, signIn } from './browser.js';
 
 const skip = (await requireTool('sipp')) || (await chromiumMissing());
 const CALLER = '0909777888';
+const CALLER_2 = '0909777999';
+const AGENT_PASSWORD = 'agent-pass-123';
 
 interface El {
   textContent: string | null;
@@ -106,6 +109,108 @@ describe('wallboard follows a real call: queue → answered by a sipp agent → 
     assert.equal((await agent.done).code, 0);
     assert.deepEqual(problemsOf(page), []);
     await page.context().close();
+  });
+});
+
+describe('live call actions from the wallboard', { skip }, () => {
+  let s: TestServer;
+  let browser: Browser;
+  const peers = new Peers();
+
+  before(async () => {
+    s = await startTestServer({ clock: systemClock });
+    await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: 0, ring_timeout_sec: 5 }).execute();
+    await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
+    browser = await launch();
+  });
+  after(async () => {
+    peers.killAll();
+    await browser?.close();
+    await s?.close();
+  });
+
+  it('a supervisor hangs up a bridged call from the wallboard: both sipp peers get BYE', async () => {
+    const page = await newPage(browser);
+    await signIn(page, s.url, s.demo.console_email, s.demo.console_password);
+    await page.waitForSelector('.live-dot.up');
+    // Agent 1 answers; the demo supervisor (agent 0, the console login) has no phone registered here.
+    const agentId = s.demo.agents[1]!.agent_id;
+    // Both scenarios end only on a BYE received (agent-answer, customer-wait-bye): exit 0 proves it came.
+    const agent = await startAgent(peers, s, 1, 'agent-answer.xml', { pauseMs: 200 });
+    await s.t.ctx.statuses.login(s.demo.tenant_id, agentId, 'test');
+    const customer = await startCustomer(peers, s, 'customer-wait-bye.xml', 0, CALLER_2);
+    const onCall = `[data-agent="${agentId}"] .agent-call.actionable`;
+    await page.waitForFunction(
+      ([sel, caller]: readonly [string, string]) =>
+        (document.querySelector(sel)?.textContent ?? '').includes(caller),
+      [onCall, CALLER_2] as const,
+      { timeout: 15_000 },
+    );
+    await page.click(onCall);
+    await page.waitForSelector('.call-actions button.hangup');
+    // Listening rings the signed-in supervisor's own phone; the demo supervisor has none registered.
+    await page.click('.call-actions button.monitor[data-mode=listen]');
+    await page.waitForSelector('.call-actions .alert');
+    assert.match((await page.textContent('.call-actions .alert'))!, /no registered SIP phone/);
+    await shot(page, 'wallboard-call-actions');
+    await page.click('.call-actions button.hangup');
+    await page.waitForSelector('.call-actions', { state: 'detached', timeout: 10_000 });
+    assert.equal((await customer.done).code, 0, 'the customer got BYE');
+    assert.equal((await agent.done).code, 0, 'the agent got BYE');
+    const row = await waitFor(
+      () =>
+        s.t.ctx.db
+          .selectFrom('calls')
+          .select(['ended_at', 'answered_at'])
+          .where('caller_number', '=', CALLER_2)
+          .where('ended_at', 'is not', null)
+          .executeTakeFirst(),
+      10_000,
+      'the ended call record',
+    );
+    assert.ok(row.answered_at !== null);
+    await page.waitForFunction(
+      (sel: string) => document.querySelector(sel) === null,
+      `[data-agent="${agentId}"] .agent-call.actionable`,
+      { timeout: 10_000 },
+    );
+    // The browser logs the refused monitor request (400) as a failed resource load: that one is expected.
+    const problems = problemsOf(page);
+    assert.deepEqual(
+      problems.filter((p) => !/status of 400/.test(p)),
+      [],
+    );
+    assert.equal(problems.length <= 1, true);
+    await page.context().close();
+  });
+
+  it('refuses the live call routes to an agent login (403) and answers 404 for an unknown call', async () => {
+    const email = s.demo.agents[2]!.email;
+    await setConsolePassword(s.t.ctx.db, systemClock, s.demo.tenant_id, email, AGENT_PASSWORD, 'agent');
+    const login = async (e: string, p: string) => {
+      const r = await call(`${s.url}/console/api/login`, { method: 'POST', body: { email: e, password: p } });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const cookie = (r.headers.get('set-cookie') ?? '').split(';')[0]!;
+      return { cookie, 'x-csrf-token': r.body.csrf as string };
+    };
+    const writes: [string, unknown][] = [
+      ['/live-calls/abc-1/hangup', undefined],
+      ['/live-calls/abc-1/transfer', { extension: '101' }],
+      ['/live-calls/abc-1/monitor', { mode: 'listen' }],
+    ];
+    const agent = await login(email, AGENT_PASSWORD);
+    const list = await call(`${s.url}/console/api/live-calls`, { headers: { cookie: agent.cookie } });
+    assert.equal(list.status, 403);
+    for (const [path, body] of writes) {
+      const r = await call(`${s.url}/console/api${path}`, { method: 'POST', headers: agent, body });
+      assert.equal(r.status, 403, `${path}: ${JSON.stringify(r.body)}`);
+    }
+    const sup = await login(s.demo.console_email, s.demo.console_password);
+    assert.equal((await call(`${s.url}/console/api/live-calls`, { headers: sup })).status, 200);
+    for (const [path, body] of writes) {
+      const r = await call(`${s.url}/console/api${path}`, { method: 'POST', headers: sup, body });
+      assert.equal(r.status, 404, `${path}: ${JSON.stringify(r.body)}`);
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import { html } from '../html.js';
 import { api } from '../api.js';
 import { dateTime, t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, ShownOnce, formData, useAction } from './ui.js';
+import { Alert, Grid, ShownOnce, submitter, useAction } from './ui.js';
 
 const SCOPES = ['agent', 'queue', 'call', 'status', 'admin'];
 
@@ -20,13 +20,15 @@ export function Credentials() {
   const [issued, setIssued] = useState(null);
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
-  const createKey = async (e) => {
-    e.preventDefault();
-    const f = formData(e.currentTarget);
-    const scopes = SCOPES.filter((s) => f[`scope_${s}`]);
-    const r = await run(api('/credentials/api-keys', { method: 'POST', body: { name: f.name, scopes } }));
-    if (r) setIssued([[t('apiKey'), r.key]]);
-  };
+  const createKey = submitter(
+    run,
+    (f) =>
+      api('/credentials/api-keys', {
+        method: 'POST',
+        body: { name: f.name, scopes: SCOPES.filter((s) => f[`scope_${s}`]) },
+      }),
+    (r) => setIssued([[t('apiKey'), r.key]]),
+  );
   const createApp = async () => {
     const r = await run(api('/credentials/apps', { method: 'POST' }));
     if (r)
@@ -35,13 +37,15 @@ export function Credentials() {
         ['app_secret', r.app_secret],
       ]);
   };
-  const createToken = async (e) => {
-    e.preventDefault();
-    const hours = formData(e.currentTarget).hours;
-    const body = hours ? { ttl_sec: Math.round(hours * 3600) } : {};
-    const r = await run(api('/credentials/tokens', { method: 'POST', body }));
-    if (r) setIssued([[t('bearerToken'), r.token]]);
-  };
+  const createToken = submitter(
+    run,
+    ({ hours }) =>
+      api('/credentials/tokens', {
+        method: 'POST',
+        body: hours ? { ttl_sec: Math.round(hours * 3600) } : {},
+      }),
+    (r) => setIssued([[t('bearerToken'), r.token]]),
+  );
   const revoke = (path, id) => run(api(`/credentials/${path}/${id}`, { method: 'DELETE' }));
   const revokeBtn = (path, c) =>
     !c.revoked_at &&
@@ -51,31 +55,20 @@ export function Credentials() {
     <${Alert} error=${error} />
     <section class="panel api-keys">
       <div class="section-head"><h3>${t('apiKeys')}</h3></div>
-      <table class="grid">
-        <thead>
-          <tr>
-            <th>${t('name')}</th>
-            <th>${t('prefix')}</th>
-            <th>${t('scopes')}</th>
-            <th>${t('created')}</th>
-            <th>${t('status')}</th>
-            <th></th>
-          </tr>
-        </thead>
-        <tbody>
-          ${data.api_keys.map(
-            (k) =>
-              html`<tr data-key=${k.id}>
-                <td class="strong">${k.name}</td>
-                <td class="mono">${k.prefix}…</td>
-                <td><div class="chips">${k.scopes.map((s) => html`<span class="tag">${s}</span>`)}</div></td>
-                <td class="small">${dateTime(k.created_at)}</td>
-                <td>${state(k)}</td>
-                <td>${revokeBtn('api-keys', k)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
+      <${Grid}
+        head=${[t('name'), t('prefix'), t('scopes'), t('created'), t('status'), '']}
+        rows=${data.api_keys.map(
+          (k) =>
+            html`<tr data-key=${k.id}>
+              <td class="strong">${k.name}</td>
+              <td class="mono">${k.prefix}…</td>
+              <td><div class="chips">${k.scopes.map((s) => html`<span class="tag">${s}</span>`)}</div></td>
+              <td class="small">${dateTime(k.created_at)}</td>
+              <td>${state(k)}</td>
+              <td>${revokeBtn('api-keys', k)}</td>
+            </tr>`,
+        )}
+      />
       <form class="inline-form new-key" onSubmit=${createKey}>
         <label>${t('name')}<input name="name" required maxlength="100" placeholder="CRM" /></label>
         ${SCOPES.map(
@@ -94,54 +87,35 @@ export function Credentials() {
           <button class="primary new-app" onClick=${createApp} disabled=${busy}>${t('createApp')}</button>
         </div>
         <div class="muted small">${t('appsHint')}</div>
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>app_id</th>
-              <th>${t('created')}</th>
-              <th>${t('status')}</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${data.apps.map(
-              (a) =>
-                html`<tr data-app=${a.app_id}>
-                  <td class="mono">${a.app_id}</td>
-                  <td class="small">${dateTime(a.created_at)}</td>
-                  <td>${state(a)}</td>
-                  <td>${revokeBtn('apps', a)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        <${Grid}
+          head=${['app_id', t('created'), t('status'), '']}
+          rows=${data.apps.map(
+            (a) =>
+              html`<tr data-app=${a.app_id}>
+                <td class="mono">${a.app_id}</td>
+                <td class="small">${dateTime(a.created_at)}</td>
+                <td>${state(a)}</td>
+                <td>${revokeBtn('apps', a)}</td>
+              </tr>`,
+          )}
+        />
       </section>
       <section class="panel tokens">
         <div class="section-head"><h3>${t('bearerTokens')}</h3></div>
         <div class="muted small">${t('tokensHint')}</div>
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>${t('created')}</th>
-              <th>${t('expires')}</th>
-              <th>${t('status')}</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${data.tokens.map(
-              (x) =>
-                html`<tr data-token=${x.id}>
-                  <td class="mono">${x.id}</td>
-                  <td class="small">${dateTime(x.created_at)}</td>
-                  <td class="small">${dateTime(x.expires_at)}</td>
-                  <td>${state(x)}</td>
-                  <td>${revokeBtn('tokens', x)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        <${Grid}
+          head=${['#', t('created'), t('expires'), t('status'), '']}
+          rows=${data.tokens.map(
+            (x) =>
+              html`<tr data-token=${x.id}>
+                <td class="mono">${x.id}</td>
+                <td class="small">${dateTime(x.created_at)}</td>
+                <td class="small">${dateTime(x.expires_at)}</td>
+                <td>${state(x)}</td>
+                <td>${revokeBtn('tokens', x)}</td>
+              </tr>`,
+          )}
+        />
         <form class="inline-form new-token" onSubmit=${createToken}>
           <label
             >${t('lifetimeHours')}<input name="hours" type="number" min="1" max="720" placeholder="24"

@@ -2,7 +2,7 @@ import { html } from '../html.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, formData, useAction } from './ui.js';
+import { Alert, Grid, resetForm, submitter, useAction } from './ui.js';
 
 /** Numbers (DID/hotlines → queue or agent) and SIP trunks. Admin only. */
 export function Numbers() {
@@ -14,34 +14,36 @@ export function Numbers() {
   const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
   const agentName = new Map(agents.map((a) => [a.agent_id, a.name]));
   const trunkName = new Map(trunks.map((x) => [x.id, x.name]));
-  const addNumber = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const f = formData(form);
-    const [type, id] = f.target.split(':');
-    const body = {
-      number: f.number,
-      target_type: type,
-      target_id: Number(id),
-      trunk_id: f.trunk ? Number(f.trunk) : null,
-    };
-    if (await run(api('/numbers', { method: 'POST', body }))) form.reset();
-  };
-  const addTrunk = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const f = formData(form);
-    const body = {
-      name: f.name,
-      host: f.host,
-      port: f.port ?? 5060,
-      transport: f.transport,
-      allowed_ips: f.allowed_ips.split(/[\s,]+/).filter(Boolean),
-    };
-    if (f.username) body.username = f.username;
-    if (f.password) body.password = f.password;
-    if (await run(api('/trunks', { method: 'POST', body }))) form.reset();
-  };
+  const addNumber = submitter(
+    run,
+    (f) => {
+      const [type, id] = f.target.split(':');
+      const body = {
+        number: f.number,
+        target_type: type,
+        target_id: Number(id),
+        trunk_id: f.trunk ? Number(f.trunk) : null,
+      };
+      return api('/numbers', { method: 'POST', body });
+    },
+    resetForm,
+  );
+  const addTrunk = submitter(
+    run,
+    (f) => {
+      const body = {
+        name: f.name,
+        host: f.host,
+        port: f.port ?? 5060,
+        transport: f.transport,
+        allowed_ips: f.allowed_ips.split(/[\s,]+/).filter(Boolean),
+      };
+      if (f.username) body.username = f.username;
+      if (f.password) body.password = f.password;
+      return api('/trunks', { method: 'POST', body });
+    },
+    resetForm,
+  );
   const target = (n) =>
     n.targetType === 'queue'
       ? `${t('queue')}: ${queueName.get(n.targetId) ?? n.targetId}`
@@ -51,34 +53,25 @@ export function Numbers() {
     <div class="cols">
       <section class="panel numbers">
         <div class="section-head"><h3>${t('numbers')}</h3></div>
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>${t('number')}</th>
-              <th>${t('routesTo')}</th>
-              <th>${t('trunk')}</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${numbers.map(
-              (n) =>
-                html`<tr data-number=${n.number}>
-                  <td class="mono strong">${n.number}</td>
-                  <td>${target(n)}</td>
-                  <td>${n.trunkId ? (trunkName.get(n.trunkId) ?? n.trunkId) : '—'}</td>
-                  <td>
-                    <button
-                      class="ghost danger"
-                      onClick=${() => run(api(`/numbers/${n.id}`, { method: 'DELETE' }))}
-                    >
-                      ${t('delete')}
-                    </button>
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        <${Grid}
+          head=${[t('number'), t('routesTo'), t('trunk'), '']}
+          rows=${numbers.map(
+            (n) =>
+              html`<tr data-number=${n.number}>
+                <td class="mono strong">${n.number}</td>
+                <td>${target(n)}</td>
+                <td>${n.trunkId ? (trunkName.get(n.trunkId) ?? n.trunkId) : '—'}</td>
+                <td>
+                  <button
+                    class="ghost danger"
+                    onClick=${() => run(api(`/numbers/${n.id}`, { method: 'DELETE' }))}
+                  >
+                    ${t('delete')}
+                  </button>
+                </td>
+              </tr>`,
+          )}
+        />
         <form class="inline-form add-number" onSubmit=${addNumber}>
           <label
             >${t('number')}<input name="number" required inputmode="tel" placeholder="02873001234"
@@ -102,36 +95,26 @@ export function Numbers() {
       </section>
       <section class="panel trunks">
         <div class="section-head"><h3>${t('trunks')}</h3></div>
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>${t('name')}</th>
-              <th>${t('host')}</th>
-              <th>${t('allowedIps')}</th>
-              <th>${t('auth')}</th>
-              <th></th>
-            </tr>
-          </thead>
-          <tbody>
-            ${trunks.map(
-              (x) =>
-                html`<tr data-trunk=${x.name}>
-                  <td class="strong">${x.name}</td>
-                  <td class="mono">${x.host}:${x.port}/${x.transport}</td>
-                  <td class="small mono">${x.allowedIps.join(', ') || '—'}</td>
-                  <td>${x.username ? html`${x.username}${x.hasPassword ? ' · ••••' : ''}` : '—'}</td>
-                  <td>
-                    <button
-                      class="ghost danger"
-                      onClick=${() => run(api(`/trunks/${x.id}`, { method: 'DELETE' }))}
-                    >
-                      ${t('delete')}
-                    </button>
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        <${Grid}
+          head=${[t('name'), t('host'), t('allowedIps'), t('auth'), '']}
+          rows=${trunks.map(
+            (x) =>
+              html`<tr data-trunk=${x.name}>
+                <td class="strong">${x.name}</td>
+                <td class="mono">${x.host}:${x.port}/${x.transport}</td>
+                <td class="small mono">${x.allowedIps.join(', ') || '—'}</td>
+                <td>${x.username ? html`${x.username}${x.hasPassword ? ' · ••••' : ''}` : '—'}</td>
+                <td>
+                  <button
+                    class="ghost danger"
+                    onClick=${() => run(api(`/trunks/${x.id}`, { method: 'DELETE' }))}
+                  >
+                    ${t('delete')}
+                  </button>
+                </td>
+              </tr>`,
+          )}
+        />
         <form class="form add-trunk" onSubmit=${addTrunk}>
           <div class="row">
             <label>${t('name')}<input name="name" required maxlength="100" /></label>

@@ -3,7 +3,7 @@ import { html } from '../html.js';
 import { api, can } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, Modal, formData, useAction } from './ui.js';
+import { Alert, FormDialog, Modal, PriorityPicker, submitter, useAction } from './ui.js';
 
 /** Read a picked file as base64 (the console API takes JSON only). */
 function base64Of(file) {
@@ -35,7 +35,7 @@ function MohUpload({ onUploaded }) {
 
 function QueueDialog({ q, agents, onClose }) {
   const detail = useLive(() => Promise.all([api(`/queues/${q.queue_id}/members`), api('/moh')]));
-  const { error, busy, run } = useAction();
+  const action = useAction();
   const [members, setMembers] = useState(null);
   const [moh, setMoh] = useState(q.moh ?? '');
   if (!detail) return html`<${Modal} title=${q.name} onClose=${onClose}><div class="muted">…</div><//>`;
@@ -43,135 +43,104 @@ function QueueDialog({ q, agents, onClose }) {
     return html`<${Modal} title=${q.name} onClose=${onClose}><${Alert} error=${detail.error.message} /><//>`;
   const [{ members: current, strategies }, { files }] = detail;
   const list = members ?? current;
-  const prio = new Map(list.map((m) => [m.agent_id, m.priority]));
-  const toggle = (id, on) =>
-    setMembers(on ? [...list, { agent_id: id, priority: 1 }] : list.filter((m) => m.agent_id !== id));
-  const setPrio = (id, p) => setMembers(list.map((m) => (m.agent_id === id ? { ...m, priority: p } : m)));
-  const submit = async (e) => {
-    e.preventDefault();
-    const f = formData(e.currentTarget);
-    const body = {
-      strategy: f.strategy || null,
-      max_wait_sec: f.max_wait_sec,
-      announce_position: f.announce_position,
-      wrap_up_sec: f.wrap_up_sec ?? 0,
-      ring_timeout_sec: f.ring_timeout_sec ?? 20,
-      service_level_sec: f.service_level_sec ?? 20,
-      overflow: f.overflow || null,
-      moh: moh || null,
-      members: list,
-    };
-    if (await run(api(`/queues/${q.queue_id}`, { method: 'PATCH', body }))) onClose();
-  };
-  return html`<${Modal} title=${`${t('editQueue')} · ${q.name}`} onClose=${onClose} wide>
-    <form class="form queue-form" onSubmit=${submit}>
-      <div class="row">
-        <label
-          >${t('strategy')}<select name="strategy">
-            <option value="">${t('default')}</option>
-            ${strategies.map((s) => html`<option value=${s} selected=${s === q.strategy}>${s}</option>`)}
-          </select></label
-        >
-        <label
-          >${t('maxWait')} (s)<input
-            name="max_wait_sec"
-            type="number"
-            min="1"
-            max="86400"
-            defaultValue=${q.max_wait_sec ?? ''}
-        /></label>
-      </div>
-      <div class="row">
-        <label
-          >${t('wrapupSec')}<input
-            name="wrap_up_sec"
-            type="number"
-            min="0"
-            max="3600"
-            defaultValue=${q.wrap_up_sec}
-        /></label>
-        <label
-          >${t('ringTimeout')}<input
-            name="ring_timeout_sec"
-            type="number"
-            min="5"
-            max="300"
-            defaultValue=${q.ring_timeout_sec}
-        /></label>
-      </div>
-      <div class="row">
-        <label
-          >${t('serviceLevel')} (s)<input
-            name="service_level_sec"
-            type="number"
-            min="1"
-            max="3600"
-            defaultValue=${q.service_level_sec}
-        /></label>
-        <label
-          >${t('overflow')}<input
-            name="overflow"
-            maxlength="100"
-            defaultValue=${q.overflow ?? ''}
-            placeholder="queue:2, 0901234567…"
-        /></label>
-      </div>
-      <label class="check"
-        ><input type="checkbox" name="announce_position" defaultChecked=${q.announce_position} />
-        ${t('announce')}</label
+  const submit = submitter(
+    action.run,
+    (f) =>
+      api(`/queues/${q.queue_id}`, {
+        method: 'PATCH',
+        body: {
+          strategy: f.strategy || null,
+          max_wait_sec: f.max_wait_sec,
+          announce_position: f.announce_position,
+          wrap_up_sec: f.wrap_up_sec ?? 0,
+          ring_timeout_sec: f.ring_timeout_sec ?? 20,
+          service_level_sec: f.service_level_sec ?? 20,
+          overflow: f.overflow || null,
+          moh: moh || null,
+          members: list,
+        },
+      }),
+    onClose,
+  );
+  return html`<${FormDialog}
+    title=${`${t('editQueue')} · ${q.name}`}
+    onClose=${onClose}
+    wide
+    formClass="queue-form"
+    action=${action}
+    onSubmit=${submit}
+  >
+    <div class="row">
+      <label
+        >${t('strategy')}<select name="strategy">
+          <option value="">${t('default')}</option>
+          ${strategies.map((s) => html`<option value=${s} selected=${s === q.strategy}>${s}</option>`)}
+        </select></label
       >
-      <div class="row">
-        <label
-          >${t('moh')}<select name="moh" value=${moh} onChange=${(e) => setMoh(e.currentTarget.value)}>
-            <option value="">${t('default')}</option>
-            ${files.map((f) => html`<option value=${f.name}>${f.name} (${duration(f.duration_ms / 1000)})</option>`)}
-          </select></label
-        >
-        <${MohUpload} onUploaded=${setMoh} />
-      </div>
-      <div class="members">
-        <table class="grid">
-          <thead>
-            <tr>
-              <th>${t('agent')}</th>
-              <th class="center">${t('member')}</th>
-              <th>${t('priority')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${agents.map(
-              (a) =>
-                html`<tr data-agent=${a.agent_id}>
-                  <td>${a.name} <span class="muted small">${a.extension}</span></td>
-                  <td class="center">
-                    <input
-                      type="checkbox"
-                      aria-label=${`${t('member')} ${a.name}`}
-                      checked=${prio.has(a.agent_id)}
-                      onChange=${(e) => toggle(a.agent_id, e.currentTarget.checked)}
-                    />
-                  </td>
-                  <td>
-                    <input
-                      type="number"
-                      min="1"
-                      max="100"
-                      disabled=${!prio.has(a.agent_id)}
-                      value=${prio.get(a.agent_id) ?? ''}
-                      onInput=${(e) => setPrio(a.agent_id, Math.max(1, Math.min(100, Number(e.currentTarget.value) || 1)))}
-                    />
-                  </td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      <${Alert} error=${error} />
-      <div class="actions">
-        <button type="button" class="ghost" onClick=${onClose}>${t('cancel')}</button>
-        <button class="primary" type="submit" disabled=${busy}>${t('save')}</button>
-      </div>
-    </form>
+      <label
+        >${t('maxWait')} (s)<input
+          name="max_wait_sec"
+          type="number"
+          min="1"
+          max="86400"
+          defaultValue=${q.max_wait_sec ?? ''}
+      /></label>
+    </div>
+    <div class="row">
+      <label
+        >${t('wrapupSec')}<input
+          name="wrap_up_sec"
+          type="number"
+          min="0"
+          max="3600"
+          defaultValue=${q.wrap_up_sec}
+      /></label>
+      <label
+        >${t('ringTimeout')}<input
+          name="ring_timeout_sec"
+          type="number"
+          min="5"
+          max="300"
+          defaultValue=${q.ring_timeout_sec}
+      /></label>
+    </div>
+    <div class="row">
+      <label
+        >${t('serviceLevel')} (s)<input
+          name="service_level_sec"
+          type="number"
+          min="1"
+          max="3600"
+          defaultValue=${q.service_level_sec}
+      /></label>
+      <label
+        >${t('overflow')}<input
+          name="overflow"
+          maxlength="100"
+          defaultValue=${q.overflow ?? ''}
+          placeholder="queue:2, 0901234567…"
+      /></label>
+    </div>
+    <label class="check"
+      ><input type="checkbox" name="announce_position" defaultChecked=${q.announce_position} />
+      ${t('announce')}</label
+    >
+    <div class="row">
+      <label
+        >${t('moh')}<select name="moh" value=${moh} onChange=${(e) => setMoh(e.currentTarget.value)}>
+          <option value="">${t('default')}</option>
+          ${files.map((f) => html`<option value=${f.name}>${f.name} (${duration(f.duration_ms / 1000)})</option>`)}
+        </select></label
+      >
+      <${MohUpload} onUploaded=${setMoh} />
+    </div>
+    <${PriorityPicker}
+      heading=${t('agent')}
+      rowKey="agent"
+      items=${agents.map((a) => ({ id: a.agent_id, name: a.name, sub: a.extension }))}
+      value=${list.map((m) => ({ id: m.agent_id, priority: m.priority }))}
+      onChange=${(next) => setMembers(next.map((m) => ({ agent_id: m.id, priority: m.priority })))}
+    />
   <//>`;
 }
 

@@ -3,23 +3,22 @@ import { html } from '../html.js';
 import { api, can } from '../api.js';
 import { t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, formData, useAction } from './ui.js';
+import { Alert, resetForm, submitter, useAction } from './ui.js';
 
 function Statuses({ statuses, admin }) {
   const { error, busy, run } = useAction();
   const [renaming, setRenaming] = useState(null);
-  const add = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const f = formData(form);
-    if (await run(api('/statuses', { method: 'POST', body: { name: f.name, is_ready: f.is_ready } })))
-      form.reset();
-  };
-  const rename = async (e, s) => {
-    e.preventDefault();
-    const f = formData(e.currentTarget);
-    if (await run(api(`/statuses/${s.id}`, { method: 'PATCH', body: { name: f.name } }))) setRenaming(null);
-  };
+  const add = submitter(
+    run,
+    (f) => api('/statuses', { method: 'POST', body: { name: f.name, is_ready: f.is_ready } }),
+    resetForm,
+  );
+  const rename = (s) =>
+    submitter(
+      run,
+      (f) => api(`/statuses/${s.id}`, { method: 'PATCH', body: { name: f.name } }),
+      () => setRenaming(null),
+    );
   return html`<section class="panel statuses">
     <div class="section-head"><h3>${t('statuses')}</h3></div>
     <table class="grid">
@@ -38,7 +37,7 @@ function Statuses({ statuses, admin }) {
               <td>
                 ${
                   renaming === s.id
-                    ? html`<form class="inline-form tight" onSubmit=${(e) => rename(e, s)}>
+                    ? html`<form class="inline-form tight" onSubmit=${rename(s)}>
                         <input name="name" defaultValue=${s.name} maxlength="100" required />
                         <button class="primary" type="submit">${t('save')}</button>
                       </form>`
@@ -101,11 +100,7 @@ function Statuses({ statuses, admin }) {
 function Teams({ teams, agents, admin }) {
   const { error, busy, run } = useAction();
   const name = new Map(agents.map((a) => [a.agent_id, a.name]));
-  const add = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    if (await run(api('/teams', { method: 'POST', body: { name: formData(form).name } }))) form.reset();
-  };
+  const add = submitter(run, (f) => api('/teams', { method: 'POST', body: { name: f.name } }), resetForm);
   const addMember = (team, id) =>
     id && run(api(`/teams/${team.team_id}/members`, { method: 'POST', body: { agent_ids: [Number(id)] } }));
   return html`<section class="panel teams">

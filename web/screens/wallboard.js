@@ -1,10 +1,12 @@
+import { Component } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api, can } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { now, tv } from '../live.js';
 import { useLive } from './use-live.js';
-import { Alert, Modal, formData, useAction } from './ui.js';
+import { FormDialog, submitter, useAction } from './ui.js';
+import { CallActions } from './live-actions.js';
 
 /** green / amber / red for a figure against its thresholds. */
 function level(value, th) {
@@ -89,7 +91,32 @@ const PRESENCE_KEY = {
   offline: 'offline',
 };
 
-export function AgentCard({ a, queues }) {
+/** Time since `at`, ticking: only this text re-renders every second, not the card around it. */
+const Since = ({ at }) => duration((now.value - at) / 1000);
+
+/**
+ * An agent card that re-renders only when what it shows changed (a refresh brings new objects for all 1,000 cards;
+ * see bench/console). Language and the timers are signals, which update the inner components by themselves.
+ */
+class CardOf extends Component {
+  shouldComponentUpdate(next) {
+    return next.sig !== this.props.sig || next.onAct !== this.props.onAct;
+  }
+  render({ a, queues, onAct }) {
+    return html`<${AgentCard} a=${a} queues=${queues} onAct=${onAct} />`;
+  }
+}
+
+const cardSig = (a, queues) => {
+  const c = a.currentCall;
+  const q = c && queues.find((x) => x.queueId === c.queueId);
+  return [a.name, a.extension, a.status, a.presence, a.since, a.callsToday, a.missedToday, a.talkSecToday]
+    .concat(c ? [c.callId, c.caller, c.since, q?.name] : [])
+    .join('|');
+};
+
+/** `onAct(call)`: open the live call's actions (supervisor, not in TV mode); without it the call is text only. */
+export function AgentCard({ a, queues, onAct }) {
   const q = a.currentCall && queues.find((x) => x.queueId === a.currentCall.queueId);
   return html`<div class=${`agent-card s-${a.presence}`} data-agent=${a.agentId}>
     <div class="agent-top">
@@ -101,13 +128,28 @@ export function AgentCard({ a, queues }) {
     </div>
     <div class="agent-status">
       <span class="dot"></span><span data-k="status">${a.status}</span>
-      <span class="timer">${duration((now.value - a.since) / 1000)}</span>
+      <span class="timer"><${Since} at=${a.since} /></span>
     </div>
     ${
       a.currentCall
-        ? html`<div class="agent-call">
+        ? html`<div
+            class=${`agent-call ${onAct ? 'actionable' : ''}`}
+            role=${onAct ? 'button' : undefined}
+            tabindex=${onAct ? 0 : undefined}
+            onClick=${
+              onAct &&
+              (() =>
+                onAct({
+                  callId: a.currentCall.callId,
+                  caller: a.currentCall.caller,
+                  agentId: a.agentId,
+                  agentName: a.name,
+                  queueName: q?.name,
+                }))
+            }
+          >
             ☏ ${a.currentCall.caller}${q ? ` · ${q.name}` : ''} ·
-            ${duration((now.value - a.currentCall.since) / 1000)}
+            <${Since} at=${a.currentCall.since} />
           </div>`
         : html`<div class="agent-call muted">${t(PRESENCE_KEY[a.presence])}</div>`
     }
@@ -173,47 +215,49 @@ const FIGURES = [
 
 /** The tenant's tile thresholds (admin): green and amber limits per figure, persisted for the tenant. */
 function ThresholdDialog({ th, onClose }) {
-  const { error, busy, run } = useAction();
-  const submit = async (e) => {
-    e.preventDefault();
-    const f = formData(e.currentTarget);
-    const body = Object.fromEntries(
-      FIGURES.map(([k]) => [k, { green: f[`${k}_green`], amber: f[`${k}_amber`] }]),
-    );
-    if (await run(api('/thresholds', { method: 'PUT', body }))) onClose();
-  };
-  return html`<${Modal} title=${t('thresholds')} onClose=${onClose}>
-    <form class="form thresholds" onSubmit=${submit}>
-      <div class="muted small">${t('thresholdsHint')}</div>
-      ${FIGURES.map(
-        ([k, label, unit]) =>
-          html`<div class="row">
-            <label
-              >${t(label)} · ${t(th[k].higherIsBetter ? 'greenAtLeast' : 'greenAtMost')} (${unit})<input
-                name=${`${k}_green`}
-                type="number"
-                min="0"
-                step="any"
-                required
-                defaultValue=${th[k].green}
-            /></label>
-            <label
-              >${t(label)} · ${t(th[k].higherIsBetter ? 'amberAtLeast' : 'amberAtMost')} (${unit})<input
-                name=${`${k}_amber`}
-                type="number"
-                min="0"
-                step="any"
-                required
-                defaultValue=${th[k].amber}
-            /></label>
-          </div>`,
-      )}
-      <${Alert} error=${error} />
-      <div class="actions">
-        <button type="button" class="ghost" onClick=${onClose}>${t('cancel')}</button>
-        <button class="primary" type="submit" disabled=${busy}>${t('save')}</button>
-      </div>
-    </form>
+  const action = useAction();
+  const submit = submitter(
+    action.run,
+    (f) =>
+      api('/thresholds', {
+        method: 'PUT',
+        body: Object.fromEntries(
+          FIGURES.map(([k]) => [k, { green: f[`${k}_green`], amber: f[`${k}_amber`] }]),
+        ),
+      }),
+    onClose,
+  );
+  return html`<${FormDialog}
+    title=${t('thresholds')}
+    onClose=${onClose}
+    formClass="thresholds"
+    action=${action}
+    onSubmit=${submit}
+  >
+    <div class="muted small">${t('thresholdsHint')}</div>
+    ${FIGURES.map(
+      ([k, label, unit]) =>
+        html`<div class="row">
+          <label
+            >${t(label)} · ${t(th[k].higherIsBetter ? 'greenAtLeast' : 'greenAtMost')} (${unit})<input
+              name=${`${k}_green`}
+              type="number"
+              min="0"
+              step="any"
+              required
+              defaultValue=${th[k].green}
+          /></label>
+          <label
+            >${t(label)} · ${t(th[k].higherIsBetter ? 'amberAtLeast' : 'amberAtMost')} (${unit})<input
+              name=${`${k}_amber`}
+              type="number"
+              min="0"
+              step="any"
+              required
+              defaultValue=${th[k].amber}
+          /></label>
+        </div>`,
+    )}
   <//>`;
 }
 
@@ -222,12 +266,14 @@ export function Wallboard() {
   const [queue, setQueue] = useState('');
   const [team, setTeam] = useState('');
   const [editing, setEditing] = useState(false);
+  const [acting, setActing] = useState(null);
   if (!board) return html`<div class="muted">…</div>`;
   if (board.error) return html`<div class="alert">${board.error.message}</div>`;
   const th = board.thresholds;
   const agents = board.agents.filter(
     (a) => (!queue || a.queueIds.includes(Number(queue))) && (!team || a.teamIds.includes(Number(team))),
   );
+  const act = tv.value ? undefined : setActing;
   const toggleTv = () => {
     tv.value = !tv.value;
     if (tv.value) document.documentElement.requestFullscreen?.().catch(() => undefined);
@@ -235,6 +281,7 @@ export function Wallboard() {
   };
   return html`<div class="wallboard">
     ${editing && html`<${ThresholdDialog} th=${th} onClose=${() => setEditing(false)} />`}
+    ${acting && html`<${CallActions} call=${acting} agents=${board.agents} onClose=${() => setActing(null)} />`}
     <div class="toolbar">
       <select aria-label=${t('queue')} value=${queue} onChange=${(e) => setQueue(e.currentTarget.value)}>
         <option value="">${t('allQueues')}</option>
@@ -249,7 +296,7 @@ export function Wallboard() {
         <option value="">${t('allTeams')}</option>
         ${board.teams.map((x) => html`<option value=${x.teamId}>${x.name}</option>`)}
       </select>
-      <span class="muted small">${t('liveActionsLater')}</span>
+      ${!tv.value && html`<span class="muted small">${t('liveActionsHint')}</span>`}
       ${
         can('admin') &&
         !tv.value &&
@@ -266,7 +313,16 @@ export function Wallboard() {
       <section class="panel grow">
         <h3>${t('agentGrid')}</h3>
         <div class="agent-grid">
-          ${agents.map((a) => html`<${AgentCard} key=${a.agentId} a=${a} queues=${board.queues} />`)}
+          ${agents.map(
+            (a) =>
+              html`<${CardOf}
+                key=${a.agentId}
+                sig=${cardSig(a, board.queues)}
+                a=${a}
+                queues=${board.queues}
+                onAct=${act}
+              />`,
+          )}
         </div>
       </section>
       <section class="panel side">
@@ -277,7 +333,19 @@ export function Wallboard() {
             : html`<ol class="waiting">
                 ${board.waiting.map(
                   (w) =>
-                    html`<li data-call=${w.callId}>
+                    html`<li
+                      data-call=${w.callId}
+                      class=${act ? 'actionable' : ''}
+                      onClick=${
+                        act &&
+                        (() =>
+                          act({
+                            callId: w.callId,
+                            caller: w.callerNumber,
+                            queueName: board.queues.find((q) => q.queueId === w.queueId)?.name,
+                          }))
+                      }
+                    >
                       <span class="pos">${w.position}</span><span class="caller">${w.callerNumber}</span>
                       <span class="muted"
                         >${board.queues.find((q) => q.queueId === w.queueId)?.name ?? ''}</span

@@ -3,17 +3,7 @@ import { html } from '../html.js';
 import { api } from '../api.js';
 import { dateTime, t } from '../i18n.js';
 import { useLive } from './use-live.js';
-import { Alert, ShownOnce, formData, useAction } from './ui.js';
-
-const EVENTS = [
-  '*',
-  'call.*',
-  'call.created',
-  'call.answered',
-  'call.ended',
-  'call.dtmf',
-  'agent.status_changed',
-];
+import { Alert, ShownOnce, submitter, useAction } from './ui.js';
 
 /** Re-read every 2 s while a delivery is still pending: the outbox worker publishes no live event. */
 const POLL_MS = 2000;
@@ -67,18 +57,19 @@ export function Webhooks() {
   const [open, setOpen] = useState(null);
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
-  const add = async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const f = formData(form);
-    const events = EVENTS.filter((x) => f[`ev_${x}`]);
-    const r = await run(api('/webhooks', { method: 'POST', body: { url: f.url, events } }));
-    if (r) {
+  const add = submitter(
+    run,
+    (f) =>
+      api('/webhooks', {
+        method: 'POST',
+        body: { url: f.url, events: data.events.filter((x) => f[`ev_${x}`]) },
+      }),
+    (r, form) => {
       form.reset();
       setIssued([[t('signingSecret'), r.secret]]);
       setOpen(r.id);
-    }
-  };
+    },
+  );
   const shown = data.endpoints.find((x) => x.id === open);
   return html`<div class="webhooks">
     ${issued && html`<${ShownOnce} items=${issued} onClose=${() => setIssued(null)} />`}
@@ -125,7 +116,7 @@ export function Webhooks() {
         <label class="grow"
           >URL<input name="url" type="url" required placeholder="https://crm.example.vn/hooks/tongdai"
         /></label>
-        ${EVENTS.map(
+        ${data.events.map(
           (x) =>
             html`<label class="check"
               ><input type="checkbox" name=${`ev_${x}`} defaultChecked=${x === 'call.*'} /> ${x}</label

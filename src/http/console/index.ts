@@ -7,6 +7,7 @@ import { registerConsoleCallRoutes } from './call-routes.js';
 import { registerConsoleDirectoryRoutes } from './directory-routes.js';
 import { registerConsoleFloorRoutes } from './floor-routes.js';
 import { registerConsoleIntegrationRoutes } from './integration-routes.js';
+import { registerConsoleLiveCallRoutes } from './live-call-routes.js';
 import { consoleGuard } from './session.js';
 import { SECURITY_HEADERS, registerConsoleStatic } from './static.js';
 
@@ -25,6 +26,7 @@ export async function consoleFamily(app: FastifyInstance, ctx: AppContext): Prom
     registerConsoleAuthRoutes(api, ctx);
     registerConsoleFloorRoutes(api, ctx);
     registerConsoleCallRoutes(api, ctx);
+    registerConsoleLiveCallRoutes(api, ctx);
     registerConsoleDirectoryRoutes(api, ctx);
     registerConsoleAdminRoutes(api, ctx);
     registerConsoleIntegrationRoutes(api, ctx);

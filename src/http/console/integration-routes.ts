@@ -12,6 +12,7 @@ import {
   revokeCredential,
 } from '../../domain/console-integrations.js';
 import { TOKEN_TTL_BOUNDS_MS, parseScopes } from '../../domain/credentials.js';
+import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.js';
 import { sessionOf } from './session.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
@@ -87,6 +88,8 @@ export function registerConsoleIntegrationRoutes(app: FastifyInstance, ctx: AppC
   }
 
   api.get('/console/api/webhooks', { config: admin, schema: { hide: true } }, async (req) => ({
+    // What an endpoint can subscribe to: everything, a family's wildcard, or one delivered event type.
+    events: ['*', ...new Set(WEBHOOK_EVENT_TYPES.map((e) => `${e.split('.')[0]}.*`)), ...WEBHOOK_EVENT_TYPES],
     endpoints: (await listWebhookEndpoints(ctx.db, tenantOf(req))).map((e) => ({
       ...e,
       active: e.active === 1,
