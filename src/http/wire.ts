@@ -114,9 +114,16 @@ const REASONS: Record<number, string> = {
   431: 'Request Header Fields Too Large',
 };
 
-/** The path of the request line in what a client sent before its error, if it got that far. */
-function pathOf(raw: unknown): string {
-  if (!Buffer.isBuffer(raw)) return '';
+/**
+ * The path of the request the error cut short, if the client got that far: from the raw bytes of a parse error,
+ * or, for a timeout after the headers (a slow body), from the request Node's parser already built.
+ */
+function pathOf(raw: unknown, socket: Socket): string {
+  if (!Buffer.isBuffer(raw)) {
+    const incoming = (socket as Socket & { parser?: { incoming?: { url?: unknown } | null } | null }).parser
+      ?.incoming;
+    return typeof incoming?.url === 'string' ? incoming.url : '';
+  }
   const line = raw.subarray(0, 2048).toString('latin1').split('\r\n')[0] ?? '';
   return line.split(' ')[1] ?? '';
 }
@@ -143,7 +150,7 @@ export function answerClientError(
         ? 'the request did not arrive in time'
         : 'malformed HTTP request';
   const f: Failure = { status, code: 'INVALID_INPUT', message };
-  const body = JSON.stringify(envelopeAt(app, pathOf(err.rawPacket)).body(f));
+  const body = JSON.stringify(envelopeAt(app, pathOf(err.rawPacket, socket)).body(f));
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -1,12 +1,13 @@
 /**
  * A real tongdai server as a child process (see spawn.ts), on the storage its environment names, seeded with the
  * demo tenant, printing one JSON line per fact a test waits for (ready, then every bus event) until it is killed.
- * CHILD_RING_TIMEOUT_SEC, when set, makes the demo queues ring that long, record every call and skip wrap-up.
+ * CHILD_WEBHOOK_URL subscribes a webhook endpoint to agent.status_changed. CHILD_RING_TIMEOUT_SEC, when set, makes the demo queues ring that long, record every call and skip wrap-up.
  */
 import pino from 'pino';
 import { createTongdai } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
+import { createWebhookEndpoint, listWebhookEndpoints } from '../../src/domain/console-integrations.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { seedDemo } from './harness.js';
 
@@ -22,6 +23,12 @@ if (process.env.CHILD_RING_TIMEOUT_SEC) {
     .set({ wrapup_sec: 0, ring_timeout_sec: Number(process.env.CHILD_RING_TIMEOUT_SEC), record_calls: 1 })
     .execute();
   await bumpRevision(t.ctx.db, demo.tenant_id);
+}
+// CHILD_WEBHOOK_URL: the demo tenant's agent.status_changed events go there (created once per storage).
+const hook = process.env.CHILD_WEBHOOK_URL;
+if (hook && (await listWebhookEndpoints(t.ctx.db, demo.tenant_id)).length === 0) {
+  const events = ['agent.status_changed'];
+  await createWebhookEndpoint(t.ctx.db, systemClock, t.ctx.box, demo.tenant_id, { url: hook, events }, true);
 }
 t.ctx.bus.subscribe((e) => say({ event: e.type, payload: e.payload }));
 say({ ready: true, url, sipPort: t.sipPort, demo });

@@ -24,6 +24,8 @@ export interface SpawnedServer {
   next(match: (l: ChildLine) => boolean, what: string, ms?: number): Promise<ChildLine>;
   /** kill -9: no graceful stop, whatever the process was doing. */
   kill(): void;
+  /** The child's process id (its memory is read from /proc by the resource-bound tests). */
+  pid: number;
 }
 
 /**
@@ -62,5 +64,6 @@ export function spawnServer(storage: Storage, env: Record<string, string> = {}):
       });
     },
     kill: () => child.kill('SIGKILL'),
+    pid: child.pid ?? 0,
   };
 }

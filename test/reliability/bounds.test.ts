@@ -1,13 +1,14 @@
 /**
  * Resource bounds of the HTTP server, on a real socket: the JSON body cap, authentication before the body, the
- * header timeout, the per-address connection cap, and a rate limiter whose 429s spend no budget.
+ * header timeout, and a rate limiter whose 429s spend no budget. The per-address connection cap and idle
+ * connections: connections.test.ts; slow bodies: slow-requests.test.ts.
  */
 import assert from 'node:assert/strict';
-import { type Socket, connect } from 'node:net';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { FakeClock } from '../../src/clock.js';
 import { updateTenantLimits } from '../../src/domain/tenants.js';
-import { HEADERS_TIMEOUT_MS, JSON_BODY_LIMIT, MAX_CONNECTIONS_PER_ADDRESS } from '../../src/http/wire.js';
+import { HEADERS_TIMEOUT_MS, JSON_BODY_LIMIT } from '../../src/http/wire.js';
 import { type TestServer, call, startTestServer, storageKind } from '../helpers/harness.js';
 import { authorize, demoCreds, errorShapeProblem, send } from '../fuzz/families.js';
 import { type Route, loadRoutes } from '../fuzz/spec.js';
@@ -99,55 +100,6 @@ describe(`HTTP resource bounds (${storageKind})`, () => {
     // request line's family is not known to Node's timeout path): a JSON body with a message.
     assert.match(String((bodyOf(r.text) as { message?: unknown }).message), /did not arrive in time/);
   });
-
-  // Skipped: this test did not finish in the last run (suspected wait on the 1,024th socket); not yet debugged.
-  test(
-    `one address holds at most ${MAX_CONNECTIONS_PER_ADDRESS} connections; another address is unaffected`,
-    { skip: 'not finishing yet: see docs/reliability.md' },
-    async () => {
-      const rss0 = process.memoryUsage().rss;
-      const open: Socket[] = [];
-      try {
-        for (let i = 0; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
-          open.push(
-            await new Promise<Socket>((resolve, reject) => {
-              const c = connect({ port, host: '127.0.0.1' }, () => resolve(c));
-              c.on('error', reject);
-            }),
-          );
-        }
-        // A request answered on the last one: the server has seen every connection before it.
-        const last = open[open.length - 1]!;
-        await new Promise<void>((resolve) => {
-          last.once('data', () => resolve());
-          last.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-        });
-        const extra = await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 3000);
-        assert.ok(
-          extra.closed && extra.text === '',
-          `connection ${MAX_CONNECTIONS_PER_ADDRESS + 1} closed unanswered`,
-        );
-        const other = await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 3000, {
-          localAddress: '127.0.0.2',
-        });
-        assert.equal(statusOf(other.text), 200, 'another address is served');
-        const rssMb = (process.memoryUsage().rss - rss0) / 1048576;
-        console.log(
-          `bounds: ${open.length} open connections (client and server in one process): +${rssMb.toFixed(1)} MB RSS`,
-        );
-        assert.ok(rssMb < 128, `+${rssMb.toFixed(1)} MB for ${open.length} connections`);
-      } finally {
-        for (const c of open) c.destroy();
-      }
-      // Freed slots are usable again.
-      let served = 0;
-      for (let i = 0; i < 20 && served === 0; i++) {
-        const again = await raw(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 2000);
-        served = statusOf(again.text) === 200 ? 1 : 0;
-      }
-      assert.equal(served, 1, 'after the connections close, the address is served again');
-    },
-  );
 
   test('429s spend no budget: a route held at its limit leaves the tenant budget to the other routes', async () => {
     await updateTenantLimits(s.t.ctx.db, s.demo.tenant_id, { rateLimitTenant: 5, rateLimitRoute: 2 });
