@@ -13,6 +13,9 @@ export interface Binding {
   callId: string;
   cseq: number;
   userAgent: string | null;
+  /** RFC 3327: the Path the REGISTER came through (outermost proxy first); requests to the contact carry it as
+   * their Route set and go to its first hop (`remote`). Absent or empty: the phone is reached directly. */
+  path?: string[];
 }
 
 export type RegistrationListener = (tenantId: number, agentId: number, registered: boolean) => void;
@@ -55,6 +58,7 @@ export class LocationService {
         callId: '',
         cseq: 0,
         userAgent: r.user_agent,
+        ...(r.path ? { path: JSON.parse(r.path) as string[] } : {}),
       });
       this.bindings.set(key(r.tenant_id, r.agent_id), list);
     }
@@ -125,6 +129,7 @@ export class LocationService {
                 source_port: b.remote.port,
                 transport: b.remote.transport,
                 user_agent: b.userAgent,
+                path: b.path?.length ? JSON.stringify(b.path) : null,
                 expires_at: b.expiresAt,
                 created_at: now,
               })),
