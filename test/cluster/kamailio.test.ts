@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, freeMediaPort } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort } from '../sip/helpers/peers.js';
-import { UdpClient, answer, registerText } from '../sip/helpers/udp-client.js';
-import { Edge } from './edge.js';
+import { closedCall } from '../sip/helpers/agents.js';
+import { Peers, freeUdpPort } from '../sip/helpers/peers.js';
+import { Edge, edgeAgent, edgeCustomer, registerThroughEdge } from './edge.js';
 
 const skip = (await requireTool('kamailio')) || (await requireTool('sipp'));
 
@@ -18,7 +17,6 @@ describe('Kamailio edge in front of a node', { skip }, () => {
   let s: TestServer;
   let edge: Edge;
   const peers = new Peers();
-  let seq = 1;
   before(async () => {
     s = await startTestServer({ clock: systemClock });
     edge = await new Edge().start([s.t.sipPort]);
@@ -30,79 +28,18 @@ describe('Kamailio edge in front of a node', { skip }, () => {
     await s?.close();
   });
 
-  /** REGISTER agent `index` through the edge from `port` (then handed to sipp), digest and all. */
-  async function registerThroughEdge(index: number, port: number) {
-    const a = s.demo.agents[index]!;
-    const domain = s.demo.sip_domain;
-    const c = await new UdpClient(edge.port).open(port);
-    try {
-      const callId = `edge-reg-${port}`;
-      const first = seq++;
-      const args = { user: a.extension, domain, callId, port, expires: 300 };
-      c.send(registerText({ ...args, cseq: first }));
-      const challenge = await c.response(first);
-      assert.equal(challenge.status, 401);
-      const second = seq++;
-      const auth = answer(
-        challenge.headers.get('www-authenticate')!,
-        a.extension,
-        a.sip_password,
-        'REGISTER',
-        `sip:${domain}`,
-      );
-      c.send(registerText({ ...args, cseq: second, auth }));
-      assert.equal((await c.response(second)).status, 200);
-    } finally {
-      c.close();
-    }
-  }
-
   it('registers with a Path, rings the agent through Kamailio and bridges a carrier call', async () => {
     const agentPort = await freeUdpPort();
-    await registerThroughEdge(0, agentPort);
+    await registerThroughEdge(edge, s, 0, agentPort);
     const [binding] = s.t.telephony.sip.location.lookup(s.demo.tenant_id, s.demo.agents[0]!.agent_id);
     assert.ok(binding?.path?.length, 'the binding keeps the Path Kamailio added');
     assert.match(binding.path[0]!, new RegExp(`127\\.0\\.0\\.1:${edge.port};lr`));
     assert.match(binding.path[0]!, new RegExp(`received=.*${agentPort}`), 'add_path_received');
     assert.deepEqual(binding.remote, { transport: 'udp', address: '127.0.0.1', port: edge.port });
 
-    const agent = peers.sippRun(
-      `127.0.0.1:${edge.port}`,
-      [
-        '-sf',
-        SCENARIOS + 'agent-answer.xml',
-        '-p',
-        String(agentPort),
-        '-mp',
-        String(await freeMediaPort()),
-        '-rtp_echo',
-        '-d',
-        '300',
-        '-m',
-        '1',
-      ],
-      60_000,
-    );
+    const agent = await edgeAgent(peers, edge, agentPort);
     const caller = '0909777001';
-    const csv = peers.csv(`edge-customer-${caller}.csv`, [[s.demo.hotline, caller]]);
-    const customer = peers.sippRun(
-      `127.0.0.1:${edge.port}`,
-      [
-        '-sf',
-        SCENARIOS + 'customer-call.xml',
-        '-inf',
-        csv,
-        '-p',
-        String(await freeUdpPort()),
-        '-mp',
-        String(await freeMediaPort()),
-        '-d',
-        '1500',
-        '-m',
-        '1',
-      ],
-      60_000,
-    );
+    const customer = await edgeCustomer(peers, edge, s.demo.hotline, caller);
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr + edge.log.slice(-3000));
     const a = await agent.done;
