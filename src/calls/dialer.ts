@@ -31,6 +31,8 @@ export interface DialTarget {
   to: string;
   /** Digest credentials for a peer that challenges us (a carrier's trunk). */
   credentials?: { username: string; password: string };
+  /** Route header values of the INVITE (the Path of a phone registered through Kamailio), first hop first. */
+  route?: string[];
 }
 
 /** How a call attempt in progress is stopped (CANCEL every fork still ringing). */
@@ -61,6 +63,7 @@ export class Dialer {
         to: t.to,
         sdp,
         credentials: t.credentials,
+        ...(t.route?.length ? { extraHeaders: t.route.map((r): [string, string] => ['route', r]) } : {}),
       };
       const session: UacSession = new UacSession(
         this.stack,

@@ -17,6 +17,8 @@ export function phoneTargets(bindings: readonly Binding[], aor?: string): DialTa
     requestUri: b.contact,
     remote: b.remote,
     to: `<${aor ?? contactAor(b.contact)}>`,
+    // Registered through an edge proxy (RFC 3327): the Path is the INVITE's Route set, `remote` its first hop.
+    ...(b.path?.length ? { route: b.path } : {}),
   }));
 }
 

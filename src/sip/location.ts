@@ -13,6 +13,9 @@ export interface Binding {
   callId: string;
   cseq: number;
   userAgent: string | null;
+  /** RFC 3327: the Path the REGISTER came through (outermost proxy first); requests to the contact carry it as
+   * their Route set and go to its first hop (`remote`). Absent or empty: the phone is reached directly. */
+  path?: string[];
 }
 
 export type RegistrationListener = (tenantId: number, agentId: number, registered: boolean) => void;
@@ -27,6 +30,10 @@ export class LocationService {
   private readonly bindings = new Map<string, Binding[]>();
   private readonly listeners: RegistrationListener[] = [];
   private writes: Promise<void> = Promise.resolve();
+  /** Several nodes (docs/cluster.md): when `sync` last read the table, and when this node last changed each agent. */
+  private syncedAt = 0;
+  private readonly localAt = new Map<string, number>();
+  private syncing?: Promise<void>;
 
   constructor(
     private readonly db: Db,
@@ -39,6 +46,7 @@ export class LocationService {
 
   /** Load unexpired bindings persisted by a previous run. */
   async load(): Promise<void> {
+    this.syncedAt = this.clock.now();
     const rows = await this.db
       .selectFrom('sip_registrations')
       .selectAll()
@@ -55,6 +63,7 @@ export class LocationService {
         callId: '',
         cseq: 0,
         userAgent: r.user_agent,
+        ...(r.path ? { path: JSON.parse(r.path) as string[] } : {}),
       });
       this.bindings.set(key(r.tenant_id, r.agent_id), list);
     }
@@ -85,6 +94,53 @@ export class LocationService {
     return written;
   }
 
+  /**
+   * Adopt registrations other nodes wrote since the last call (several nodes behind Kamailio: a phone registered
+   * through any node is reachable from every node, through its Path). Rows this node wrote, or agents it changed
+   * since, are left alone; listeners are not told (the node that took the REGISTER did that). An un-REGISTER on
+   * another node is not seen here (rows deleted); such a binding lapses at its expiry.
+   */
+  sync(skewMs = 2000): Promise<void> {
+    this.syncing ??= this.readShared(skewMs).finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async readShared(skewMs: number): Promise<void> {
+    const startedAt = this.clock.now();
+    await this.writes;
+    const rows = await this.db
+      .selectFrom('sip_registrations')
+      .selectAll()
+      .where('created_at', '>=', this.syncedAt - skewMs)
+      .where('expires_at', '>', startedAt)
+      .execute();
+    const byAgent = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const k = key(r.tenant_id, r.agent_id);
+      byAgent.set(k, [...(byAgent.get(k) ?? []), r]);
+    }
+    for (const [k, list] of byAgent) {
+      const newest = Math.max(...list.map((r) => Number(r.created_at)));
+      if ((this.localAt.get(k) ?? 0) >= newest) continue;
+      this.bindings.set(
+        k,
+        list.map((r) => ({
+          tenantId: r.tenant_id,
+          agentId: r.agent_id,
+          contact: r.contact,
+          remote: { transport: r.transport as TransportName, address: r.source_ip, port: r.source_port },
+          expiresAt: Number(r.expires_at),
+          callId: '',
+          cseq: 0,
+          userAgent: r.user_agent,
+          ...(r.path ? { path: JSON.parse(r.path) as string[] } : {}),
+        })),
+      );
+      this.localAt.set(k, newest);
+    }
+    this.syncedAt = startedAt;
+  }
+
   /** Drop expired bindings; agents left without any are reported as unregistered. */
   sweep(): void {
     const now = this.clock.now();
@@ -105,6 +161,7 @@ export class LocationService {
    */
   private persist(tenantId: number, agentId: number, list: Binding[]): Promise<void> {
     const now = this.clock.now();
+    this.localAt.set(key(tenantId, agentId), now);
     this.writes = this.writes
       .then(() =>
         this.db.transaction().execute(async (trx) => {
@@ -125,6 +182,7 @@ export class LocationService {
                 source_port: b.remote.port,
                 transport: b.remote.transport,
                 user_agent: b.userAgent,
+                path: b.path?.length ? JSON.stringify(b.path) : null,
                 expires_at: b.expiresAt,
                 created_at: now,
               })),

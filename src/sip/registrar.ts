@@ -33,6 +33,39 @@ export function reachAt(contact: string, source: Remote): Remote {
   return { transport, address: u.host, port: u.port ?? 5060 };
 }
 
+/** The Path header values of a REGISTER (RFC 3327), one name-addr each, outermost proxy first. */
+export function pathOf(req: SipRequest): string[] {
+  const out: string[] = [];
+  for (const h of req.headers.getAll('path')) {
+    let depth = 0;
+    let start = 0;
+    for (let i = 0; i <= h.length; i++) {
+      const ch = h[i];
+      if (ch === '<') depth++;
+      else if (ch === '>') depth--;
+      else if (i === h.length || (ch === ',' && depth === 0)) {
+        const part = h.slice(start, i).trim();
+        if (part) out.push(part);
+        start = i + 1;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Where requests to a contact registered through a Path go: its first hop (the edge proxy that added it, e.g.
+ * Kamailio's `add_path_received`), over the transport the REGISTER arrived on. Null: no usable Path.
+ */
+export function pathHop(path: readonly string[], source: Remote): Remote | null {
+  const first = path[0];
+  if (!first) return null;
+  const u = parseUri(parseNameAddr(first).uri);
+  if (!u) return null;
+  const transport = u.params.transport?.toLowerCase() === 'tcp' ? 'tcp' : source.transport;
+  return { transport, address: u.host, port: u.port ?? 5060 };
+}
+
 /** REGISTER (RFC 3261 §10.3): digest-authenticated, several contacts per agent, expiry and un-REGISTER. */
 export class Registrar {
   constructor(
@@ -61,6 +94,9 @@ export class Registrar {
     }
     const next = [...current];
     const now = this.clock.now();
+    // RFC 3327: stored whether or not the phone said `Supported: path` (Kamailio's path_mode 1), echoed only if it did.
+    const path = pathOf(req);
+    const viaPath = pathHop(path, remote);
     for (const raw of contacts) {
       const c = parseNameAddr(raw);
       const asked = Number(c.params.expires ?? headerExpires ?? 3600);
@@ -80,16 +116,21 @@ export class Registrar {
         tenantId: tenant.id,
         agentId: agent.id,
         contact: c.uri,
-        remote: reachAt(c.uri, remote),
+        remote: viaPath ?? reachAt(c.uri, remote),
         expiresAt: now + Math.min(asked, this.opts.maxExpires) * 1000,
         callId,
         cseq,
         userAgent: req.headers.get('user-agent') ?? null,
+        ...(viaPath ? { path } : {}),
       });
     }
     await this.location.replace(tenant.id, agent.id, next);
     this.logged(req, remote, outcome.identity, next);
-    return this.ok(req, next);
+    const res = this.ok(req, next);
+    if (viaPath && /\bpath\b/i.test(req.headers.getAll('supported').join(','))) {
+      for (const p of path) res.headers.add('path', p);
+    }
+    return res;
   }
 
   private logged(req: SipRequest, remote: Remote, who: SipIdentity, bindings: Binding[]): void {

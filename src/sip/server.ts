@@ -90,6 +90,7 @@ export class SipServer {
     const port = await this.stack.listen();
     this.sweeper = setInterval(() => {
       this.location.sweep();
+      this.location.sync().catch((err: unknown) => d.logger.warn({ err }, 'shared registrations not read'));
       this.guard.sweep();
       this.guard.sync().catch((err: unknown) => d.logger.error({ err }, 'sip blocks not reloaded'));
     }, 1000);

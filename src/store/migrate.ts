@@ -11,6 +11,7 @@ import { recordings } from './migrations/0011_recordings.js';
 import { monitor } from './migrations/0012_monitor.js';
 import { console2 } from './migrations/0013_console2.js';
 import { wire } from './migrations/0006_wire.js';
+import { cluster } from './migrations/0014_cluster.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0012_monitor': monitor,
   '0013_console2': console2,
   '0006_wire': wire,
+  '0014_cluster': cluster,
 };
 
 class PortableProvider implements MigrationProvider {

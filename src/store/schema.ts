@@ -260,6 +260,8 @@ export interface SipRegistrationTable {
   source_port: number;
   transport: string;
   user_agent: string | null;
+  /** RFC 3327 Path of the REGISTER as a JSON array of name-addrs (0014_cluster); null: reached directly. */
+  path: string | null;
   expires_at: Ms;
   created_at: Ms;
 }
@@ -273,6 +275,14 @@ export interface SipBlockTable {
   user_agent: string | null;
   blocked_at: Ms;
   until: Ms;
+}
+
+/** Which node runs a tenant's live call state until `expires_at` (ms); `token`: the fencing token (0014_cluster). */
+export interface TenantLeaseTable {
+  tenant_id: number;
+  node_id: string;
+  token: number;
+  expires_at: Ms;
 }
 
 export interface TelephonyNodeTable {
@@ -427,6 +437,7 @@ export interface Database {
   sip_registrations: SipRegistrationTable;
   calls: CallTable;
   telephony_nodes: TelephonyNodeTable;
+  tenant_leases: TenantLeaseTable;
   sip_blocks: SipBlockTable;
   recordings: RecordingTable;
   webhook_endpoints: WebhookEndpointTable;

@@ -32,8 +32,9 @@ export class UdpClient {
     });
   }
 
-  async open(): Promise<this> {
-    await new Promise<void>((r) => this.sock.bind(0, this.bindAddress, () => r()));
+  /** `localPort`: bind this port (a phone that registers, then hands its port to sipp); 0: any. */
+  async open(localPort = 0): Promise<this> {
+    await new Promise<void>((r) => this.sock.bind(localPort, this.bindAddress, () => r()));
     this.port = this.sock.address().port;
     return this;
   }
