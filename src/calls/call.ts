@@ -241,11 +241,24 @@ export class Call {
     this.transferHooks.push(hook);
   }
 
-  /** Begin a blind transfer of side B to `to`: the caller hears hold music while the new side rings. */
-  beginTransfer(to: string): void {
+  /** Told once how the transfer now ringing ended (a REFER's NOTIFY): done, or failed with a SIP status. */
+  private transferWatch?: (outcome: 'done' | 'failed', status: number) => void;
+
+  /**
+   * Begin a blind transfer of side B to `to`: the caller hears hold music while the new side rings. `watch`
+   * hears the outcome before anything else happens (the transferring phone is told before it is hung up).
+   */
+  beginTransfer(to: string, watch?: (outcome: 'done' | 'failed', status: number) => void): void {
     this.machine.require('transferring', 'transfer');
     this.transfers.push({ at: this.clock.now(), fromAgentId: this.record.agentId, to, outcome: 'ringing' });
+    this.transferWatch = watch;
     this.a.media.endpoint.startMoh();
+  }
+
+  private settleTransfer(outcome: 'done' | 'failed', status: number): void {
+    const w = this.transferWatch;
+    this.transferWatch = undefined;
+    w?.(outcome, status);
   }
 
   /**
@@ -256,6 +269,7 @@ export class Call {
     if (!this.machine.to('bridged')) return c.hangup();
     const t = this.transfers.at(-1);
     if (t) t.outcome = 'done';
+    this.settleTransfer('done', 200);
     const old = this.b;
     this.b = c;
     this.dialing = undefined;
@@ -275,6 +289,7 @@ export class Call {
     if (this.state !== 'transferring') return;
     const t = this.transfers.at(-1);
     if (t) t.outcome = 'failed';
+    this.settleTransfer('failed', status);
     this.dialing = undefined;
     if (!this.b) {
       return this.end('NORMAL_CLEARING', 'system', {
@@ -304,7 +319,13 @@ export class Call {
     by: HangupBy,
     opts: { sipCode?: number | null; reason?: string | null; from?: Side } = {},
   ): void {
+    const wasTransferring = this.state === 'transferring';
     if (!this.machine.to('ended')) return;
+    if (wasTransferring) {
+      const t = this.transfers.at(-1);
+      if (t?.outcome === 'ringing') t.outcome = 'failed';
+      this.settleTransfer('failed', 487);
+    }
     const e: CallEnd = { cause, by, sipCode: opts.sipCode ?? null, reason: opts.reason ?? null };
     this.dialing?.cancel();
     for (const side of [this.a, this.b]) {

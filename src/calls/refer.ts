@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import { DomainError } from '../errors.js';
+import type { ReferRefusal, ReferRequest } from '../sip/dialog-refer.js';
+import type { Call, Side } from './call.js';
+import { CallStateError } from './state.js';
+import type { CallTransfer } from './transfer.js';
+
+/** The reason phrase of each status a transfer's NOTIFY may carry. */
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  403: 'Forbidden',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  480: 'Temporarily Unavailable',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  491: 'Request Pending',
+  500: 'Server Internal Error',
+  503: 'Service Unavailable',
+  603: 'Decline',
+};
+
+/** The sipfrag status of a refusal before the new side rings. */
+function statusOf(err: unknown): number {
+  if (err instanceof CallStateError) return err.state === 'transferring' ? 491 : 403;
+  if (!(err instanceof DomainError)) return 500;
+  const byCode: Partial<Record<DomainError['code'], number>> = {
+    NOT_FOUND: 404,
+    FORBIDDEN: 403,
+    UNAVAILABLE: 503,
+    CONFLICT: 403,
+    // An agent without a registered phone (agent_not_registered) is unavailable; other invalid targets are refused.
+    INVALID_INPUT: err.reason === 'agent_not_registered' ? 480 : 403,
+  };
+  return byCode[err.code] ?? 500;
+}
+
+/**
+ * Transfers asked by the agent's phone: an in-dialog REFER (RFC 3515) on side B of a call becomes a blind
+ * transfer of the caller to the Refer-To user (an extension, or a number through the trunk) with the same rules
+ * as the API's (src/calls/transfer.ts). The phone hears how it goes by NOTIFY: `100 Trying` with the 202, then
+ * `200 OK` once the new side answered (tongdai then hangs up the agent's leg) or the failure (`404 Not Found`
+ * for an unknown extension, `403 Forbidden` for a barred number, the new side's own status when it did not
+ * answer); after a failure the call stays with the agent.
+ */
+export class ReferTransfers {
+  constructor(private readonly d: { transfers: Pick<CallTransfer, 'blind'>; logger: Logger }) {}
+
+  /** Whether `side` of `call` may transfer now (refused with 403 or 491 before the 202). */
+  check(call: Call, side: Side): ReferRefusal | null {
+    if (call.ended) return { status: 481, reason: 'Call Does Not Exist' };
+    if (side !== call.b) return { status: 403, reason: 'Only the agent side transfers' };
+    if (call.state === 'transferring') return { status: 491, reason: 'Transfer Pending' };
+    if (call.state !== 'bridged' && call.state !== 'held') return { status: 403, reason: 'Not Connected' };
+    return null;
+  }
+
+  run(call: Call, refer: ReferRequest): void {
+    const notify = (status: number) => refer.notify(status, REASONS[status] ?? 'Failed');
+    if (refer.replaces) {
+      // Attended transfer (Replaces, RFC 3891) is not carried out yet: said so instead of a wrong transfer.
+      return notify(501);
+    }
+    if (!refer.user) return notify(404);
+    const log = { callId: call.callId, referTo: refer.uri };
+    this.d.transfers
+      .blind(call, { kind: 'dialled', dialled: refer.user }, (outcome, status) =>
+        notify(outcome === 'done' ? 200 : status),
+      )
+      .catch((err: unknown) => {
+        const status = statusOf(err);
+        if (status === 500) this.d.logger.error({ err, ...log }, 'transfer by REFER failed');
+        else this.d.logger.info({ ...log, status, reason: (err as Error).message }, 'REFER refused');
+        notify(status);
+      });
+  }
+}
