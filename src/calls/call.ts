@@ -220,7 +220,7 @@ export class Call {
    */
   legHungUp(side: Side, by: HangupBy): void {
     if (side !== this.a && side !== this.b) return;
-    if (this.state === 'transferring' && side === this.b) {
+    if ((this.state === 'transferring' || this.transferAsked) && side === this.b) {
       this.b = undefined;
       return;
     }
@@ -241,6 +241,26 @@ export class Call {
     this.transferHooks.push(hook);
   }
 
+  /** A phone asked for a transfer (REFER accepted) whose destination is still being looked up. */
+  private transferAsked = false;
+
+  /**
+   * The agent's phone asked for a transfer (REFER answered 202): until it rings (beginTransfer) or is refused
+   * (transferRefused), B hanging up (as phones do right after the 202) leaves the caller waiting for it.
+   */
+  transferRequested(): void {
+    if (!this.ended) this.transferAsked = true;
+  }
+
+  /** The asked transfer was refused before ringing: the call stays with B, or ends when B already left. */
+  transferRefused(reason: string): void {
+    if (!this.transferAsked) return;
+    this.transferAsked = false;
+    if (!this.ended && !this.b && this.state !== 'transferring') {
+      this.end('NORMAL_CLEARING', 'callee', { reason });
+    }
+  }
+
   /** Told once how the transfer now ringing ended (a REFER's NOTIFY): done, or failed with a SIP status. */
   private transferWatch?: (outcome: 'done' | 'failed', status: number) => void;
 
@@ -250,6 +270,7 @@ export class Call {
    */
   beginTransfer(to: string, watch?: (outcome: 'done' | 'failed', status: number) => void): void {
     this.machine.require('transferring', 'transfer');
+    this.transferAsked = false;
     this.transfers.push({ at: this.clock.now(), fromAgentId: this.record.agentId, to, outcome: 'ringing' });
     this.transferWatch = watch;
     this.a.media.endpoint.startMoh();

@@ -16,6 +16,7 @@ const REASONS: Record<number, string> = {
   487: 'Request Terminated',
   491: 'Request Pending',
   500: 'Server Internal Error',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
   603: 'Decline',
 };
@@ -63,6 +64,7 @@ export class ReferTransfers {
     }
     if (!refer.user) return notify(404);
     const log = { callId: call.callId, referTo: refer.uri };
+    call.transferRequested();
     this.d.transfers
       .blind(call, { kind: 'dialled', dialled: refer.user }, (outcome, status) =>
         notify(outcome === 'done' ? 200 : status),
@@ -72,6 +74,7 @@ export class ReferTransfers {
         if (status === 500) this.d.logger.error({ err, ...log }, 'transfer by REFER failed');
         else this.d.logger.info({ ...log, status, reason: (err as Error).message }, 'REFER refused');
         notify(status);
+        call.transferRefused(`transfer to ${refer.user} refused (${status}) after the agent left`);
       });
   }
 }
