@@ -13,12 +13,15 @@ export interface Side {
   /** Hang up: BYE when answered, else refuse/cancel (with `status` for a refused incoming call). */
   hangup(status?: number): void;
   readonly answered: boolean;
+  /** The SIP Call-ID of the side's dialog (how a REFER's Replaces names a call). */
+  readonly sipCallId?: string;
 }
 
 export function uasSide(session: UasSession, media: MediaLeg): Side {
   return {
     media,
     hangup: (status) => session.hangup(status),
+    sipCallId: session.callId,
     get answered() {
       return session.state === 'confirmed';
     },
@@ -26,7 +29,7 @@ export function uasSide(session: UasSession, media: MediaLeg): Side {
 }
 
 export function calleeSide(leg: CalleeLeg): Side {
-  return { media: leg.media, hangup: () => leg.session.bye(), answered: true };
+  return { media: leg.media, hangup: () => leg.session.bye(), answered: true, sipCallId: leg.session.callId };
 }
 
 /**
@@ -183,6 +186,7 @@ export class Call {
 
   /** One side put the other on hold (or took it off): the held side hears music instead of silence. */
   holdChanged(from: Side): void {
+    if (this.handedOver?.side === from) return this.handedOver.to.holdChanged(from);
     if (from !== this.a && from !== this.b) return;
     const other = from === this.a ? this.b : this.a;
     if (!other || this.ended) return;
@@ -219,6 +223,7 @@ export class Call {
    * else ends the call.
    */
   legHungUp(side: Side, by: HangupBy): void {
+    if (this.handedOver?.side === side) return this.handedOver.to.legHungUp(side, by);
     if (side !== this.a && side !== this.b) return;
     if ((this.state === 'transferring' || this.transferAsked) && side === this.b) {
       this.b = undefined;
@@ -303,6 +308,32 @@ export class Call {
     void prev?.stop().then((r) => r.recording && finish?.(r.recording));
     if (agentId !== null) this.record.agentId = agentId;
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
+  }
+
+  /** A side this call gave to another by an attended transfer: its leg's hang-up and holds now act there. */
+  private handedOver?: { side: Side; to: Call };
+
+  /**
+   * Attended transfer (REFER with Replaces, RFC 3891): side B of `consult` (the agent the transferring agent
+   * consulted) replaces B of this call, whose caller is bridged to it; the consultation call ends (its side A, the
+   * transferring phone's second dialog, is hung up) and its B keeps its media, now in this call.
+   */
+  takeOver(consult: Call, label: string, watch?: (outcome: 'done' | 'failed', status: number) => void): Side {
+    const c = consult.b;
+    if (consult.state !== 'bridged' && consult.state !== 'held') {
+      throw new CallStateError(consult.state, 'attended transfer (consultation call)');
+    }
+    if (!c || consult === this)
+      throw new CallStateError(consult.state, 'attended transfer (consultation call)');
+    if (this.state !== 'bridged' && this.state !== 'held') throw new CallStateError(this.state, 'transfer');
+    this.beginTransfer(label, watch);
+    consult.handedOver = { side: c, to: this };
+    consult.b = undefined;
+    consult.end('NORMAL_CLEARING', 'system', {
+      reason: 'attended transfer: the consulted agent took the caller',
+    });
+    this.completeTransfer(c, consult.record.agentId);
+    return c;
   }
 
   /** The transfer's new side did not answer: back to B, or the call ends when B already left. */

@@ -130,7 +130,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     hostport: () => sip.stack.hostport(),
   });
   // A REFER from a leg's phone is a transfer through the same rules (bound here: transfers ring through legB).
-  legB.refer = new ReferTransfers({ transfers, logger });
+  legB.refer = new ReferTransfers({ transfers, calls: () => core.calls.values(), follower, logger });
   const node = new TelephonyNode({ store, bus, clock, nodeId: ctx.config.nodeId, logger });
   const callActions = createCallActions(ctx, core, sip, registry, media, legB.dialer, store);
   router.features = callActions.monitor;

@@ -3,6 +3,7 @@ import { DomainError } from '../errors.js';
 import type { ReferRefusal, ReferRequest } from '../sip/dialog-refer.js';
 import type { Call, Side } from './call.js';
 import { CallStateError } from './state.js';
+import type { StatusFollower } from './presence.js';
 import type { CallTransfer } from './transfer.js';
 
 /** The reason phrase of each status a transfer's NOTIFY may carry. */
@@ -14,6 +15,7 @@ const REASONS: Record<number, string> = {
   480: 'Temporarily Unavailable',
   486: 'Busy Here',
   487: 'Request Terminated',
+  481: 'Call/Transaction Does Not Exist',
   491: 'Request Pending',
   500: 'Server Internal Error',
   501: 'Not Implemented',
@@ -45,7 +47,15 @@ function statusOf(err: unknown): number {
  * answer); after a failure the call stays with the agent.
  */
 export class ReferTransfers {
-  constructor(private readonly d: { transfers: Pick<CallTransfer, 'blind'>; logger: Logger }) {}
+  constructor(
+    private readonly d: {
+      transfers: Pick<CallTransfer, 'blind'>;
+      /** The live calls (where an attended transfer's consultation call is found). */
+      calls(): Iterable<Call>;
+      follower: Pick<StatusFollower, 'set'>;
+      logger: Logger;
+    },
+  ) {}
 
   /** Whether `side` of `call` may transfer now (refused with 403 or 491 before the 202). */
   check(call: Call, side: Side): ReferRefusal | null {
@@ -58,10 +68,7 @@ export class ReferTransfers {
 
   run(call: Call, refer: ReferRequest): void {
     const notify = (status: number) => refer.notify(status, REASONS[status] ?? 'Failed');
-    if (refer.replaces) {
-      // Attended transfer (Replaces, RFC 3891) is not carried out yet: said so instead of a wrong transfer.
-      return notify(501);
-    }
+    if (refer.replaces) return this.attended(call, refer, notify);
     if (!refer.user) return notify(404);
     const log = { callId: call.callId, referTo: refer.uri };
     call.transferRequested();
@@ -76,5 +83,30 @@ export class ReferTransfers {
         notify(status);
         call.transferRefused(`transfer to ${refer.user} refused (${status}) after the agent left`);
       });
+  }
+
+  /**
+   * Attended transfer (Refer-To with `?Replaces=`, RFC 3891): the transferring agent's phone called another agent
+   * through tongdai (the consultation call, whose side A is the dialog Replaces names); the caller is bridged to
+   * that agent and both of the transferring phone's dialogs are hung up. 481 when no such call is live.
+   */
+  private attended(call: Call, refer: ReferRequest, notify: (status: number) => void): void {
+    const id = refer.replaces!.callId;
+    const consult = [...this.d.calls()].find(
+      (c) => c !== call && c.tenantId === call.tenantId && !c.ended && c.a.sipCallId === id,
+    );
+    if (!consult) return notify(481);
+    const agentId = consult.record.agentId;
+    try {
+      call.takeOver(consult, refer.user ? `agent ${refer.user}` : 'consultation call', (outcome, status) =>
+        notify(outcome === 'done' ? 200 : status),
+      );
+    } catch (err) {
+      return notify(statusOf(err));
+    }
+    if (agentId === null) return;
+    // The consultation call's end resumed the agent; they are on this call now.
+    void this.d.follower.set(call.tenantId, agentId, 'In-call');
+    call.onEnd(() => void this.d.follower.set(call.tenantId, agentId, 'resume'));
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectDirect } from '../../src/calls/direct.js';
 import type { Incoming } from '../../src/calls/engine.js';
+import { Call } from '../../src/calls/call.js';
 import { ReferTransfers } from '../../src/calls/refer.js';
 import { CallTransfer } from '../../src/calls/transfer.js';
 import { FakeClock } from '../../src/clock.js';
@@ -44,7 +45,12 @@ function referKit() {
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
     hostport: () => '127.0.0.1:5060',
   });
-  k.legB.refer = new ReferTransfers({ transfers, logger: k.legB.logger });
+  k.legB.refer = new ReferTransfers({
+    transfers,
+    calls: () => k.core.calls.values(),
+    follower: k.follower,
+    logger: k.legB.logger,
+  });
   return k;
 }
 
@@ -143,7 +149,7 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     assert.match(k.store.rows.get(call.callId)!.end!.reason!, /refused \(404\) after the agent left/);
   });
 
-  it('refusals: unknown extension 404, barred number 403, attended not yet 501; the call stays bridged', async () => {
+  it('refusals: unknown extension 404, barred number 403, Replaces of no call 481; the call stays bridged', async () => {
     const k = referKit();
     const { call, b } = await bridged(k);
     const attempts = k.dialer.attempts.length;
@@ -160,9 +166,56 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     }
     const att = refer('1008', true);
     onRefer(b).run(att);
-    assert.deepEqual(att.sent, ['501 Not Implemented']);
+    assert.deepEqual(att.sent, ['481 Call/Transaction Does Not Exist'], 'Replaces names no live call');
     assert.equal(k.dialer.attempts.length, attempts, 'nothing rang');
     assert.deepEqual(call.transfers, []);
+  });
+
+  it('attended (Replaces): the consulted agent takes the caller, both dialogs of agent 7 are hung up', async () => {
+    const k = referKit();
+    const { call, a, b } = await bridged(k);
+    // Agent 7's phone calls agent 8 through tongdai (the consultation call; its side A is agent 7's dialog).
+    const consultA = Object.assign(k.side(), { sipCallId: 'consult-1@phone' });
+    const consult = new Call(k.media as never, k.record({}), consultA, k.clock);
+    k.core.track(consult, () => undefined);
+    const session = { answer: () => undefined, progress: () => undefined } as unknown as UasSession;
+    await connectDirect(
+      { legB: k.legB, follower: k.follower },
+      { call: consult, session, side: consultA, answerSdp: 'v=0' },
+      {
+        from: '<sip:1007@127.0.0.1>',
+        targets: [{ requestUri: 'sip:1008@127.0.0.1:5070', remote: k.binding(8).remote, to: '<sip:1008@t>' }],
+        callerAgentId: 7,
+        calleeAgentId: 8,
+      },
+    );
+    const c = k.dialer.last;
+    c.answer();
+    assert.equal(consult.state, 'bridged');
+    const r = refer('1008');
+    onRefer(b).run({ ...r, replaces: { callId: 'consult-1@phone', toTag: 'x', fromTag: 'y' } });
+    assert.deepEqual(r.sent, ['200 OK']);
+    assert.equal(call.state, 'bridged');
+    assert.equal(call.b?.media, c.media, 'the caller is bridged to agent 8');
+    assert.equal(k.media.bridges.at(-1)!.a, a.media.endpoint);
+    assert.equal(k.media.bridges.at(-1)!.b, c.media.endpoint);
+    assert.deepEqual(b.byes, [1], "agent 7's leg of the first call is hung up");
+    assert.equal(consult.state, 'ended');
+    assert.equal(consultA.hangups.length, 1, "agent 7's consultation dialog is hung up");
+    assert.equal(c.byes.length, 0, 'agent 8 stays');
+    assert.equal(call.record.agentId, 8);
+    assert.deepEqual(
+      call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome]),
+      [[7, 'agent 1008', 'done']],
+    );
+    await settle();
+    c.bye();
+    assert.equal(call.state, 'ended', "agent 8's BYE (a leg the consultation handed over) ends the call");
+    await call.record.flushed();
+    assert.equal(k.store.rows.get(call.callId)!.end!.hangupBy, 'callee');
+    await settle();
+    assert.equal(k.follower.steps.filter((x) => x.startsWith('8:')).at(-1), '8:resume');
+    assert.ok(k.follower.steps.lastIndexOf('8:In-call') > k.follower.steps.indexOf('8:resume'));
   });
 
   it('refused before the 202: a second REFER while one rings (491), on an ended call (481)', async () => {
