@@ -3,8 +3,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, startAgent, startCustomer } from '../sip/helpers/agents.js';
-import { Peers, waitFor } from '../sip/helpers/peers.js';
+import { closedCall, freeMediaPort, startAgent, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 
 const skip = await requireTool('sipp');
 
@@ -14,9 +14,11 @@ const skip = await requireTool('sipp');
  */
 describe('transfer by SIP REFER from the agent phone', { skip }, () => {
   let s: TestServer;
+  let trunkPort: number;
   const peers = new Peers();
   before(async () => {
-    s = await startTestServer({ clock: systemClock });
+    trunkPort = await freeUdpPort();
+    s = await startTestServer({ clock: systemClock, env: { DEMO_TRUNK_PORT: String(trunkPort) } });
     await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: 0 }).execute();
     await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
   });
@@ -77,13 +79,57 @@ describe('transfer by SIP REFER from the agent phone', { skip }, () => {
       [[a0.agent_id, 'done']],
     );
     await waitFor(async () => (await status(1)) === 'In-call', 10_000, 'agent 1 In-call');
-    assert.notEqual(await status(0), 'In-call', 'agent 0 is released by the transfer');
+    // Agent 0 is released by the transfer (wrap-up is 0 s here, so straight back to their status).
+    await waitFor(async () => (await status(0)) !== 'In-call', 10_000, 'agent 0 released');
     assert.equal((await post(`/api/calls/${id}/hangup`)).status, 200);
     assert.equal((await customer.done).code, 0);
     assert.equal((await second.done).code, 0);
     const rec = await closedCall(s, 'call_id', id);
     assert.equal(rec.agent_id, a1.agent_id, 'the record names the agent who finished the call');
     assert.equal(rec.status_detail, 'SUCCESS');
+  });
+
+  it('blind to an external number: the REFER rings the carrier through the trunk; NOTIFY 200 once it answers', async () => {
+    const a0 = s.demo.agents[0]!;
+    const carrier = peers.sippRun(
+      `127.0.0.1:${s.t.sipPort}`,
+      [
+        '-sf',
+        SCENARIOS + 'carrier-answer.xml',
+        '-p',
+        String(trunkPort),
+        '-mp',
+        String(await freeMediaPort()),
+        '-rtp_echo',
+        '-d',
+        '100',
+        '-m',
+        '1',
+      ],
+      60_000,
+    );
+    const first = await startAgent(peers, s, 0, 'agent-refer.xml', {
+      pauseMs: 500,
+      extra: ['-key', 'refer_to', '0901234567'],
+    });
+    const customer = await startCustomer(peers, s, 'customer-wait-bye.xml', 0, '0909555704');
+    const f = await first.done;
+    assert.equal(f.code, 0, 'agent 0 saw NOTIFY 200 OK once the carrier answered: ' + f.stdout.slice(-1500));
+    const id = (await liveCall('0909555704', (c) => c.state === 'bridged', 'the call bridged'))
+      .call_id as string;
+    const detail = (await get(`/api/calls/${id}`)).body;
+    assert.deepEqual(
+      detail.transfers.map((t: { from_agent_id: number; to: string; outcome: string }) => [
+        t.from_agent_id,
+        t.to,
+        t.outcome,
+      ]),
+      [[a0.agent_id, '0901234567', 'done']],
+    );
+    assert.equal((await post(`/api/calls/${id}/hangup`)).status, 200);
+    const c = await carrier.done;
+    assert.equal(c.code, 0, 'the carrier got the INVITE and the BYE: ' + c.stdout.slice(-1500));
+    assert.equal((await customer.done).code, 0);
   });
 
   for (const [what, target] of [
