@@ -291,7 +291,7 @@ export class Call {
    * The transfer's new side answered: it replaces B (hung up if still there), the caller is bridged to it and the
    * call is counted for its agent from now on. A recording running until now ends here.
    */
-  completeTransfer(c: Side, agentId: number | null): void {
+  completeTransfer(c: Side, agentId: number | null, kind: 'blind' | 'attended' = 'blind'): void {
     if (!this.machine.to('bridged')) return c.hangup();
     const t = this.transfers.at(-1);
     if (t) t.outcome = 'done';
@@ -307,6 +307,12 @@ export class Call {
     this.onRecording = undefined;
     void prev?.stop().then((r) => r.recording && finish?.(r.recording));
     if (agentId !== null) this.record.agentId = agentId;
+    this.record.transferred({
+      fromAgentId: t?.fromAgentId ?? null,
+      toAgentId: agentId,
+      to: t?.to ?? '',
+      kind,
+    });
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
   }
 
@@ -332,7 +338,7 @@ export class Call {
     consult.end('NORMAL_CLEARING', 'system', {
       reason: 'attended transfer: the consulted agent took the caller',
     });
-    this.completeTransfer(c, consult.record.agentId);
+    this.completeTransfer(c, consult.record.agentId, 'attended');
     return c;
   }
 

@@ -6,6 +6,7 @@ import { Call } from '../../src/calls/call.js';
 import { ReferTransfers } from '../../src/calls/refer.js';
 import { CallTransfer } from '../../src/calls/transfer.js';
 import { FakeClock } from '../../src/clock.js';
+import type { Envelope } from '../../src/domain/events.js';
 import { parseReferTo, parseReplaces, type ReferRequest } from '../../src/sip/dialog-refer.js';
 import type { UasSession } from '../../src/sip/uas.js';
 import { type FakeAttempt, type Kit, kit, settle } from './flow-kit.js';
@@ -207,6 +208,11 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     assert.deepEqual(
       call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome]),
       [[7, 'agent 1008', 'done']],
+    );
+    const ev = k.events.find((e) => e.type === 'call.transferred')! as Envelope<'call.transferred'>;
+    assert.deepEqual(
+      [ev.payload.callId, ev.payload.fromAgentId, ev.payload.toAgentId, ev.payload.kind],
+      [call.callId, 7, 8, 'attended'],
     );
     await settle();
     c.bye();
