@@ -13,12 +13,15 @@ export interface Side {
   /** Hang up: BYE when answered, else refuse/cancel (with `status` for a refused incoming call). */
   hangup(status?: number): void;
   readonly answered: boolean;
+  /** The SIP Call-ID of the side's dialog (how a REFER's Replaces names a call). */
+  readonly sipCallId?: string;
 }
 
 export function uasSide(session: UasSession, media: MediaLeg): Side {
   return {
     media,
     hangup: (status) => session.hangup(status),
+    sipCallId: session.callId,
     get answered() {
       return session.state === 'confirmed';
     },
@@ -26,7 +29,7 @@ export function uasSide(session: UasSession, media: MediaLeg): Side {
 }
 
 export function calleeSide(leg: CalleeLeg): Side {
-  return { media: leg.media, hangup: () => leg.session.bye(), answered: true };
+  return { media: leg.media, hangup: () => leg.session.bye(), answered: true, sipCallId: leg.session.callId };
 }
 
 /**
@@ -183,6 +186,7 @@ export class Call {
 
   /** One side put the other on hold (or took it off): the held side hears music instead of silence. */
   holdChanged(from: Side): void {
+    if (this.handedOver?.side === from) return this.handedOver.to.holdChanged(from);
     if (from !== this.a && from !== this.b) return;
     const other = from === this.a ? this.b : this.a;
     if (!other || this.ended) return;
@@ -219,8 +223,9 @@ export class Call {
    * else ends the call.
    */
   legHungUp(side: Side, by: HangupBy): void {
+    if (this.handedOver?.side === side) return this.handedOver.to.legHungUp(side, by);
     if (side !== this.a && side !== this.b) return;
-    if (this.state === 'transferring' && side === this.b) {
+    if ((this.state === 'transferring' || this.transferAsked) && side === this.b) {
       this.b = undefined;
       return;
     }
@@ -241,21 +246,56 @@ export class Call {
     this.transferHooks.push(hook);
   }
 
-  /** Begin a blind transfer of side B to `to`: the caller hears hold music while the new side rings. */
-  beginTransfer(to: string): void {
+  /** A phone asked for a transfer (REFER accepted) whose destination is still being looked up. */
+  private transferAsked = false;
+
+  /**
+   * The agent's phone asked for a transfer (REFER answered 202): until it rings (beginTransfer) or is refused
+   * (transferRefused), B hanging up (as phones do right after the 202) leaves the caller waiting for it.
+   */
+  transferRequested(): void {
+    if (!this.ended) this.transferAsked = true;
+  }
+
+  /** The asked transfer was refused before ringing: the call stays with B, or ends when B already left. */
+  transferRefused(reason: string): void {
+    if (!this.transferAsked) return;
+    this.transferAsked = false;
+    if (!this.ended && !this.b && this.state !== 'transferring') {
+      this.end('NORMAL_CLEARING', 'callee', { reason });
+    }
+  }
+
+  /** Told once how the transfer now ringing ended (a REFER's NOTIFY): done, or failed with a SIP status. */
+  private transferWatch?: (outcome: 'done' | 'failed', status: number) => void;
+
+  /**
+   * Begin a blind transfer of side B to `to`: the caller hears hold music while the new side rings. `watch`
+   * hears the outcome before anything else happens (the transferring phone is told before it is hung up).
+   */
+  beginTransfer(to: string, watch?: (outcome: 'done' | 'failed', status: number) => void): void {
     this.machine.require('transferring', 'transfer');
+    this.transferAsked = false;
     this.transfers.push({ at: this.clock.now(), fromAgentId: this.record.agentId, to, outcome: 'ringing' });
+    this.transferWatch = watch;
     this.a.media.endpoint.startMoh();
+  }
+
+  private settleTransfer(outcome: 'done' | 'failed', status: number): void {
+    const w = this.transferWatch;
+    this.transferWatch = undefined;
+    w?.(outcome, status);
   }
 
   /**
    * The transfer's new side answered: it replaces B (hung up if still there), the caller is bridged to it and the
    * call is counted for its agent from now on. A recording running until now ends here.
    */
-  completeTransfer(c: Side, agentId: number | null): void {
+  completeTransfer(c: Side, agentId: number | null, kind: 'blind' | 'attended' = 'blind'): void {
     if (!this.machine.to('bridged')) return c.hangup();
     const t = this.transfers.at(-1);
     if (t) t.outcome = 'done';
+    this.settleTransfer('done', 200);
     const old = this.b;
     this.b = c;
     this.dialing = undefined;
@@ -267,7 +307,39 @@ export class Call {
     this.onRecording = undefined;
     void prev?.stop().then((r) => r.recording && finish?.(r.recording));
     if (agentId !== null) this.record.agentId = agentId;
+    this.record.transferred({
+      fromAgentId: t?.fromAgentId ?? null,
+      toAgentId: agentId,
+      to: t?.to ?? '',
+      kind,
+    });
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
+  }
+
+  /** A side this call gave to another by an attended transfer: its leg's hang-up and holds now act there. */
+  private handedOver?: { side: Side; to: Call };
+
+  /**
+   * Attended transfer (REFER with Replaces, RFC 3891): side B of `consult` (the agent the transferring agent
+   * consulted) replaces B of this call, whose caller is bridged to it; the consultation call ends (its side A, the
+   * transferring phone's second dialog, is hung up) and its B keeps its media, now in this call.
+   */
+  takeOver(consult: Call, label: string, watch?: (outcome: 'done' | 'failed', status: number) => void): Side {
+    const c = consult.b;
+    if (consult.state !== 'bridged' && consult.state !== 'held') {
+      throw new CallStateError(consult.state, 'attended transfer (consultation call)');
+    }
+    if (!c || consult === this)
+      throw new CallStateError(consult.state, 'attended transfer (consultation call)');
+    if (this.state !== 'bridged' && this.state !== 'held') throw new CallStateError(this.state, 'transfer');
+    this.beginTransfer(label, watch);
+    consult.handedOver = { side: c, to: this };
+    consult.b = undefined;
+    consult.end('NORMAL_CLEARING', 'system', {
+      reason: 'attended transfer: the consulted agent took the caller',
+    });
+    this.completeTransfer(c, consult.record.agentId, 'attended');
+    return c;
   }
 
   /** The transfer's new side did not answer: back to B, or the call ends when B already left. */
@@ -275,6 +347,7 @@ export class Call {
     if (this.state !== 'transferring') return;
     const t = this.transfers.at(-1);
     if (t) t.outcome = 'failed';
+    this.settleTransfer('failed', status);
     this.dialing = undefined;
     if (!this.b) {
       return this.end('NORMAL_CLEARING', 'system', {
@@ -304,7 +377,13 @@ export class Call {
     by: HangupBy,
     opts: { sipCode?: number | null; reason?: string | null; from?: Side } = {},
   ): void {
+    const wasTransferring = this.state === 'transferring';
     if (!this.machine.to('ended')) return;
+    if (wasTransferring) {
+      const t = this.transfers.at(-1);
+      if (t?.outcome === 'ringing') t.outcome = 'failed';
+      this.settleTransfer('failed', 487);
+    }
     const e: CallEnd = { cause, by, sipCode: opts.sipCode ?? null, reason: opts.reason ?? null };
     this.dialing?.cancel();
     for (const side of [this.a, this.b]) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ReferRefusal, ReferRequest } from '../sip/dialog-refer.js';
 import { type Side, calleeSide, type Call } from './call.js';
 import type { DialTarget, Dialer, Dialing } from './dialer.js';
 import type { StatusFollower } from './presence.js';
@@ -10,6 +11,11 @@ export interface DialBDeps {
   /** Start recording the bridged call when the policy wants it (src/calls/recording.ts). */
   record(call: Call, agentIds: number[], queueId: number | null): Promise<void>;
   logger: Logger;
+  /** Transfers asked by a leg's phone (REFER, src/calls/refer.ts); without it a REFER is answered 405. */
+  refer?: {
+    check(call: Call, side: Side): ReferRefusal | null;
+    run(call: Call, refer: ReferRequest): void;
+  };
 }
 
 export interface DialBOptions {
@@ -97,6 +103,14 @@ export async function dialB(d: DialBDeps, call: Call, o: DialBOptions): Promise<
       },
       onHangup: () => side && call.legHungUp(side, first ? 'caller' : 'callee'),
       onReinvite: () => side && call.holdChanged(side),
+      ...(d.refer && !first
+        ? {
+            onRefer: {
+              check: () => (side ? d.refer!.check(call, side) : { status: 481 }),
+              run: (r) => d.refer!.run(call, r),
+            },
+          }
+        : {}),
     },
     first ? call.a.media : undefined,
   );

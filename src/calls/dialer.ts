@@ -1,6 +1,7 @@
 import type { MediaEngine } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
 import type { SipStack } from '../sip/stack.js';
+import type { ReferHandler } from '../sip/dialog-refer.js';
 import type { Remote } from '../sip/transport.js';
 import { type UacHandlers, UacSession } from '../sip/uac.js';
 import { MediaLeg } from './media-leg.js';
@@ -22,6 +23,8 @@ export interface DialHandlers {
   onHangup(): void;
   /** After the answer: the callee sent a re-INVITE (hold/unhold). */
   onReinvite?(leg: CalleeLeg): void;
+  /** After the answer: the callee's phone asks to transfer the call (REFER); without it REFER gets 405. */
+  onRefer?: ReferHandler;
 }
 
 export interface DialTarget {
@@ -109,7 +112,16 @@ class Attempt implements Dialing {
 
   handlersFor(session: () => UacSession): UacHandlers {
     let leg: CalleeLeg | undefined;
+    const refer = this.h.onRefer;
     return {
+      ...(refer
+        ? {
+            onRefer: {
+              check: () => (leg ? refer.check() : { status: 481 }),
+              run: (r) => refer.run(r),
+            },
+          }
+        : {}),
       onProgress: (status, sdp) => {
         if (status === 180 || status === 183) this.h.onRinging?.();
         if (!sdp || this.early || this.won || this.stopped || !this.media.accept(sdp)) return;

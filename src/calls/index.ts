@@ -8,6 +8,7 @@ import { AcdDriver } from './acd-driver.js';
 import { ClickToCall } from './click-to-call.js';
 import { LiveCalls } from './live.js';
 import { CallTransfer } from './transfer.js';
+import { ReferTransfers } from './refer.js';
 import { getAgentByExtension, getAgentById } from '../domain/agents.js';
 import { consoleRoleOf } from '../domain/console-accounts.js';
 import type { CallActionsService } from '../context.js';
@@ -121,6 +122,15 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     publicIp: () => sip.stack.publicIp,
     dataDir: ctx.config.dataDir,
   });
+  const transfers = new CallTransfer({
+    legB,
+    follower,
+    routing,
+    location: sip.location,
+    hostport: () => sip.stack.hostport(),
+  });
+  // A REFER from a leg's phone is a transfer through the same rules (bound here: transfers ring through legB).
+  legB.refer = new ReferTransfers({ transfers, calls: () => core.calls.values(), follower, logger });
   const node = new TelephonyNode({ store, bus, clock, nodeId: ctx.config.nodeId, logger });
   const callActions = createCallActions(ctx, core, sip, registry, media, legB.dialer, store);
   router.features = callActions.monitor;
@@ -130,16 +140,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     core,
     acd,
     clickToCall,
-    live: new LiveCalls(
-      core,
-      new CallTransfer({
-        legB,
-        follower,
-        routing,
-        location: sip.location,
-        hostport: () => sip.stack.hostport(),
-      }),
-    ),
+    live: new LiveCalls(core, transfers),
     callActions,
     node,
     async start() {

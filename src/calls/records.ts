@@ -137,6 +137,21 @@ export class CallRecord {
   }
 
   /** A DTMF digit received on the call, from the caller's or the agent's side. */
+  /** A transfer completed (announced as `call.transferred`). */
+  transferred(t: {
+    fromAgentId: number | null;
+    toAgentId: number | null;
+    to: string;
+    kind: 'blind' | 'attended';
+  }): void {
+    if (this.ended) return;
+    this.d.bus.publish(this.start.tenantId, 'call.transferred', {
+      callId: this.callId,
+      ...t,
+      at: this.d.clock.now(),
+    });
+  }
+
   dtmf(leg: 'caller' | 'agent', digit: string, durationMs: number): void {
     if (this.ended) return;
     this.d.bus.publish(this.start.tenantId, 'call.dtmf', {

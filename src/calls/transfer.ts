@@ -11,6 +11,9 @@ import { externalTarget, phoneTargets } from './targets.js';
 
 export type { TransferTarget } from '../context.js';
 
+/** A transfer target, or what a phone dialled (a REFER's Refer-To user: an extension or an external number). */
+export type BlindTarget = TransferTarget | { kind: 'dialled'; dialled: string };
+
 /** What a transfer uses: legs, statuses, routing reads, the agents' phones, tongdai's SIP address. */
 export interface CallTransferDeps {
   legB: DialBDeps;
@@ -29,7 +32,15 @@ export interface CallTransferDeps {
 export class CallTransfer {
   constructor(private readonly d: CallTransferDeps) {}
 
-  async blind(call: Call, target: TransferTarget): Promise<void> {
+  /**
+   * `watch` hears how it ended (a REFER's NOTIFY); a refusal before the new side rings is thrown instead
+   * (NOT_FOUND, FORBIDDEN, …).
+   */
+  async blind(
+    call: Call,
+    target: BlindTarget,
+    watch?: (outcome: 'done' | 'failed', status: number) => void,
+  ): Promise<void> {
     const refuse = () => new CallStateError(call.state, 'transfer');
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
     if (call.record.start.direction === 'outbound') {
@@ -46,7 +57,8 @@ export class CallTransfer {
     if (dest.targets.length === 0) {
       throw invalid(`${dest.label} has no registered SIP phone to ring`, 'agent_not_registered');
     }
-    call.beginTransfer(dest.label);
+    if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
+    call.beginTransfer(dest.label, watch);
     const agentId = dest.agentId;
     if (agentId !== null) call.onEnd(() => void this.d.follower.set(call.tenantId, agentId, 'resume'));
     const caller = call.record.start.callerNumber;
@@ -64,8 +76,17 @@ export class CallTransfer {
 
   private async resolve(
     tenantId: number,
-    t: TransferTarget,
+    target: BlindTarget,
   ): Promise<{ targets: DialTarget[]; agentId: number | null; label: string }> {
+    let t: TransferTarget;
+    if (target.kind === 'dialled') {
+      const dest = await this.d.routing.agentDestination(tenantId, target.dialled);
+      if (dest.kind === 'invalid') throw notFound(`extension ${target.dialled}`, 'agent_not_found');
+      t =
+        dest.kind === 'extension'
+          ? { kind: 'agent', agentId: dest.agent.id }
+          : { kind: 'number', number: dest.number };
+    } else t = target;
     if (t.kind === 'number') {
       const tenant = await this.d.routing.tenant(tenantId);
       if (!tenant) throw notFound(`tenant ${tenantId}`);

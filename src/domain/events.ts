@@ -20,6 +20,18 @@ export interface DomainEvents {
   'call.monitor_started': MonitorEventPayload;
   'call.monitor_changed': MonitorEventPayload;
   'call.monitor_stopped': MonitorEventPayload;
+  /** A transfer of a live call completed: the caller is with the new side now (src/calls/call.ts, docs/calls.md). */
+  'call.transferred': {
+    callId: string;
+    /** The agent who transferred the call (null: no agent had it). */
+    fromAgentId: number | null;
+    /** The agent who has it now (null: an external number). */
+    toAgentId: number | null;
+    /** The destination as listed in the call's transfers (`agent 1002`, a number). */
+    to: string;
+    kind: 'blind' | 'attended';
+    at: number;
+  };
   /** Recording control on a live call (src/calls/recording-control.ts). */
   'call.recording_started': RecordingEventPayload;
   'call.recording_paused': RecordingEventPayload;

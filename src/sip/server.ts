@@ -143,8 +143,12 @@ export class SipServer {
       case 'SUBSCRIBE':
       case 'PUBLISH':
         return tx.respond(makeResponse(req, 489, 'Bad Event'));
-      case 'MESSAGE':
       case 'REFER':
+        // In-dialog (a To tag): the leg's owner decides (a transfer from the agent's phone, src/sip/uac.ts).
+        if (this.dialogs && /;\s*tag=/i.test(req.headers.get('to') ?? ''))
+          return this.dialogs.onRequest(req, tx);
+        return tx.respond(methodNotAllowed(req));
+      case 'MESSAGE':
       case 'NOTIFY':
         return tx.respond(methodNotAllowed(req));
       default:

@@ -1,7 +1,8 @@
-import { Headers, type SipRequest, type SipResponse, makeResponse } from './message.js';
+import { Headers, type SipRequest, type SipResponse, makeResponse, methodNotAllowed } from './message.js';
 import { newCallId, newTag, parseCSeq } from './headers.js';
 import { authorizationFor } from './digest.js';
 import { Dialog } from './dialog.js';
+import { type ReferHandler, acceptRefer } from './dialog-refer.js';
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
 import type { SipStack } from './stack.js';
 import type { ClientTransaction, ServerTransaction } from './transactions.js';
@@ -19,6 +20,8 @@ export interface UacHandlers {
   /** The callee hung up. */
   onBye(): void;
   onReinvite(sdp: string): string | null;
+  /** The callee's phone asks to transfer the call (in-dialog REFER); without it REFER is answered 405. */
+  onRefer?: ReferHandler;
 }
 
 export interface UacOptions {
@@ -71,7 +74,10 @@ export class UacSession implements DialogOwner {
     h.add('call-id', this.callId);
     h.add('cseq', '1 INVITE');
     h.add('contact', `<${this.contact()}>`);
-    h.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE');
+    h.add(
+      'allow',
+      `INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE${handlers.onRefer ? ', REFER, NOTIFY' : ''}`,
+    );
     for (const [n, v] of opts.extraHeaders ?? []) h.add(n, v);
     h.add('content-type', 'application/sdp');
     this.invite = { kind: 'request', method: 'INVITE', uri: opts.requestUri, headers: h, body: opts.sdp };
@@ -189,6 +195,13 @@ export class UacSession implements DialogOwner {
       res.body = answer;
       tx.respond(res);
       return this.oks.start(res, parseCSeq(req.headers.get('cseq')!).seq, tx.remote);
+    }
+    if (req.method === 'REFER') {
+      const h = this.handlers.onRefer;
+      if (!h || this.state !== 'confirmed') return tx.respond(methodNotAllowed(req));
+      const refer = acceptRefer(this.stack, this.dialog, req, tx, () => h.check());
+      if (refer) h.run(refer);
+      return;
     }
     tx.respond(makeResponse(req, 200));
   }

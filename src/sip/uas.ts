@@ -1,4 +1,4 @@
-import { type SipRequest, type SipResponse, makeResponse } from './message.js';
+import { type SipRequest, type SipResponse, makeResponse, methodNotAllowed } from './message.js';
 import { parseCSeq } from './headers.js';
 import { Dialog } from './dialog.js';
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
@@ -113,6 +113,8 @@ export class UasSession implements DialogOwner {
       tx.respond(res);
       return this.oks.start(res, parseCSeq(req.headers.get('cseq')!).seq, this.tx.remote);
     }
+    // Transfers are asked by the agent's leg (tongdai's UAC side, src/sip/uac.ts), not by the caller's.
+    if (req.method === 'REFER') return tx.respond(methodNotAllowed(req));
     tx.respond(makeResponse(req, 200));
   }
 

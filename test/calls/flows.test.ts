@@ -377,7 +377,15 @@ describe('blind transfer (state transferring)', () => {
       '7:resume',
       '8:resume',
     ]);
-    assert.deepEqual(types(k), ['call.created', 'call.answered', 'call.ended']);
+    assert.deepEqual(types(k), ['call.created', 'call.answered', 'call.transferred', 'call.ended']);
+    assert.deepEqual(k.events.find((e) => e.type === 'call.transferred')!.payload, {
+      callId: call.callId,
+      fromAgentId: 7,
+      toAgentId: 8,
+      to: 'agent 1008',
+      kind: 'blind',
+      at: 1000,
+    });
   });
 
   it('B hangs up while the transfer rings (blind): the caller waits; a miss then ends the call', async () => {

@@ -73,7 +73,7 @@ export async function startAgent(
   s: TestServer,
   agentIndex: number,
   scenario: string,
-  opts: { pauseMs?: number; calls?: number } = {},
+  opts: { pauseMs?: number; calls?: number; extra?: string[] } = {},
 ) {
   const port = await freeUdpPort();
   const mp = await freeMediaPort();
@@ -91,6 +91,7 @@ export async function startAgent(
       String(opts.pauseMs ?? 300),
       '-m',
       String(opts.calls ?? 1),
+      ...(opts.extra ?? []),
     ],
     60_000,
   );
