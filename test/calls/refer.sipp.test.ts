@@ -40,7 +40,7 @@ describe('transfer by SIP REFER from the agent phone', { skip }, () => {
         const c = (await get(`/api/calls?state=active&caller=${caller}`)).body.items?.[0];
         return c && ok(c) ? c : null;
       },
-      15_000,
+      30_000,
       what,
     );
 
@@ -152,7 +152,7 @@ describe('transfer by SIP REFER from the agent phone', { skip }, () => {
           const c = (await get(`/api/calls/${id}`)).body;
           return c.state === 'held' ? c : null;
         },
-        15_000,
+        30_000,
         'held by agent 0 after the refusal',
       );
       assert.equal(held.agent_id, a0.agent_id);
