@@ -5,8 +5,8 @@ import { systemClock } from '../../src/clock.js';
 import { writeRtpHeader } from '../../src/media/rtp.js';
 import { type SipRequest, makeResponse, parseMessage, serialize } from '../../src/sip/message.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, freeMediaPort, startAgent } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { agentDials, closedCall, startAgent } from '../sip/helpers/agents.js';
+import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 
 const skip = await requireTool('sipp');
 
@@ -158,28 +158,12 @@ describe('click-to-call: ringback and early media reach the agent', { skip }, ()
     const carrier = new Carrier();
     await carrier.open(trunkPort);
     try {
-      const a = s.demo.agents[1]!;
       const number = '0907654321';
-      const csv = peers.csv(`early-${a.extension}.csv`, [[number, s.demo.sip_domain, a.extension]]);
-      const agent = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-        '-sf',
-        SCENARIOS + 'agent-call-early.xml',
-        '-inf',
-        csv,
-        '-au',
-        a.extension,
-        '-ap',
-        a.sip_password,
-        '-p',
-        String(await freeUdpPort()),
-        '-mp',
-        String(await freeMediaPort()),
-        '-rtp_echo',
-        '-d',
-        '500',
-        '-m',
-        '1',
-      ]);
+      const agent = await agentDials(peers, s, 1, number, {
+        scenario: 'agent-call-early.xml',
+        talkMs: 500,
+        extra: ['-rtp_echo'],
+      });
       await waitFor(() => carrier.invite, 5000, "tongdai's INVITE to the trunk");
       carrier.respond(carrier.invite!.req, 183, true);
       const feed = setInterval(() => carrier.sendAudio(2), 40);

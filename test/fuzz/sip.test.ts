@@ -11,8 +11,8 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer, storageKind } from '../helpers/harness.js';
-import { closedCall, freeMediaPort, registerContact, startAgent } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort } from '../sip/helpers/peers.js';
+import { agentDials, closedCall, registerContact, startAgent } from '../sip/helpers/agents.js';
+import { Peers, freeUdpPort } from '../sip/helpers/peers.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20260318);
 const RUNS = Number(process.env.FUZZ_SIP_RUNS ?? 300);
@@ -231,28 +231,7 @@ describe(`SIP fuzzing over UDP and TCP (${storageKind})`, { skip }, () => {
   it('right after: a phone registers and an extension-to-extension call is bridged', async () => {
     await registerContact(s, 2, await freeUdpPort());
     const callee = await startAgent(peers, s, 1, 'agent-answer.xml', { pauseMs: 200 });
-    const a = s.demo.agents[0]!;
-    const csv = peers.csv(`fuzz-dial-${a.extension}.csv`, [
-      [s.demo.agents[1]!.extension, s.demo.sip_domain, a.extension],
-    ]);
-    const caller = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + 'agent-call.xml',
-      '-inf',
-      csv,
-      '-au',
-      a.extension,
-      '-ap',
-      a.sip_password,
-      '-p',
-      String(await freeUdpPort()),
-      '-mp',
-      String(await freeMediaPort()),
-      '-d',
-      '1000',
-      '-m',
-      '1',
-    ]);
+    const caller = await agentDials(peers, s, 0, s.demo.agents[1]!.extension, { talkMs: 1000 });
     const r = await caller.done;
     assert.equal(r.code, 0, r.stdout.slice(-1500) + r.stderr);
     assert.equal((await callee.done).code, 0);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, freeMediaPort, startAgent } from './helpers/agents.js';
+import { agentDials, closedCall, freeMediaPort, startAgent } from './helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
 // sipp 3.6 answers only MD5 challenges: the server's default offers MD5 first (see register.sipp.test.ts).
@@ -32,27 +32,10 @@ describe('agent calls: internal, outbound through the trunk, refusals', { skip }
     number: string,
     opts: { refused?: boolean; talkMs?: number; scenario?: string } = {},
   ) {
-    const a = s.demo.agents[index]!;
-    const csv = peers.csv(`dial-${a.extension}-${number}.csv`, [[number, s.demo.sip_domain, a.extension]]);
-    const run = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + (opts.scenario ?? (opts.refused ? 'agent-call-refused.xml' : 'agent-call.xml')),
-      '-inf',
-      csv,
-      '-au',
-      a.extension,
-      '-ap',
-      a.sip_password,
-      '-p',
-      String(await freeUdpPort()),
-      '-mp',
-      String(await freeMediaPort()),
-      '-d',
-      String(opts.talkMs ?? 1500),
-      '-m',
-      '1',
-    ]);
-    return run.done;
+    const scenario = opts.scenario ?? (opts.refused ? 'agent-call-refused.xml' : 'agent-call.xml');
+    return (
+      await agentDials(peers, s, index, number, { scenario, ...(opts.talkMs ? { talkMs: opts.talkMs } : {}) })
+    ).done;
   }
 
   /** Records already checked: an earlier call to the same number must never stand in for the one just made. */

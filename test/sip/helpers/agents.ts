@@ -100,6 +100,40 @@ export async function startAgent(
   return run;
 }
 
+/**
+ * Agent `agentIndex` dials `number` from a sipp phone (UAC, digest with the agent's SIP password); `scenario`
+ * defaults to agent-call.xml, `talkMs` to 1,500, `extra` adds sipp arguments (e.g. `-rtp_echo`).
+ */
+export async function agentDials(
+  peers: Peers,
+  s: TestServer,
+  agentIndex: number,
+  number: string,
+  opts: { scenario?: string; talkMs?: number; extra?: string[] } = {},
+) {
+  const a = s.demo.agents[agentIndex]!;
+  const csv = peers.csv(`dial-${a.extension}-${number}.csv`, [[number, s.demo.sip_domain, a.extension]]);
+  return peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
+    '-sf',
+    SCENARIOS + (opts.scenario ?? 'agent-call.xml'),
+    '-inf',
+    csv,
+    '-au',
+    a.extension,
+    '-ap',
+    a.sip_password,
+    '-p',
+    String(await freeUdpPort()),
+    '-mp',
+    String(await freeMediaPort()),
+    ...(opts.extra ?? []),
+    '-d',
+    String(opts.talkMs ?? 1500),
+    '-m',
+    '1',
+  ]);
+}
+
 /** The customer calling a DID through the demo trunk (sipp UAC from 127.0.0.1). */
 export async function startCustomer(
   peers: Peers,
