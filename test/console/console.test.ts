@@ -163,6 +163,10 @@ describe('web console', { skip }, () => {
     await page.click('button[type=submit]');
     await page.waitForFunction(() => /khoá/.test(document.querySelector('.alert')?.textContent ?? ''));
     await page.context().close();
+    // Seven sign-ins from this address so far: the later tests' eight more must not meet the per-address limit
+    // (10 per fixed 10 s window, src/http/console/auth-routes.ts), which a fast machine reaches within one window.
+    const nextWindow = (Math.floor(Date.now() / 10_000) + 1) * 10_000;
+    await new Promise((r) => setTimeout(r, nextWindow - Date.now() + 50));
   });
 
   it('signs the supervisor in to the wallboard; figures match the AntBuddy dashboard', async () => {
