@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { type Static, Type } from 'typebox';
-import type { AppContext, LiveCallView, TransferTarget } from '../../context.js';
+import { Type } from 'typebox';
+import type { AppContext, LiveCallView } from '../../context.js';
 import { findCallRecord } from '../../domain/call-reads.js';
 import { DomainError, notFound } from '../../errors.js';
 import { sessionOf } from './session.js';
+import { transferTargetOf } from '../transfer-target.js';
 
 const CallParams = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9-]+$' }) },
@@ -29,14 +30,6 @@ const MonitorBody = Type.Object(
   },
   { additionalProperties: false },
 );
-
-function targetOf(b: Static<typeof TransferBody>): TransferTarget {
-  const given = [b.agent_id, b.extension, b.number].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new DomainError('INVALID_INPUT', 'give exactly one of agent_id, extension, number');
-  if (b.agent_id !== undefined) return { kind: 'agent', agentId: b.agent_id };
-  if (b.extension !== undefined) return { kind: 'extension', extension: b.extension };
-  return { kind: 'number', number: b.number!.replace(/[\s\-().]/g, '') };
-}
 
 const view = (v: LiveCallView) => ({
   call_id: v.callId,
@@ -94,7 +87,7 @@ export function registerConsoleLiveCallRoutes(app: FastifyInstance, ctx: AppCont
     { config: supervisor, schema: { hide: true, params: CallParams, body: TransferBody } },
     async (req) => {
       const tenantId = sessionOf(req).user.tenantId;
-      const v = await engine().transfer(tenantId, req.params.id, targetOf(req.body));
+      const v = await engine().transfer(tenantId, req.params.id, transferTargetOf(req.body));
       return v ? view(v) : notLive(tenantId, req.params.id);
     },
   );

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from 'typebox';
-import type { AppContext, LiveCallView, TransferTarget } from '../../context.js';
+import type { AppContext, LiveCallView } from '../../context.js';
 import {
   CALLS_DEFAULT_LIMIT,
   CALLS_MAX_LIMIT,
@@ -15,6 +15,7 @@ import { recordingLinksFor } from '../../domain/recording-links.js';
 import { DomainError, isDomainError, notFound } from '../../errors.js';
 import type { Call as CallRow } from '../../store/schema.js';
 import { principalOf } from '../guard.js';
+import { transferTargetOf } from '../transfer-target.js';
 
 const ClickToCallBody = Type.Object(
   {
@@ -232,17 +233,6 @@ function legsOf(item: CallItem, live: LiveCallView | undefined): Static<typeof L
   ];
 }
 
-/** The one destination a transfer body names. */
-function transferTarget(b: Static<typeof TransferBody>): TransferTarget {
-  const given = [b.agent_id, b.extension, b.number, b.queue_id].filter((x) => x !== undefined).length;
-  if (given !== 1) throw new DomainError('INVALID_INPUT', 'give exactly one of agent_id, extension, number');
-  if (b.queue_id !== undefined)
-    throw new DomainError('INVALID_INPUT', 'transfer to a queue is not implemented yet');
-  if (b.agent_id !== undefined) return { kind: 'agent', agentId: b.agent_id };
-  if (b.extension !== undefined) return { kind: 'extension', extension: b.extension };
-  return { kind: 'number', number: b.number!.replace(/[\s\-().]/g, '') };
-}
-
 /** 409 in the native shape, with the call's state named beside the message. */
 function conflict(reply: FastifyReply, message: string, state: string) {
   return reply.code(409).send({ error: { code: 'CONFLICT' as const, message, state } });
@@ -392,7 +382,7 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
     async (req, reply) => {
       const { tenantId } = principalOf(req);
       const id = req.params.id;
-      const target = transferTarget(req.body);
+      const target = transferTargetOf(req.body);
       let view: LiveCallView | undefined;
       try {
         view = await engine().transfer(tenantId, id, target);
