@@ -42,6 +42,8 @@ export interface Config {
   readonly rateLimitRoute: number;
   /** Allow webhook/callback URLs that resolve to loopback or private addresses (tests, on-premise). */
   readonly allowPrivateWebhooks: boolean;
+  /** Console sign-in attempts per client address per 10 s window (CONSOLE_LOGIN_PER_10S). */
+  readonly consoleLoginPer10s: number;
   /** Where the demo tenant's trunk sends outbound calls (a sipp on loopback plays the carrier). */
   readonly demoTrunkPort: number;
   /** Serve `/metrics` on its own listener at this port (METRICS_PORT; 0 picks a free one); unset: no listener. */
@@ -179,6 +181,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       'WEBHOOK_ALLOW_PRIVATE',
       pick('allowPrivateWebhooks', 'WEBHOOK_ALLOW_PRIVATE') as string,
       false,
+    ),
+    consoleLoginPer10s: int(
+      'CONSOLE_LOGIN_PER_10S',
+      pick('consoleLoginPer10s', 'CONSOLE_LOGIN_PER_10S') as string,
+      10,
+      1,
+      1e6,
     ),
     demoTrunkPort: int('DEMO_TRUNK_PORT', pick('demoTrunkPort', 'DEMO_TRUNK_PORT') as string, 5090, 1, 65535),
     ...metricsConfig(

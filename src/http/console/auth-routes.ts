@@ -14,9 +14,6 @@ import { DomainError } from '../../errors.js';
 import { verifyPassword } from '../../domain/secrets.js';
 import { clearSessionCookie, sessionOf, setSessionCookie } from './session.js';
 
-/** Sign-in attempts per client address per 10 s window, before any account lockout is counted. */
-const LOGIN_PER_WINDOW = 10;
-
 const LoginBody = Type.Object(
   {
     email: Type.String({ minLength: 1, maxLength: 200 }),
@@ -61,7 +58,8 @@ export function registerConsoleAuthRoutes(app: FastifyInstance, ctx: AppContext)
         0,
         `console-login ${req.ip}`,
         Number.MAX_SAFE_INTEGER,
-        LOGIN_PER_WINDOW,
+        // Per client address per 10 s window, before any account lockout is counted.
+        ctx.config.consoleLoginPer10s,
       );
       if (!d.allowed) {
         throw new DomainError(
