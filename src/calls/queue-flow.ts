@@ -2,7 +2,8 @@ import type { AcdDecision, RejectReason, StopReason } from '../acd/index.js';
 import type { Clock } from '../clock.js';
 import type { AcdStore } from '../domain/call-store.js';
 import type { StatusService } from '../domain/status-service.js';
-import { announcementFiles } from '../media/library.js';
+import { queueAnnouncement } from '../prompts/announce.js';
+import { promptFiles } from '../prompts/files.js';
 import type { LocationService } from '../sip/location.js';
 import type { AcdDriver } from './acd-driver.js';
 import { dialB } from './dial-b.js';
@@ -139,17 +140,21 @@ export class QueueFlow {
       case 'call_finished':
         return this.finished(d);
       case 'announce':
-        return this.announce(d.callId, d.position, d.expectedWaitSec);
+        return this.announce(d.callId, d.position);
     }
   }
 
-  /** Position (and expected wait, in minutes) as earcon prompts; hold music pauses meanwhile. */
-  private announce(callId: string, position: number, expectedWaitSec: number): void {
+  /**
+   * The position sentence and, when the queue's statistics say enough, the estimated wait, in the queue's
+   * language; hold music pauses meanwhile and resumes after the last word.
+   */
+  private announce(callId: string, position: number): void {
     const q = this.queued.get(callId);
     if (!q || q.inc.call.b || q.inc.call.ended) return;
-    const files = announcementFiles(this.d.dataDir, 'position', position);
-    if (expectedWaitSec > 0)
-      files.push(...announcementFiles(this.d.dataDir, 'wait', Math.ceil(expectedWaitSec / 60)));
+    const stats = this.driver.acd.queueStats(q.queueId);
+    if (!stats) return;
+    const lang = this.driver.callerOptions(q.queueId).language;
+    const files = promptFiles(lang, queueAnnouncement(stats, position, lang));
     void q.inc.side.media.endpoint.playPrompt(files);
   }
 

@@ -35,7 +35,10 @@ export class FakeEndpoint implements RtpEndpoint {
   stopMoh(): void {
     this.moh = null;
   }
-  playPrompt(): Promise<void> {
+  /** Every playPrompt() call: the files, in order. */
+  readonly prompts: string[][] = [];
+  playPrompt(files: string[] = []): Promise<void> {
+    this.prompts.push(files);
     return Promise.resolve();
   }
   stats() {
