@@ -207,6 +207,7 @@ export interface CallbackTable {
   number: string;
   call_id: string;
   entered_at: Ms;
+  caller_id: string;
   state: string;
   attempts: Generated<number>;
   next_attempt_at: Ms | null;

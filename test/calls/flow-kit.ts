@@ -41,6 +41,14 @@ export class FakeEndpoint implements RtpEndpoint {
     this.prompts.push(files);
     return Promise.resolve();
   }
+  private dtmf: ((digit: string) => void) | null = null;
+  listenDtmf(fn: ((digit: string) => void) | null): void {
+    this.dtmf = fn;
+  }
+  /** The caller presses a key (an RFC 4733 event on this leg). */
+  press(digit: string): void {
+    this.dtmf?.(digit);
+  }
   stats() {
     return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, lastPacketAt: null };
   }

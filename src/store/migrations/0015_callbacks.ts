@@ -32,6 +32,8 @@ export const callbacks: PortableMigration = {
       /** The call whose caller asked; their place in the queue is `entered_at`. */
       .addColumn('call_id', 'text', notNull)
       .addColumn('entered_at', 'bigint', notNull)
+      /** The number the customer sees when called back: the queue's callback caller id, else the DID they dialled. */
+      .addColumn('caller_id', 'text', notNull)
       /** waiting | offered | dialing | retry_wait | completed | failed */
       .addColumn('state', 'text', notNull)
       .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
