@@ -3,8 +3,10 @@
  * database so it outlives the call and a restart. The call engine changes a row only through these functions.
  */
 import type { Clock } from '../clock.js';
+import { invalid, notFound } from '../errors.js';
 import type { Db, Executor } from '../store/db.js';
 import type { CallbackTable } from '../store/schema.js';
+import { bumpRevision } from './tenants.js';
 
 /** Where a callback stands. `waiting` (in the queue), `offered` (an agent rings), `dialing` (the customer rings),
  * `retry_wait` (a missed attempt, the next one armed), then `completed` or `failed`. */
@@ -170,4 +172,73 @@ export function createCallbackStore(db: Db, clock: Pick<Clock, 'now'>): Callback
     update: (tenantId, id, ch) => updateCallback(db, clock.now(), tenantId, id, ch),
     open: () => openCallbacks(db),
   };
+}
+
+/** A queue's caller-side settings (announcements and callback), as the native API reads and writes them. */
+export interface QueueCallerOptions {
+  announcePosition: boolean;
+  announceIntervalSec: number;
+  announceLanguage: 'vi' | 'en';
+  callbackEnabled: boolean;
+  callbackKey: string;
+  callbackMaxAttempts: number;
+  callbackRetrySec: number;
+  callbackCallerId: string | null;
+}
+
+export async function getQueueCallerOptions(
+  db: Executor,
+  tenantId: number,
+  queueId: number,
+): Promise<QueueCallerOptions> {
+  const q = await db
+    .selectFrom('inbound_queues')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', queueId)
+    .executeTakeFirst();
+  if (!q) throw notFound(`queue ${queueId}`);
+  return {
+    announcePosition: q.announce_position === 1,
+    announceIntervalSec: q.announce_interval_sec,
+    announceLanguage: q.announce_language === 'en' ? 'en' : 'vi',
+    callbackEnabled: q.callback_enabled === 1,
+    callbackKey: q.callback_key,
+    callbackMaxAttempts: q.callback_max_attempts,
+    callbackRetrySec: q.callback_retry_sec,
+    callbackCallerId: q.callback_caller_id,
+  };
+}
+
+/** Change some caller options of a queue; the ACD reloads the tenant at its next call (revision bump). */
+export async function setQueueCallerOptions(
+  db: Executor,
+  clock: Pick<Clock, 'now'>,
+  tenantId: number,
+  queueId: number,
+  o: Partial<QueueCallerOptions>,
+): Promise<QueueCallerOptions> {
+  if (o.callbackKey !== undefined && !/^[0-9*#]$/.test(o.callbackKey))
+    throw invalid(`callback key must be one of 0-9, * or #, got "${o.callbackKey}"`);
+  await getQueueCallerOptions(db, tenantId, queueId);
+  const set = {
+    ...(o.announcePosition !== undefined ? { announce_position: o.announcePosition ? 1 : 0 } : {}),
+    ...(o.announceIntervalSec !== undefined ? { announce_interval_sec: o.announceIntervalSec } : {}),
+    ...(o.announceLanguage !== undefined ? { announce_language: o.announceLanguage } : {}),
+    ...(o.callbackEnabled !== undefined ? { callback_enabled: o.callbackEnabled ? 1 : 0 } : {}),
+    ...(o.callbackKey !== undefined ? { callback_key: o.callbackKey } : {}),
+    ...(o.callbackMaxAttempts !== undefined ? { callback_max_attempts: o.callbackMaxAttempts } : {}),
+    ...(o.callbackRetrySec !== undefined ? { callback_retry_sec: o.callbackRetrySec } : {}),
+    ...(o.callbackCallerId !== undefined ? { callback_caller_id: o.callbackCallerId } : {}),
+  };
+  if (Object.keys(set).length > 0) {
+    await db
+      .updateTable('inbound_queues')
+      .set({ ...set, updated_at: clock.now() })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', queueId)
+      .execute();
+    await bumpRevision(db, tenantId);
+  }
+  return getQueueCallerOptions(db, tenantId, queueId);
 }
