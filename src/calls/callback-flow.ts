@@ -121,6 +121,7 @@ export class CallbackFlow {
         return void this.fail(live, `queue: ${dec.reason}`);
       case 'overflow':
         return void this.fail(live, `queue: ${dec.reason}`);
+      // The visit's end needs nothing more; agent steps are the queue flow's (it sets the agent's status).
       case 'call_finished':
       case 'announce':
       case 'agent_not_ready':

@@ -172,7 +172,9 @@ export class QueueFlow {
   }
 
   private carryOut(d: AcdDecision): void {
-    if ('callId' in d && this.d.callbacks?.owns(d.callId)) return this.d.callbacks.carryOut(d);
+    // A callback's call decisions go to the callback flow; its agent's wrap-up and release stay here.
+    const agentStep = d.type === 'agent_wrapup' || d.type === 'agent_released';
+    if (!agentStep && 'callId' in d && this.d.callbacks?.owns(d.callId)) return this.d.callbacks.carryOut(d);
     switch (d.type) {
       case 'offer':
         for (const agentId of d.agentIds) void this.offer(d.callId, agentId);

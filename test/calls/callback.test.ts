@@ -156,7 +156,7 @@ describe('queued callback on a FakeClock', () => {
   });
 
   it('busy and no answer are retried after 30 s then 60 s; the third miss fails the callback', async () => {
-    const { k, driver, rows, flow, callbacks } = setup({});
+    const { k, driver, rows, flow, callbacks } = setup({ wrapup_sec: 10 });
     const { ep } = await waiting(k, flow);
     ep.press('1');
     await settle();
@@ -173,6 +173,7 @@ describe('queued callback on a FakeClock', () => {
       await settle();
     };
     await attempt(486);
+    assert.ok(k.follower.steps.includes('7:Wrap-up'), `the agent wraps up: ${k.follower.steps.join(' ')}`);
     let cb = rows.rows.get(1)!;
     assert.deepEqual(
       [cb.state, cb.attempts, cb.nextAttemptAt, cb.outcome],
