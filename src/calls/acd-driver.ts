@@ -5,6 +5,8 @@ import type { AcdSetup, AcdStore } from '../domain/call-store.js';
 import type { EventBus } from '../domain/events.js';
 import type { AgentSelector } from '../domain/queues.js';
 import type { StatusService } from '../domain/status-service.js';
+import type { PromptLang } from '../prompts/catalog.js';
+import { promptLang } from '../prompts/files.js';
 
 /** What the driver reads and listens to: the tenant's ACD setup, agents' availability, status changes. */
 export interface AcdDriverDeps {
@@ -20,6 +22,16 @@ export interface DecisionSink {
   carryOut(d: AcdDecision): void;
 }
 
+/** A queue's settings for what its waiting callers hear and may do (the ACD itself does not use them). */
+export interface CallerOptions {
+  language: PromptLang;
+  /** The key that asks for a callback, or null when the queue offers none. */
+  callbackKey: string | null;
+  callbackMaxAttempts: number;
+  callbackRetrySec: number;
+  callbackCallerId: string | null;
+}
+
 /**
  * Owns the one Acd instance: feeds it each tenant's queue configs, caller lists and agent availability
  * (reloaded whenever `tenants.revision` moved), forwards status changes, and runs its timers with one
@@ -28,6 +40,7 @@ export interface DecisionSink {
 export class AcdDriver {
   readonly acd: Acd;
   private readonly revisions = new Map<number, number>();
+  private readonly options = new Map<number, CallerOptions>();
   private timer?: Timer;
   private sink?: DecisionSink;
   private readonly unsubscribe: () => void;
@@ -55,12 +68,20 @@ export class AcdDriver {
     if (this.revisions.get(tenantId) === rev) return;
     this.revisions.set(tenantId, rev);
     const setup = await this.d.store.acdSetup(tenantId);
-    for (const q of setup.queues) this.feed({ type: 'queue_config', queue: queueConfigOf(q) });
+    for (const q of setup.queues) {
+      this.options.set(q.queue.id, callerOptionsOf(q.queue));
+      this.feed({ type: 'queue_config', queue: queueConfigOf(q) });
+    }
     this.feed({ type: 'caller_lists', tenantId, vip: setup.vip, blacklist: setup.blacklist });
     const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
     for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
       this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
     }
+  }
+
+  /** The caller options of a queue loaded by ensureTenant (defaults for a queue it has not seen). */
+  callerOptions(queueId: number): CallerOptions {
+    return this.options.get(queueId) ?? callerOptionsOf({});
   }
 
   private async refreshAgent(tenantId: number, agentId: number): Promise<void> {
@@ -113,5 +134,15 @@ function queueConfigOf({ queue: q, members }: AcdSetup['queues'][number]): Queue
     overflowTarget: q.overflow_target,
     divertTarget: q.divert_target,
     members,
+  };
+}
+
+function callerOptionsOf(q: Partial<AcdSetup['queues'][number]['queue']>): CallerOptions {
+  return {
+    language: promptLang(q.announce_language),
+    callbackKey: q.callback_enabled === 1 ? (q.callback_key ?? '1') : null,
+    callbackMaxAttempts: q.callback_max_attempts ?? 3,
+    callbackRetrySec: q.callback_retry_sec ?? 60,
+    callbackCallerId: q.callback_caller_id ?? null,
   };
 }

@@ -5,6 +5,8 @@ import { DialogRegistry } from '../sip/dialogs.js';
 import type { SipOptions } from '../sip/options.js';
 import { SipServer } from '../sip/server.js';
 import { AcdDriver } from './acd-driver.js';
+import { CallbackFlow } from './callback-flow.js';
+import { createCallbackStore } from '../domain/callbacks.js';
 import { ClickToCall } from './click-to-call.js';
 import { LiveCalls } from './live.js';
 import { CallTransfer } from './transfer.js';
@@ -35,12 +37,14 @@ export interface Telephony {
   /** This process among the telephony nodes sharing the database (heartbeat, crash recovery). */
   readonly node: TelephonyNode;
   readonly acd: AcdDriver;
+  /** Queued callbacks in progress (docs/ivr.md). */
+  readonly callbacks: CallbackFlow;
   readonly clickToCall: ClickToCall;
   /** The live calls as the native calls API lists and acts on them. */
   readonly live: LiveCalls;
   /** Supervisor monitoring and recording control (docs/monitoring.md). */
   readonly callActions: CallActionsService;
-  /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
+  /** Close calls a crash left open, bind SIP (UDP+TCP), put open callbacks back; resolves with the SIP port. */
   start(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -87,7 +91,24 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   };
   const direct = { legB, follower };
   const acd = new AcdDriver({ store, clock, bus, statuses: ctx.statuses, logger });
+  const callbacks = new CallbackFlow({
+    store: createCallbackStore(ctx.db, clock),
+    driver: acd,
+    core,
+    legB,
+    follower,
+    routing,
+    location: sip.location,
+    media,
+    bus,
+    clock,
+    hostport: () => sip.stack.hostport(),
+    publicIp: () => sip.stack.publicIp,
+    dataDir: ctx.config.dataDir,
+    logger: logger.child({ module: 'callback' }),
+  });
   const queues = new QueueFlow({
+    callbacks,
     ...direct,
     driver: acd,
     store,
@@ -139,6 +160,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     media,
     core,
     acd,
+    callbacks,
     clickToCall,
     live: new LiveCalls(core, transfers),
     callActions,
@@ -146,10 +168,14 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     async start() {
       const closed = await node.start();
       if (closed) logger.warn({ closed }, 'closed calls left open by a previous run or a stopped node');
-      return sip.start();
+      const port = await sip.start();
+      const resumed = await callbacks.resume();
+      if (resumed) logger.info({ resumed }, 'open callbacks back in their queues');
+      return port;
     },
     async stop() {
       core.endAll();
+      callbacks.stop();
       acd.stop();
       await sip.stop();
       await media.close();

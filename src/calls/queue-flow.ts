@@ -2,9 +2,11 @@ import type { AcdDecision, RejectReason, StopReason } from '../acd/index.js';
 import type { Clock } from '../clock.js';
 import type { AcdStore } from '../domain/call-store.js';
 import type { StatusService } from '../domain/status-service.js';
-import { announcementFiles } from '../media/library.js';
+import { queueAnnouncement } from '../prompts/announce.js';
+import { promptFiles } from '../prompts/files.js';
 import type { LocationService } from '../sip/location.js';
 import type { AcdDriver } from './acd-driver.js';
+import type { CallbackFlow } from './callback-flow.js';
 import { dialB } from './dial-b.js';
 import type { DialTarget, Dialing } from './dialer.js';
 import { type DirectDeps, connectDirect } from './direct.js';
@@ -26,6 +28,8 @@ export interface QueueFlowDeps extends DirectDeps {
   dataDir: string;
   /** When each miss happened (the record's queue statistics list them). */
   clock: Pick<Clock, 'now'>;
+  /** Queued callbacks: a waiting caller's key press hands the call's place to them. */
+  callbacks?: CallbackFlow;
 }
 
 /** One offer that did not become the answer: who, when (epoch ms) and why (AntBuddy's `queue_stat.misses`). */
@@ -52,6 +56,10 @@ interface Queued {
   misses: QueueMiss[];
   /** Transferred away from the agent who answered: the ACD already heard the end of its part. */
   transferred?: boolean;
+  /** When the caller entered (a callback keeps this place). */
+  enteredAt: number;
+  /** The caller asked for a callback: their hang-up is not an abandon, the callback flow has the ACD call. */
+  callback?: 'asking' | 'requested';
 }
 
 const REJECT_CAUSE: Record<RejectReason, HangupCause> = {
@@ -84,12 +92,20 @@ export class QueueFlow {
     const { call, session } = inc;
     await this.driver.ensureTenant(call.tenantId);
     if (call.ended) return;
-    const q: Queued = { inc, queueId, ringing: new Map(), agentId: null, misses: [] };
+    const q: Queued = {
+      inc,
+      queueId,
+      ringing: new Map(),
+      agentId: null,
+      misses: [],
+      enteredAt: this.d.clock.now(),
+    };
     this.queued.set(call.callId, q);
     call.onEnd((e) => {
       for (const d of q.ringing.values()) d.cancel();
       for (const agentId of q.ringing.keys()) void this.d.follower.set(call.tenantId, agentId, 'resume');
       q.ringing.clear();
+      if (q.callback === 'requested') return void this.queued.delete(call.callId);
       if (q.agentId !== null && !q.transferred) this.driver.feed({ type: 'call_ended', callId: call.callId });
       else if (e.by === 'caller') this.driver.feed({ type: 'call_abandoned', callId: call.callId });
       this.queued.delete(call.callId);
@@ -114,9 +130,51 @@ export class QueueFlow {
     session.answer(inc.answerSdp);
     const moh = await this.d.store.queueMoh(call.tenantId, queueId);
     if (!call.ended && !call.b) inc.side.media.endpoint.startMoh(moh);
+    const key = this.driver.callerOptions(queueId).callbackKey;
+    if (key && this.d.callbacks && !call.ended) {
+      inc.side.media.endpoint.listenDtmf?.((digit) => {
+        if (digit === key) void this.askCallback(q);
+      });
+    }
+  }
+
+  /**
+   * The caller pressed the callback key while waiting (not while an agent rings): a number the tenant's
+   * destination rules bar (or no trunk to call it on) is refused with a prompt and the caller waits on;
+   * otherwise the callback takes the call's place, the caller hears the confirmation and is hung up.
+   */
+  private async askCallback(q: Queued): Promise<void> {
+    const { call, side } = q.inc;
+    const callbacks = this.d.callbacks;
+    if (!callbacks || q.callback || call.ended || q.ringing.size > 0 || q.agentId !== null) return;
+    q.callback = 'asking';
+    const opts = this.driver.callerOptions(q.queueId);
+    const number = call.record.start.callerNumber;
+    const tenant = await this.d.routing.tenant(call.tenantId);
+    const out = tenant ? await externalTarget(this.d.routing, tenant, number) : null;
+    if (!out || 'refusal' in out || call.ended || q.ringing.size > 0 || q.agentId !== null) {
+      q.callback = undefined;
+      if (!call.ended) await side.media.endpoint.playPrompt(promptFiles(opts.language, ['callback-refused']));
+      return;
+    }
+    q.callback = 'requested';
+    side.media.endpoint.listenDtmf?.(null);
+    await callbacks.request({
+      tenantId: call.tenantId,
+      queueId: q.queueId,
+      number,
+      callId: call.callId,
+      enteredAt: q.enteredAt,
+      callerId: opts.callbackCallerId ?? call.record.start.didNumber ?? call.record.start.calleeNumber,
+    });
+    await side.media.endpoint.playPrompt(promptFiles(opts.language, ['callback-confirmed']));
+    call.end('NORMAL_CLEARING', 'system', { reason: 'queue: callback requested' });
   }
 
   private carryOut(d: AcdDecision): void {
+    // A callback's call decisions go to the callback flow; its agent's wrap-up and release stay here.
+    const agentStep = d.type === 'agent_wrapup' || d.type === 'agent_released';
+    if (!agentStep && 'callId' in d && this.d.callbacks?.owns(d.callId)) return this.d.callbacks.carryOut(d);
     switch (d.type) {
       case 'offer':
         for (const agentId of d.agentIds) void this.offer(d.callId, agentId);
@@ -139,17 +197,21 @@ export class QueueFlow {
       case 'call_finished':
         return this.finished(d);
       case 'announce':
-        return this.announce(d.callId, d.position, d.expectedWaitSec);
+        return this.announce(d.callId, d.position);
     }
   }
 
-  /** Position (and expected wait, in minutes) as earcon prompts; hold music pauses meanwhile. */
-  private announce(callId: string, position: number, expectedWaitSec: number): void {
+  /**
+   * The position sentence and, when the queue's statistics say enough, the estimated wait, in the queue's
+   * language; hold music pauses meanwhile and resumes after the last word.
+   */
+  private announce(callId: string, position: number): void {
     const q = this.queued.get(callId);
     if (!q || q.inc.call.b || q.inc.call.ended) return;
-    const files = announcementFiles(this.d.dataDir, 'position', position);
-    if (expectedWaitSec > 0)
-      files.push(...announcementFiles(this.d.dataDir, 'wait', Math.ceil(expectedWaitSec / 60)));
+    const stats = this.driver.acd.queueStats(q.queueId);
+    if (!stats) return;
+    const lang = this.driver.callerOptions(q.queueId).language;
+    const files = promptFiles(lang, queueAnnouncement(stats, position, lang));
     void q.inc.side.media.endpoint.playPrompt(files);
   }
 

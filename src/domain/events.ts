@@ -36,6 +36,25 @@ export interface DomainEvents {
   'call.recording_started': RecordingEventPayload;
   'call.recording_paused': RecordingEventPayload;
   'call.recording_resumed': RecordingEventPayload;
+  /** Queued callback (src/calls/callback-flow.ts, docs/ivr.md): asked for, offered to an agent, done or given up. */
+  'callback.requested': CallbackEventPayload;
+  'callback.offered': CallbackEventPayload;
+  'callback.completed': CallbackEventPayload;
+  'callback.failed': CallbackEventPayload;
+}
+
+export interface CallbackEventPayload {
+  callbackId: number;
+  queueId: number;
+  number: string;
+  /** The call whose caller asked for it. */
+  callId: string;
+  /** The agent offered (offered) or who handled it (completed), else null. */
+  agentId: number | null;
+  attempts: number;
+  /** Why it failed (`no_answer`, `busy`, `queue: max_wait`, …); null otherwise. */
+  outcome: string | null;
+  at: number;
 }
 
 export interface MonitorEventPayload {

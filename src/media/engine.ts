@@ -36,6 +36,8 @@ export interface RtpEndpoint {
   stopMoh(): void;
   /** Play files in order (hold music pauses meanwhile); resolves when done, stopped or closed. */
   playPrompt(files: string[]): Promise<void>;
+  /** RFC 4733 digits from this leg while it is not bridged (a bridge takes the digits over); null stops. */
+  listenDtmf?(fn: ((digit: string) => void) | null): void;
   stats(): EndpointStats;
   close(): void;
 }
@@ -114,6 +116,9 @@ class EndpointHandle implements RtpEndpoint {
   }
   playPrompt(files: string[]): Promise<void> {
     return this.ep.playPrompt(this.engine.prompts(files));
+  }
+  listenDtmf(fn: ((digit: string) => void) | null): void {
+    this.ep.onDtmf = fn ? (digit) => fn(digit) : null;
   }
   stats(): EndpointStats {
     return this.ep.stats();

@@ -1,7 +1,7 @@
 /**
  * Each tenant's media files (hold music): converted once on upload to 8 kHz mono PCM16, stored under
- * `<dataDir>/media/<tenantId>/`, listed from `media_files`. Also the generated default hold music and
- * the prompt files announcements are built from. Paths in the database are relative to the data dir.
+ * `<dataDir>/media/<tenantId>/`, listed from `media_files`. Also the generated default hold music (spoken
+ * prompts are committed assets: src/prompts/files.ts). Paths in the database are relative to the data dir.
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import { invalid } from '../errors.js';
 import type { Executor } from '../store/db.js';
 import type { MediaFile } from '../store/schema.js';
-import { countPrompt, synthMusicOnHold, synthPrompts } from './generate.js';
+import { synthMusicOnHold } from './generate.js';
 import { RATE, WavError, encodeWav, toTelephonyPcm } from './wav.js';
 
 /** The name of the generated hold music every tenant may use, and the demo queue plays. */
@@ -141,26 +141,4 @@ export async function resolveMohFile(
     writeAtomic(abs, encodeWav(synthMusicOnHold()));
   }
   return abs;
-}
-
-/** Write the generated prompt files into `<dataDir>/media/prompts/` if missing; returns name → path. */
-export function ensurePrompts(dataDir: string): Record<string, string> {
-  const dir = join(dataDir, 'media', 'prompts');
-  const out: Record<string, string> = {};
-  let prompts: Record<string, Int16Array> | null = null;
-  for (const name of ['intro-position', 'intro-wait', 'pip', 'many']) {
-    const path = join(dir, `${name}.wav`);
-    if (!existsSync(path)) {
-      prompts ??= synthPrompts();
-      writeAtomic(path, encodeWav(prompts[name]!));
-    }
-    out[name] = path;
-  }
-  return out;
-}
-
-/** The files that announce a queue position or an expected wait in minutes, for `playPrompt()`. */
-export function announcementFiles(dataDir: string, kind: 'position' | 'wait', n: number): string[] {
-  const paths = ensurePrompts(dataDir);
-  return countPrompt(kind, n).map((name) => paths[name]!);
 }

@@ -185,8 +185,51 @@ export interface InboundQueueTable {
   overflow_target: string | null;
   divert_target: string | null;
   record_calls: Generated<Bool>;
+  /** The language of position and wait announcements (`vi`, `en`). */
+  announce_language: Generated<string>;
+  /** Queued callback: whether a waiting caller may press `callback_key` to be called back. */
+  callback_enabled: Generated<Bool>;
+  callback_key: Generated<string>;
+  /** Dial attempts to the customer before the callback fails. */
+  callback_max_attempts: Generated<number>;
+  /** Back-off before the second attempt; doubles with each further attempt. */
+  callback_retry_sec: Generated<number>;
+  /** The caller id the customer sees; null = the trunk's default. */
+  callback_caller_id: string | null;
   created_at: Ms;
   updated_at: Ms;
+}
+
+export interface CallbackTable {
+  id: Id;
+  tenant_id: number;
+  queue_id: number;
+  number: string;
+  call_id: string;
+  entered_at: Ms;
+  caller_id: string;
+  state: string;
+  attempts: Generated<number>;
+  next_attempt_at: Ms | null;
+  agent_id: number | null;
+  outcome: string | null;
+  created_at: Ms;
+  updated_at: Ms;
+}
+
+export interface AgentSkillTable {
+  tenant_id: number;
+  agent_id: number;
+  skill: string;
+  proficiency: number;
+}
+
+export interface QueueSkillTable {
+  tenant_id: number;
+  queue_id: number;
+  skill: string;
+  min_proficiency: Generated<number>;
+  relax_after_sec: number | null;
 }
 
 export interface QueueMemberTable {
@@ -429,6 +472,9 @@ export interface Database {
   status_history: StatusHistoryTable;
   inbound_queues: InboundQueueTable;
   queue_members: QueueMemberTable;
+  callbacks: CallbackTable;
+  agent_skills: AgentSkillTable;
+  queue_skills: QueueSkillTable;
   outbound_queues: OutboundQueueTable;
   caller_lists: CallerListTable;
   trunks: TrunkTable;

@@ -21,6 +21,10 @@ const TO_WIRE: { [K in EventType]?: (p: DomainEvents[K]) => Record<string, unkno
     duration_ms: p.durationMs,
     at: p.at,
   }),
+  'callback.requested': callbackData,
+  'callback.offered': callbackData,
+  'callback.completed': callbackData,
+  'callback.failed': callbackData,
   'agent.status_changed': (p) => ({
     agent_id: p.agentId,
     agent_uid: p.agentUid,
@@ -31,6 +35,19 @@ const TO_WIRE: { [K in EventType]?: (p: DomainEvents[K]) => Record<string, unkno
     at: p.at,
   }),
 };
+
+function callbackData(p: DomainEvents['callback.requested']): Record<string, unknown> {
+  return {
+    callback_id: p.callbackId,
+    queue_id: p.queueId,
+    number: p.number,
+    call_id: p.callId,
+    agent_id: p.agentId,
+    attempts: p.attempts,
+    outcome: p.outcome,
+    at: p.at,
+  };
+}
 
 function callData(p: DomainEvents['call.created']): Record<string, unknown> {
   return {

@@ -35,8 +35,19 @@ export class FakeEndpoint implements RtpEndpoint {
   stopMoh(): void {
     this.moh = null;
   }
-  playPrompt(): Promise<void> {
+  /** Every playPrompt() call: the files, in order. */
+  readonly prompts: string[][] = [];
+  playPrompt(files: string[] = []): Promise<void> {
+    this.prompts.push(files);
     return Promise.resolve();
+  }
+  private dtmf: ((digit: string) => void) | null = null;
+  listenDtmf(fn: ((digit: string) => void) | null): void {
+    this.dtmf = fn;
+  }
+  /** The caller presses a key (an RFC 4733 event on this leg). */
+  press(digit: string): void {
+    this.dtmf?.(digit);
   }
   stats() {
     return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, lastPacketAt: null };

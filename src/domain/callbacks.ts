@@ -1,0 +1,244 @@
+/**
+ * Queued callbacks (docs/ivr.md "Queued callback"): a waiting caller's request to be called back, kept in the
+ * database so it outlives the call and a restart. The call engine changes a row only through these functions.
+ */
+import type { Clock } from '../clock.js';
+import { invalid, notFound } from '../errors.js';
+import type { Db, Executor } from '../store/db.js';
+import type { CallbackTable } from '../store/schema.js';
+import { bumpRevision } from './tenants.js';
+
+/** Where a callback stands. `waiting` (in the queue), `offered` (an agent rings), `dialing` (the customer rings),
+ * `retry_wait` (a missed attempt, the next one armed), then `completed` or `failed`. */
+export type CallbackState = 'waiting' | 'offered' | 'dialing' | 'retry_wait' | 'completed' | 'failed';
+export const OPEN_CALLBACK_STATES: readonly CallbackState[] = ['waiting', 'offered', 'dialing', 'retry_wait'];
+
+export interface Callback {
+  id: number;
+  tenantId: number;
+  queueId: number;
+  number: string;
+  callId: string;
+  enteredAt: number;
+  /** The number the customer sees. */
+  callerId: string;
+  state: CallbackState;
+  attempts: number;
+  nextAttemptAt: number | null;
+  agentId: number | null;
+  outcome: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Row = {
+  [K in keyof CallbackTable]: CallbackTable[K] extends { __select__: infer S } ? S : CallbackTable[K];
+};
+
+function toCallback(r: Row): Callback {
+  return {
+    id: Number(r.id),
+    tenantId: r.tenant_id,
+    queueId: r.queue_id,
+    number: r.number,
+    callId: r.call_id,
+    enteredAt: Number(r.entered_at),
+    callerId: r.caller_id,
+    state: r.state as CallbackState,
+    attempts: Number(r.attempts),
+    nextAttemptAt: r.next_attempt_at === null ? null : Number(r.next_attempt_at),
+    agentId: r.agent_id,
+    outcome: r.outcome,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export async function createCallback(
+  db: Executor,
+  now: number,
+  c: {
+    tenantId: number;
+    queueId: number;
+    number: string;
+    callId: string;
+    enteredAt: number;
+    callerId: string;
+  },
+): Promise<Callback> {
+  const row = await db
+    .insertInto('callbacks')
+    .values({
+      tenant_id: c.tenantId,
+      queue_id: c.queueId,
+      number: c.number,
+      call_id: c.callId,
+      entered_at: c.enteredAt,
+      caller_id: c.callerId,
+      state: 'waiting',
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toCallback(row as Row);
+}
+
+/** What a transition changes on a callback. */
+export interface CallbackChange {
+  state: CallbackState;
+  attempts?: number;
+  nextAttemptAt?: number | null;
+  agentId?: number | null;
+  outcome?: string | null;
+}
+
+export async function updateCallback(
+  db: Executor,
+  now: number,
+  tenantId: number,
+  id: number,
+  ch: CallbackChange,
+): Promise<void> {
+  await db
+    .updateTable('callbacks')
+    .set({
+      state: ch.state,
+      updated_at: now,
+      ...(ch.attempts !== undefined ? { attempts: ch.attempts } : {}),
+      ...(ch.nextAttemptAt !== undefined ? { next_attempt_at: ch.nextAttemptAt } : {}),
+      ...(ch.agentId !== undefined ? { agent_id: ch.agentId } : {}),
+      ...(ch.outcome !== undefined ? { outcome: ch.outcome } : {}),
+    })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .execute();
+}
+
+/** A tenant's callbacks, newest first, optionally of one queue and/or only the open ones. */
+export async function listCallbacks(
+  db: Executor,
+  tenantId: number,
+  f: { queueId?: number; open?: boolean; limit?: number } = {},
+): Promise<Callback[]> {
+  let q = db.selectFrom('callbacks').selectAll().where('tenant_id', '=', tenantId);
+  if (f.queueId !== undefined) q = q.where('queue_id', '=', f.queueId);
+  if (f.open) q = q.where('state', 'in', [...OPEN_CALLBACK_STATES]);
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(f.limit ?? 500)
+    .execute();
+  return rows.map((r) => toCallback(r as Row));
+}
+
+/** Every open callback of every tenant, oldest place first (a restart puts them back in their queues). */
+export async function openCallbacks(db: Executor): Promise<Callback[]> {
+  const rows = await db
+    .selectFrom('callbacks')
+    .selectAll()
+    .where('state', 'in', [...OPEN_CALLBACK_STATES])
+    .orderBy('entered_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => toCallback(r as Row));
+}
+
+/** Callback counts of a queue: requested (every row), completed, failed, and those still open. */
+export async function callbackCounts(
+  db: Executor,
+  tenantId: number,
+  queueId: number,
+): Promise<{ offered: number; completed: number; failed: number; open: number }> {
+  const rows = await listCallbacks(db, tenantId, { queueId, limit: 100_000 });
+  const n = (s: CallbackState) => rows.filter((r) => r.state === s).length;
+  return {
+    offered: rows.length,
+    completed: n('completed'),
+    failed: n('failed'),
+    open: rows.length - n('completed') - n('failed'),
+  };
+}
+
+/** The callback writes the call engine makes (src/calls/callback-flow.ts), bound to one database. */
+export interface CallbackStore {
+  create(c: Parameters<typeof createCallback>[2]): Promise<Callback>;
+  update(tenantId: number, id: number, ch: CallbackChange): Promise<void>;
+  open(): Promise<Callback[]>;
+}
+
+export function createCallbackStore(db: Db, clock: Pick<Clock, 'now'>): CallbackStore {
+  return {
+    create: (c) => createCallback(db, clock.now(), c),
+    update: (tenantId, id, ch) => updateCallback(db, clock.now(), tenantId, id, ch),
+    open: () => openCallbacks(db),
+  };
+}
+
+/** A queue's caller-side settings (announcements and callback), as the native API reads and writes them. */
+export interface QueueCallerOptions {
+  announcePosition: boolean;
+  announceIntervalSec: number;
+  announceLanguage: 'vi' | 'en';
+  callbackEnabled: boolean;
+  callbackKey: string;
+  callbackMaxAttempts: number;
+  callbackRetrySec: number;
+  callbackCallerId: string | null;
+}
+
+export async function getQueueCallerOptions(
+  db: Executor,
+  tenantId: number,
+  queueId: number,
+): Promise<QueueCallerOptions> {
+  const q = await db
+    .selectFrom('inbound_queues')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', queueId)
+    .executeTakeFirst();
+  if (!q) throw notFound(`queue ${queueId}`);
+  return {
+    announcePosition: q.announce_position === 1,
+    announceIntervalSec: q.announce_interval_sec,
+    announceLanguage: q.announce_language === 'en' ? 'en' : 'vi',
+    callbackEnabled: q.callback_enabled === 1,
+    callbackKey: q.callback_key,
+    callbackMaxAttempts: q.callback_max_attempts,
+    callbackRetrySec: q.callback_retry_sec,
+    callbackCallerId: q.callback_caller_id,
+  };
+}
+
+/** Change some caller options of a queue; the ACD reloads the tenant at its next call (revision bump). */
+export async function setQueueCallerOptions(
+  db: Executor,
+  clock: Pick<Clock, 'now'>,
+  tenantId: number,
+  queueId: number,
+  o: Partial<QueueCallerOptions>,
+): Promise<QueueCallerOptions> {
+  if (o.callbackKey !== undefined && !/^[0-9*#]$/.test(o.callbackKey))
+    throw invalid(`callback key must be one of 0-9, * or #, got "${o.callbackKey}"`);
+  await getQueueCallerOptions(db, tenantId, queueId);
+  const set = {
+    ...(o.announcePosition !== undefined ? { announce_position: o.announcePosition ? 1 : 0 } : {}),
+    ...(o.announceIntervalSec !== undefined ? { announce_interval_sec: o.announceIntervalSec } : {}),
+    ...(o.announceLanguage !== undefined ? { announce_language: o.announceLanguage } : {}),
+    ...(o.callbackEnabled !== undefined ? { callback_enabled: o.callbackEnabled ? 1 : 0 } : {}),
+    ...(o.callbackKey !== undefined ? { callback_key: o.callbackKey } : {}),
+    ...(o.callbackMaxAttempts !== undefined ? { callback_max_attempts: o.callbackMaxAttempts } : {}),
+    ...(o.callbackRetrySec !== undefined ? { callback_retry_sec: o.callbackRetrySec } : {}),
+    ...(o.callbackCallerId !== undefined ? { callback_caller_id: o.callbackCallerId } : {}),
+  };
+  if (Object.keys(set).length > 0) {
+    await db
+      .updateTable('inbound_queues')
+      .set({ ...set, updated_at: clock.now() })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', queueId)
+      .execute();
+    await bumpRevision(db, tenantId);
+  }
+  return getQueueCallerOptions(db, tenantId, queueId);
+}
