@@ -72,6 +72,11 @@ export class SipServer {
       partialTimeoutMs: d.options.tcpPartialTimeoutSec * 1000,
       isBlocked: (address) => this.guard.isBlocked(address),
       maxServerTransactions: d.options.maxTransactions,
+      onWebSocketClosed: (remote) => {
+        const n = this.location.connectionLost(remote, d.clock.now() + d.options.wsGraceSec * 1000);
+        if (n)
+          d.logger.info({ src: `${remote.address}:${remote.port}`, contacts: n }, 'sip websocket closed');
+      },
     });
   }
 
