@@ -156,6 +156,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     };
     const telephony = createTelephony(ctx);
     ctx.clickToCall = telephony.clickToCall;
+    ctx.webPhone = { credentials: (who) => telephony.sip.webCredentials(who) };
     ctx.liveCalls = telephony.live;
     ctx.callActions = telephony.callActions;
     ctx.readiness = new Readiness()

@@ -26,6 +26,8 @@ export function jssipPhone(opts: {
   user: string;
   domain: string;
   password: string;
+  /** The digest username when it is not the user (the console's browser credentials). */
+  authorizationUser?: string;
   /** JsSIP's own reconnection (default on, 1 to 2 s apart so tests stay short). */
   recovery?: { min: number; max: number };
 }): JsSipPhone {
@@ -34,6 +36,7 @@ export function jssipPhone(opts: {
     sockets: [socket],
     uri: `sip:${opts.user}@${opts.domain}`,
     password: opts.password,
+    ...(opts.authorizationUser ? { authorization_user: opts.authorizationUser } : {}),
     register: true,
     register_expires: 300,
     session_timers: false,
