@@ -28,6 +28,7 @@ import {
 } from './ratelimit/limiter.js';
 import { type Store, openStore } from './store/db.js';
 import { type Telephony, createTelephony } from './calls/index.js';
+import { attachSipWebSocket } from './sip/websocket.js';
 import { createOutboxWorker } from './webhooks/index.js';
 import { omicallFamily } from './http/omicall/index.js';
 import { consoleFamily } from './http/console/index.js';
@@ -155,6 +156,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     };
     const telephony = createTelephony(ctx);
     ctx.clickToCall = telephony.clickToCall;
+    ctx.webPhone = { credentials: (who) => telephony.sip.webCredentials(who) };
     ctx.liveCalls = telephony.live;
     ctx.callActions = telephony.callActions;
     ctx.readiness = new Readiness()
@@ -181,6 +183,12 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       cors: { origin: '*' },
       // No connectionStateRecovery: it appends an offset argument to every event, which breaks Kazoo clients.
       // Reconnecting clients resume with `last_event_id` instead (docs/api/antbuddy.md).
+    });
+    // SIP over WebSocket (RFC 7118) for the console's browser phone, beside Socket.IO (docs/webrtc.md).
+    const detachSipWs = attachSipWebSocket(http.server, telephony.sip.stack.transport, {
+      allowedOrigins: config.sip.wsOrigins,
+      publicUrl: config.publicUrl,
+      logger: logger.child({ module: 'sip' }),
     });
     const realtime = attachRealtime(ctx, io);
     closers.push(() => realtime.close());
@@ -241,6 +249,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         closed = true;
         await metricsListener?.close();
         await telephony.stop();
+        await detachSipWs();
         await retention.stop();
         await recordings.stop();
         await outbox.stop();

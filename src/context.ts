@@ -66,6 +66,14 @@ export interface CallActionsService {
 }
 
 /** Everything a route family or engine may use, built once by the composition root (src/app.ts). */
+export interface WebPhoneService {
+  credentials(who: { tenantId: number; agentId: number; extension: string }): {
+    username: string;
+    password: string;
+    expiresAt: number;
+  };
+}
+
 export interface AppContext {
   readonly config: Config;
   readonly clock: Clock;
@@ -86,6 +94,8 @@ export interface AppContext {
   liveCalls?: LiveCallService;
   /** Set by the call engine once it runs; without it monitor and recording actions answer 503. */
   callActions?: CallActionsService;
+  /** Set by the call engine: short-lived SIP credentials for a signed-in agent's browser phone (docs/webrtc.md). */
+  webPhone?: WebPhoneService;
   /** The durable outbox: families register their job kinds; `enqueue()` (webhooks/outbox.ts) adds jobs. */
   readonly outbox: OutboxWorker;
   /** Recordings after the call: encoding, storage backend (local or S3) and its health (src/recordings). */

@@ -6,6 +6,7 @@ import { type DigestAlgorithm, NonceIssuer, challenges, readCredentials, respons
 import type { SipDirectory, SipIdentity } from './directory.js';
 import type { SourceGuard } from './source-guard.js';
 import type { Remote } from './transport.js';
+import { webPassword, webUsernameExpiry } from './web-credentials.js';
 
 export type AuthOutcome = { ok: true; identity: SipIdentity } | { ok: false; response: SipResponse };
 
@@ -29,6 +30,8 @@ export class Authenticator {
     private readonly algorithms: readonly DigestAlgorithm[],
     private readonly md5OnlyUserAgents: readonly string[] = [],
     private readonly logger?: Logger,
+    /** Verifies the console's short-lived browser-phone credentials (src/sip/web-credentials.ts). */
+    private readonly webKey?: Buffer,
   ) {
     this.nonces = new NonceIssuer(key, nonceTtlSec * 1000);
   }
@@ -56,15 +59,25 @@ export class Authenticator {
     }
     // The lookup runs even when the username does not match the claimed user, so no path skips work.
     const found = await this.directory.findAgent(who.host, who.user);
-    const identity = creds.username === who.user ? found : null;
-    const password = this.directory.password(identity?.agent ?? null);
+    // `<extension>~<expiry>`: the console's browser phone, whose password is derived, never stored.
+    const webExpiry = this.webKey ? webUsernameExpiry(creds.username, who.user) : null;
+    const identity = creds.username === who.user || webExpiry !== null ? found : null;
+    const expired = webExpiry !== null && webExpiry <= now;
+    // The stored password is opened on both paths (the dummy for a browser username), so both cost the same.
+    let password = this.directory.password(webExpiry === null ? (identity?.agent ?? null) : null);
+    if (webExpiry !== null)
+      password = webPassword(this.webKey!, identity?.tenant.id ?? 0, identity?.agent.id ?? 0, webExpiry);
     const matches = responseMatches(creds, req.method, password);
-    if (identity && matches) {
+    if (identity && matches && !expired) {
       if (nonce === 'stale') return { ok: false, response: this.challenge(req, realm, true) };
       this.guard.succeed(remote.address);
       return { ok: true, identity };
     }
-    const reason = identity ? 'wrong password' : 'unknown or inactive user';
+    const reason = !identity
+      ? 'unknown or inactive user'
+      : expired
+        ? 'expired browser credentials'
+        : 'wrong password';
     return { ok: false, response: this.failed(req, remote, creds.username, realm, reason) };
   }
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../store/db.js';
-import type { Remote, TransportName } from './transport.js';
+import { type Remote, type TransportName, isWebSocket } from './transport.js';
 
 /** One registered contact of an agent. Requests go to `remote` (where REGISTER came from), not to the
  * Contact's host: that is what makes phones behind NAT reachable (RFC 3581 symmetric response routing). */
@@ -53,6 +53,8 @@ export class LocationService {
       .where('expires_at', '>', this.clock.now())
       .execute();
     for (const r of rows) {
+      // A WebSocket binding lives as long as its connection, which did not survive the restart.
+      if (isWebSocket(r.transport as TransportName)) continue;
       const list = this.bindings.get(key(r.tenant_id, r.agent_id)) ?? [];
       list.push({
         tenantId: r.tenant_id,
@@ -116,6 +118,8 @@ export class LocationService {
       .execute();
     const byAgent = new Map<string, typeof rows>();
     for (const r of rows) {
+      // Another node's browser is reached only down its own WebSocket connection, which this node does not hold.
+      if (isWebSocket(r.transport as TransportName)) continue;
       const k = key(r.tenant_id, r.agent_id);
       byAgent.set(k, [...(byAgent.get(k) ?? []), r]);
     }
@@ -139,6 +143,25 @@ export class LocationService {
       this.localAt.set(k, newest);
     }
     this.syncedAt = startedAt;
+  }
+
+  /**
+   * A SIP-over-WebSocket connection closed: its bindings lapse at `at` (a short grace period) unless the browser
+   * reconnects and registers again first, which replaces them with bindings on the new connection. `sweep`
+   * removes them and reports the agent unregistered when nothing else is left.
+   */
+  connectionLost(remote: Remote, at: number): number {
+    let n = 0;
+    for (const list of this.bindings.values()) {
+      for (const b of list) {
+        const r = b.remote;
+        if (r.transport !== remote.transport || r.address !== remote.address || r.port !== remote.port)
+          continue;
+        if (b.expiresAt > at) b.expiresAt = at;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** Drop expired bindings; agents left without any are reported as unregistered. */

@@ -25,6 +25,10 @@ export interface SipOptions {
   readonly md5OnlyUserAgents: readonly string[];
   /** Substrings of User-Agent headers of known SIP scanners (matched case-insensitively). */
   readonly scannerUserAgents: readonly string[];
+  /** How long the bindings of a dropped SIP-over-WebSocket connection stay before they are removed. */
+  readonly wsGraceSec: number;
+  /** Origins allowed on the SIP WebSocket besides the console's own (docs/webrtc.md). */
+  readonly wsOrigins: readonly string[];
 }
 
 export const DEFAULT_SCANNERS = [
@@ -40,7 +44,8 @@ export const DEFAULT_SCANNERS = [
   'smap',
 ];
 
-export const DEFAULT_MD5_ONLY_UA = ['baresip v0.', 'baresip v1.'];
+/** baresip 1.x (libre) fails on any non-MD5 challenge; JsSIP 3.x keeps only the last WWW-Authenticate and speaks MD5. */
+export const DEFAULT_MD5_ONLY_UA = ['baresip v0.', 'baresip v1.', 'JsSIP'];
 
 export const DEFAULT_SIP_OPTIONS: SipOptions = Object.freeze({
   nonceTtlSec: 300,
@@ -54,6 +59,8 @@ export const DEFAULT_SIP_OPTIONS: SipOptions = Object.freeze({
   digestAlgorithms: OFFERED_ALGORITHMS,
   md5OnlyUserAgents: DEFAULT_MD5_ONLY_UA,
   scannerUserAgents: DEFAULT_SCANNERS,
+  wsGraceSec: 10,
+  wsOrigins: [],
 });
 
 function algorithms(raw: string | undefined): DigestAlgorithm[] {
@@ -64,6 +71,25 @@ function algorithms(raw: string | undefined): DigestAlgorithm[] {
       throw new FatalConfigError(`SIP_DIGEST_ALGORITHMS may list SHA-256 and MD5, got "${raw}"`);
   }
   return list as DigestAlgorithm[];
+}
+
+function origins(raw: string | undefined): string[] {
+  if (!raw) return [];
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const o of list) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(o).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok)
+      throw new FatalConfigError(`SIP_WS_ORIGINS lists origins like https://crm.example.com, got "${o}"`);
+  }
+  return list;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -93,7 +119,8 @@ export function userAgentList(raw: string | undefined, defaults: readonly string
 
 /**
  * SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_FAIL_WINDOW_SEC, SIP_BLOCK_SEC, SIP_MIN_EXPIRES, SIP_MAX_EXPIRES,
- * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC, SIP_MAX_TRANSACTIONS.
+ * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC, SIP_MAX_TRANSACTIONS,
+ * SIP_WS_GRACE_SEC, SIP_WS_ORIGINS.
  */
 export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
   const d = DEFAULT_SIP_OPTIONS;
@@ -109,5 +136,7 @@ export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
     digestAlgorithms: algorithms(env.SIP_DIGEST_ALGORITHMS),
     md5OnlyUserAgents: userAgentList(env.SIP_DIGEST_MD5_ONLY_UA, d.md5OnlyUserAgents),
     scannerUserAgents: userAgentList(env.SIP_SCANNER_UA, d.scannerUserAgents),
+    wsGraceSec: int(env, 'SIP_WS_GRACE_SEC', d.wsGraceSec, 0, 3600),
+    wsOrigins: origins(env.SIP_WS_ORIGINS),
   });
 }

@@ -11,6 +11,7 @@ import type { SipOptions } from './options.js';
 import { Registrar } from './registrar.js';
 import { SourceGuard } from './source-guard.js';
 import { SipStack } from './stack.js';
+import { type WebCredentials, issueWebCredentials, webCredentialsKey } from './web-credentials.js';
 import type { ServerTransaction } from './transactions.js';
 import type { Remote } from './transport.js';
 
@@ -60,6 +61,7 @@ export class SipServer {
       d.options.digestAlgorithms,
       d.options.md5OnlyUserAgents,
       d.logger,
+      webCredentialsKey(d.secretKey),
     );
     this.registrar = new Registrar(this.auth, this.location, d.clock, d.options, d.logger);
     this.stack = new SipStack({
@@ -72,7 +74,17 @@ export class SipServer {
       partialTimeoutMs: d.options.tcpPartialTimeoutSec * 1000,
       isBlocked: (address) => this.guard.isBlocked(address),
       maxServerTransactions: d.options.maxTransactions,
+      onWebSocketClosed: (remote) => {
+        const n = this.location.connectionLost(remote, d.clock.now() + d.options.wsGraceSec * 1000);
+        if (n)
+          d.logger.info({ src: `${remote.address}:${remote.port}`, contacts: n }, 'sip websocket closed');
+      },
     });
+  }
+
+  /** Short-lived SIP credentials for a signed-in agent's browser phone (the console hands them out). */
+  webCredentials(who: { tenantId: number; agentId: number; extension: string }): WebCredentials {
+    return issueWebCredentials(webCredentialsKey(this.d.secretKey), who, this.d.clock.now());
   }
 
   setDialogHandler(h: DialogHandler): void {

@@ -24,6 +24,8 @@ export interface StackOptions {
   isBlocked?(address: string): boolean;
   /** Most server transactions held at once; beyond it new requests get a stateless 503 (default 20,000). */
   maxServerTransactions?: number;
+  /** A SIP-over-WebSocket connection closed. */
+  onWebSocketClosed?(remote: Remote): void;
 }
 
 /** Transport plus the transaction layer (RFC 3261 §17): the only thing that touches sockets. */
@@ -41,6 +43,7 @@ export class SipStack {
       onMessage: (m, r) => this.dispatch(m, r),
       onError: opts.onError,
       partialTimeoutMs: opts.partialTimeoutMs,
+      onWebSocketClosed: (r) => opts.onWebSocketClosed?.(r),
     });
   }
 

@@ -4,9 +4,20 @@ import { TcpFramer } from './framing.js';
 import { type SipMessage, SipParseError, parseMessage, serialize } from './message.js';
 import { parseVia, stringifyVia } from './headers.js';
 
-export type TransportName = 'udp' | 'tcp';
+export type TransportName = 'udp' | 'tcp' | 'ws' | 'wss';
 
-/** Where a message came from or goes to. For TCP the connection is looked up by address and port. */
+/** A SIP-over-WebSocket connection (RFC 7118) as the transport sees it: one SIP message per WebSocket message. */
+export interface SipWebSocket {
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  on(event: 'message', fn: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
+  on(event: 'close', fn: () => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+}
+
+export const isWebSocket = (t: TransportName): boolean => t === 'ws' || t === 'wss';
+
+/** Where a message came from or goes to. For TCP and WebSocket the connection is looked up by address and port. */
 export interface Remote {
   transport: TransportName;
   address: string;
@@ -22,6 +33,8 @@ export interface TransportOptions {
   maxMessageBytes?: number;
   /** How long a TCP connection may hold an incomplete message before it is closed (default 30 s). */
   partialTimeoutMs?: number;
+  /** A WebSocket connection closed (the registrar lets its bindings lapse after a grace period). */
+  onWebSocketClosed?(remote: Remote): void;
 }
 
 const keyOf = (r: { address: string; port: number }) => `${r.address}|${r.port}`;
@@ -34,6 +47,7 @@ export class SipTransport {
   private udp?: UdpSocket;
   private tcp?: Server;
   private readonly conns = new Map<string, Socket>();
+  private readonly wsConns = new Map<string, SipWebSocket>();
   private boundPort = 0;
   private closed = false;
   /** Sees every message parsed from or written to the wire, retransmissions included (src/metrics/sip.ts). */
@@ -132,6 +146,37 @@ export class SipTransport {
     });
   }
 
+  /**
+   * Take a SIP-over-WebSocket connection (RFC 7118; src/sip/websocket.ts did the upgrade and origin check). Each
+   * WebSocket message is one SIP message; the WebSocket layer already refused frames over the size limit, so
+   * nothing beyond one message is ever held for a peer. Requests to it go down this connection only: a browser
+   * cannot be connected to.
+   */
+  adoptWebSocket(ws: SipWebSocket, remote: Remote): void {
+    if (this.closed) return ws.close(1001, 'shutting down');
+    const key = `${remote.transport}|${keyOf(remote)}`;
+    this.wsConns.set(key, ws);
+    ws.on('message', (data) => {
+      const buf = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      this.receive(buf, remote);
+    });
+    ws.on('error', (err) => this.opts.onError?.(err, remote));
+    ws.on('close', () => {
+      if (this.wsConns.get(key) !== ws) return;
+      this.wsConns.delete(key);
+      if (!this.closed) this.opts.onWebSocketClosed?.(remote);
+    });
+  }
+
+  /** Whether a WebSocket connection to `remote` is open (requests to a dropped browser are not sent). */
+  hasWebSocket(remote: Remote): boolean {
+    return this.wsConns.has(`${remote.transport}|${keyOf(remote)}`);
+  }
+
   private receive(data: Buffer, remote: Remote): void {
     if (data.length <= 4 && data.toString().trim() === '') return; // UDP keepalive
     let msg: SipMessage;
@@ -156,6 +201,12 @@ export class SipTransport {
       this.udp?.send(data, to.port, to.address, (err) => err && this.opts.onError?.(err, to));
       return;
     }
+    if (isWebSocket(to.transport)) {
+      const ws = this.wsConns.get(`${to.transport}|${keyOf(to)}`);
+      if (!ws) return this.opts.onError?.(new Error('websocket connection gone'), to);
+      ws.send(data.toString());
+      return;
+    }
     let s = this.conns.get(keyOf(to));
     if (!s || s.destroyed) {
       s = connect({ host: to.address, port: to.port });
@@ -173,6 +224,8 @@ export class SipTransport {
     this.closed = true;
     for (const s of this.conns.values()) s.destroy();
     this.conns.clear();
+    for (const ws of this.wsConns.values()) ws.close(1001, 'shutting down');
+    this.wsConns.clear();
     await Promise.all([
       new Promise<void>((r) => (this.udp ? this.udp.close(() => r()) : r())),
       new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r())),

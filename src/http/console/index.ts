@@ -8,6 +8,7 @@ import { registerConsoleDirectoryRoutes } from './directory-routes.js';
 import { registerConsoleFloorRoutes } from './floor-routes.js';
 import { registerConsoleIntegrationRoutes } from './integration-routes.js';
 import { registerConsoleLiveCallRoutes } from './live-call-routes.js';
+import { registerConsolePhoneRoutes } from './phone-routes.js';
 import { consoleGuard } from './session.js';
 import { SECURITY_HEADERS, registerConsoleStatic } from './static.js';
 
@@ -30,5 +31,6 @@ export async function consoleFamily(app: FastifyInstance, ctx: AppContext): Prom
     registerConsoleDirectoryRoutes(api, ctx);
     registerConsoleAdminRoutes(api, ctx);
     registerConsoleIntegrationRoutes(api, ctx);
+    registerConsolePhoneRoutes(api, ctx);
   });
 }
