@@ -22,7 +22,7 @@ import { type TestServer, call, newStorage } from '../../test/helpers/harness.js
 import { spawnServer } from '../../test/helpers/spawn.js';
 import { registerContact, startAgent, startCustomer } from '../../test/sip/helpers/agents.js';
 import { Peers } from '../../test/sip/helpers/peers.js';
-import { startReceiver } from '../../test/webhooks/restartable.js';
+import { startReceiver } from '../../test/helpers/receiver.js';
 
 const num = (name: string, dflt: number) => Number(process.env[name] ?? dflt);
 const MINUTES = num('SOAK_MINUTES', 10);
