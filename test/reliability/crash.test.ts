@@ -61,7 +61,7 @@ describe('kill -9 during a call, then restart', { skip }, () => {
     const st = newStorage('tongdai-crash-');
     const srv = spawnServer(st, { NODE_ID, CHILD_RING_TIMEOUT_SEC: String(ringSec) });
     try {
-      const ready = await srv.next((l) => l.ready === true, 'ready', 60_000);
+      const ready = await srv.next((l) => l.ready === true, 'ready', 120_000);
       // The SIP helpers read only the SIP port and the demo tenant of a test server.
       const s = {
         t: { sipPort: ready.sipPort! },
