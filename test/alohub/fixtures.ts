@@ -1,10 +1,10 @@
 import { createAgent } from '../../src/domain/agents.js';
 import type { Scope } from '../../src/domain/credentials.js';
 import { createInboundQueue, createOutboundQueue, replaceAgentQueues } from '../../src/domain/queues.js';
-import { seedDefaultStatuses } from '../../src/domain/statuses.js';
-import { createTenant, getRevision } from '../../src/domain/tenants.js';
+import { getRevision } from '../../src/domain/tenants.js';
 import { seedDefaultMoh } from '../../src/media/library.js';
 import type { TestServer } from '../helpers/harness.js';
+import { otherTenant } from '../helpers/tenants.js';
 
 /** Ids the seed documents' examples use, created in the demo tenant (20260310, the seeds' own tenant id). */
 export const SEED = {
@@ -78,11 +78,11 @@ export interface OtherTenant {
   outboundQueueId: number;
 }
 
-/** A second tenant with its own agent, queues, MOH file and an all-scope key. */
+/** The shared other tenant (test/helpers/tenants.ts) with its own agent, queues, MOH file and an agent+queue key. */
 export async function createOtherTenant(s: TestServer): Promise<OtherTenant> {
-  const { db, box, credentials } = s.t.ctx;
-  const t = await createTenant(db, s.clock, { name: 'Other tenant' });
-  await seedDefaultStatuses(db, s.clock, t.id);
+  const { db, box } = s.t.ctx;
+  const o = await otherTenant(s, { scopes: ['agent', 'queue'], statuses: true, name: 'Other tenant' });
+  const t = o.tenant;
   const { agent } = await createAgent(db, s.clock, box, t.id, {
     name: 'Other agent',
     email: 'other@other.example',
@@ -92,10 +92,9 @@ export async function createOtherTenant(s: TestServer): Promise<OtherTenant> {
   const outbound = await createOutboundQueue(db, s.clock, t.id, 'Other line', []);
   await replaceAgentQueues(db, t.id, agent.id, [inbound.id], 1);
   await addMediaFile(s, t.id, 'other-moh.wav');
-  const key = await credentials.createApiKey(t.id, ['agent', 'queue'], 'other');
   return {
     tenantId: t.id,
-    key: key.key,
+    key: o.apiKey,
     agentExtension: agent.extension,
     inboundQueueId: inbound.id,
     outboundQueueId: outbound.id,

@@ -6,7 +6,8 @@ import { FakeClock } from '../../src/clock.js';
 import { insertCallRecord } from '../../src/domain/call-history.js';
 import { insertRecording } from '../../src/domain/recording-links.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
-import { secondTenant, signedQuery } from './helpers.js';
+import { otherTenant } from '../helpers/tenants.js';
+import { signedQuery } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -203,13 +204,13 @@ describe('AntBuddy call histories and recordings', () => {
   });
 
   it("never shows another tenant's calls or recordings", async () => {
-    const other = await secondTenant(s);
+    const other = await otherTenant(s);
     const res = await call(
-      `${s.url}/oapi/v1/call/histories?${signedQuery({ appId: other.appId, created_from: '2026-03-10', created_to: '2026-03-10' }, [other.appId, '2026-03-10', '2026-03-10'], other.secret)}`,
+      `${s.url}/oapi/v1/call/histories?${signedQuery({ appId: other.appId, created_from: '2026-03-10', created_to: '2026-03-10' }, [other.appId, '2026-03-10', '2026-03-10'], other.appSecret)}`,
     );
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.data, []);
-    const rec = await playRecording('in-1.wav', other.appId, other.secret);
+    const rec = await playRecording('in-1.wav', other.appId, other.appSecret);
     assert.equal(rec.status, 404);
     assert.equal(rec.body.code, 'not_found');
   });

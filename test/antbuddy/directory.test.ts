@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { insertCallRecord } from '../../src/domain/call-history.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
-import { appHeaders, secondTenant, signedQuery } from './helpers.js';
+import { otherTenant } from '../helpers/tenants.js';
+import { appHeaders, signedQuery } from './helpers.js';
 
 const GREGORIAN = 62167219200;
 
@@ -169,9 +170,9 @@ describe('AntBuddy dashboard, queues, agents and click-to-call', () => {
     const outsider = await signed('/oapi/v1/queues', domain, 'someone@else.test');
     assert.equal(outsider.status, 403);
     assert.equal(outsider.body.code, 'email_not_in_company');
-    const other = await secondTenant(s);
+    const other = await otherTenant(s);
     // Another tenant's app naming this tenant's domain and email is refused; its own view is empty.
-    const cross = await signed('/oapi/v1/agents', domain, email, other.appId, other.secret);
+    const cross = await signed('/oapi/v1/agents', domain, email, other.appId, other.appSecret);
     assert.equal(cross.status, 403);
     const tampered = await call(
       `${s.url}/oapi/v1/agents?${signedQuery({ appId: s.demo.app_id, domain, email: agents[1]!.email }, [s.demo.app_id, domain, email], s.demo.app_secret)}`,

@@ -4,10 +4,11 @@ import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { inspectMp3 } from '../../src/recordings/mp3.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
+import { otherTenant } from '../helpers/tenants.js';
 import { startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 import { type Recorder, record, subscribe } from '../realtime/helpers.js';
-import { appHeaders, authToken, secondTenant, signedQuery } from './helpers.js';
+import { appHeaders, authToken, signedQuery } from './helpers.js';
 
 const skip = await requireTool('sipp');
 const CALL_EVENTS = ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY'];
@@ -44,11 +45,11 @@ describe(
         });
         assert.equal(ack.ok, true);
       }
-      const other = await secondTenant(s);
+      const other = await otherTenant(s);
       theirs = record(s.url);
       const ack = await subscribe(theirs.socket, {
         account_id: other.tenant.account_id,
-        auth_token: await authToken(s.url, other.appId, other.secret),
+        auth_token: await authToken(s.url, other.appId, other.appSecret),
         binding: 'call.*.*',
       });
       assert.equal(ack.ok, true);

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { TestServer } from '../helpers/harness.js';
 
 export const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -13,14 +12,6 @@ export const nonce = () => randomBytes(9).toString('base64url');
 /** A query string with `hash` = sha256(parts... + secret), plus any extra params. */
 export function signedQuery(params: Record<string, string>, parts: string[], secret: string): string {
   return new URLSearchParams({ ...params, hash: sha256(parts.join('') + secret) }).toString();
-}
-
-/** A second tenant with its own app credentials (for isolation tests). */
-export async function secondTenant(s: TestServer) {
-  const { createTenant } = await import('../../src/domain/tenants.js');
-  const tenant = await createTenant(s.t.ctx.db, s.clock, { name: `other ${randomBytes(3).toString('hex')}` });
-  const app = await s.t.ctx.credentials.createApp(tenant.id);
-  return { tenant, appId: app.appId, secret: app.appSecret };
 }
 
 export async function authToken(url: string, appId: string, secret: string): Promise<string> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
-import { appHeaders, secondTenant, signedQuery } from './helpers.js';
+import { otherTenant } from '../helpers/tenants.js';
+import { appHeaders, signedQuery } from './helpers.js';
 
 describe('AntBuddy security', () => {
   let s: TestServer;
@@ -40,12 +41,12 @@ describe('AntBuddy security', () => {
   });
 
   it('a revoked app is refused at once', async () => {
-    const other = await secondTenant(s);
+    const other = await otherTenant(s);
     assert.equal(
       (
         await call(`${s.url}/oapi/v1/voice/auth_token`, {
           method: 'POST',
-          headers: appHeaders(other.appId, other.secret),
+          headers: appHeaders(other.appId, other.appSecret),
         })
       ).status,
       200,
@@ -53,29 +54,29 @@ describe('AntBuddy security', () => {
     await s.t.ctx.credentials.revokeApp(other.appId);
     const res = await call(`${s.url}/oapi/v1/voice/auth_token`, {
       method: 'POST',
-      headers: appHeaders(other.appId, other.secret),
+      headers: appHeaders(other.appId, other.appSecret),
     });
     assert.equal(res.status, 401);
     assert.equal(res.body.code, 'invalid_credentials');
   });
 
   it("one app's hash never authenticates another app", async () => {
-    const other = await secondTenant(s);
+    const other = await otherTenant(s);
     // The demo app id with the other app's secret: a valid-looking hash for the wrong secret.
     const res = await call(`${s.url}/oapi/v1/voice/auth_token`, {
       method: 'POST',
-      headers: appHeaders(s.demo.app_id, other.secret),
+      headers: appHeaders(s.demo.app_id, other.appSecret),
     });
     assert.equal(res.status, 401);
     assert.equal(res.body.code, 'invalid_signature');
   });
 
   it('click-to-call: another tenant cannot use this tenant’s devices; unknown body fields are refused', async () => {
-    const other = await secondTenant(s);
+    const other = await otherTenant(s);
     const a = s.demo.agents[0]!;
     const cross = await call(`${s.url}/oapi/v1/call/click-to-call/0909123456`, {
       method: 'POST',
-      headers: appHeaders(other.appId, other.secret),
+      headers: appHeaders(other.appId, other.appSecret),
       body: { sipUser: a.extension, sipPassword: a.sip_password },
     });
     assert.equal(cross.status, 401);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { addTeamMembers, createTeam } from '../../src/domain/teams.js';
-import { basic, insertAgents, otherTenant, raw } from '../statuses/fixtures.js';
+import { basic, insertAgents, otherTenantWithAgent, raw } from '../statuses/fixtures.js';
 
 const PATH = '/apps/api/v1/agent_statuses';
 
@@ -10,7 +10,7 @@ describe('CCAI agent statuses: security', () => {
   let s: TestServer;
   let auth: Record<string, string>;
   let mine: { id: number };
-  let other: Awaited<ReturnType<typeof otherTenant>>;
+  let other: Awaited<ReturnType<typeof otherTenantWithAgent>>;
   let otherTeam: number;
 
   before(async () => {
@@ -18,7 +18,7 @@ describe('CCAI agent statuses: security', () => {
     auth = { authorization: basic(s.demo.api_key) };
     mine = (await insertAgents(s, s.demo.tenant_id, 1, 'Mine'))[0]!;
     await s.t.ctx.statuses.login(s.demo.tenant_id, mine.id, 'test');
-    other = await otherTenant(s);
+    other = await otherTenantWithAgent(s);
     await s.t.ctx.statuses.login(other.tenantId, other.agent.id, 'test');
     otherTeam = (await createTeam(s.t.ctx.db, s.clock, other.tenantId, 'Theirs')).id;
     await addTeamMembers(s.t.ctx.db, other.tenantId, otherTeam, [other.agent.id]);
@@ -72,7 +72,7 @@ describe('CCAI agent statuses: security', () => {
       { agent_id: other.agent.id, message: `Agent ${other.agent.id} not found` },
       { team_id: otherTeam, message: `Team ${otherTeam} not found` },
     ]);
-    const all = await call(s.url + PATH, { headers: { authorization: basic(other.key) } });
+    const all = await call(s.url + PATH, { headers: { authorization: basic(other.apiKey) } });
     assert.deepEqual(
       all.body.map((e: { agent_id: number }) => e.agent_id),
       [other.agent.id],

@@ -2,10 +2,8 @@
  * What the generated suites need to know about each route family: how its credential is presented (header
  * scheme or AntBuddy signature) and what its error envelope looks like. Everything else comes from the spec.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import type { Scope } from '../../src/domain/credentials.js';
-import { createTenant } from '../../src/domain/tenants.js';
 import type { TestServer } from '../helpers/harness.js';
 import type { Family, Route } from './spec.js';
 
@@ -141,24 +139,6 @@ export function errorShapeProblem(family: Family, status: number, body: unknown)
 /** Signs of a leaked stack trace or source location in a response body. */
 export const STACK_TRACE =
   /\n\s+at |\bat [\w.<>]+ \(|node_modules|file:\/\/|\.ts:\d+:\d+|\/src\/[\w/-]+\.[jt]s/;
-
-/** A fresh tenant with every kind of credential, each with all its scopes (or only `scopes`, for API keys). */
-export async function newTenant(
-  s: TestServer,
-  scopes: Scope[] = ['agent', 'queue', 'call', 'status', 'admin'],
-) {
-  const { db, clock, credentials } = s.t.ctx;
-  const tenant = await createTenant(db, clock, { name: `fuzz ${randomBytes(3).toString('hex')}` });
-  const app = await credentials.createApp(tenant.id);
-  const creds: Creds = {
-    tenantId: tenant.id,
-    apiKey: (await credentials.createApiKey(tenant.id, scopes)).key,
-    bearer: (await credentials.createToken(tenant.id, 'bearer')).token,
-    appId: app.appId,
-    appSecret: app.appSecret,
-  };
-  return { tenant, creds };
-}
 
 /** The demo tenant's credentials, as the harness seeded them. */
 export function demoCreds(s: TestServer): Creds {

@@ -18,6 +18,7 @@ import { createAgent } from '../../src/domain/agents.js';
 import { updateTenantLimits } from '../../src/domain/tenants.js';
 import type { FakeClock } from '../../src/clock.js';
 import { type TestServer, call, startTestServer, storageKind } from '../helpers/harness.js';
+import { otherTenant } from '../helpers/tenants.js';
 import { type Hints, caseArb } from './arbitraries.js';
 import {
   type Answer,
@@ -27,7 +28,6 @@ import {
   authorize,
   demoCreds,
   errorShapeProblem,
-  newTenant,
   send,
 } from './families.js';
 import { tenantFingerprint } from './fingerprint.js';
@@ -158,7 +158,7 @@ describe(`tenant × scope matrix from the route table (${storageKind})`, () => {
   });
 
   async function newTenantWithAgent(): Promise<Creds> {
-    const { creds } = await newTenant(s);
+    const creds: Creds = await otherTenant(s);
     const { db, clock, box } = s.t.ctx;
     await createAgent(db, clock, box, creds.tenantId, {
       name: 'Bob Attacker',

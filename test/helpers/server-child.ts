@@ -2,6 +2,8 @@
  * A real tongdai server as a child process (see spawn.ts), on the storage its environment names, seeded with the
  * demo tenant, printing one JSON line per fact a test waits for (ready, then every bus event) until it is killed.
  * CHILD_WEBHOOK_URL subscribes a webhook endpoint to agent.status_changed. CHILD_RING_TIMEOUT_SEC, when set, makes the demo queues ring that long, record every call and skip wrap-up.
+ * CHILD_WS_TOKEN=1 adds a websocket auth_token to the ready line; CHILD_MEMORY_MS prints `memory` (the process's
+ * memoryUsage) that often (the soak, bench/soak/run.ts).
  */
 import pino from 'pino';
 import { createTongdai } from '../../src/app.js';
@@ -31,4 +33,9 @@ if (hook && (await listWebhookEndpoints(t.ctx.db, demo.tenant_id)).length === 0)
   await createWebhookEndpoint(t.ctx.db, systemClock, t.ctx.box, demo.tenant_id, { url: hook, events }, true);
 }
 t.ctx.bus.subscribe((e) => say({ event: e.type, payload: e.payload }));
-say({ ready: true, url, sipPort: t.sipPort, demo });
+const wsToken = process.env.CHILD_WS_TOKEN
+  ? (await t.ctx.credentials.createToken(demo.tenant_id, 'ws', { ttlMs: 86_400_000 })).token
+  : undefined;
+const memoryEvery = Number(process.env.CHILD_MEMORY_MS ?? 0);
+if (memoryEvery > 0) setInterval(() => say({ memory: process.memoryUsage() }), memoryEvery).unref();
+say({ ready: true, url, sipPort: t.sipPort, demo, ...(wsToken ? { wsToken } : {}) });

@@ -15,6 +15,13 @@ export interface ChildLine {
   demo?: DemoInfo;
   event?: string;
   payload?: { current?: string; agentId?: number } & Record<string, unknown>;
+  /** With CHILD_WS_TOKEN: a websocket auth_token of the demo tenant. */
+  wsToken?: string;
+  /** With CHILD_MEMORY_MS: the child's process.memoryUsage(). */
+  memory?: NodeJS.MemoryUsage;
+  /** A pino log line (LOG_LEVEL above silent): 50 error, 60 fatal. */
+  level?: number;
+  msg?: string;
 }
 
 export interface SpawnedServer {
@@ -22,6 +29,8 @@ export interface SpawnedServer {
   exited: Promise<NodeJS.Signals | null>;
   /** The first line (already seen or still to come) matching `match`; rejects after `ms` or on exit. */
   next(match: (l: ChildLine) => boolean, what: string, ms?: number): Promise<ChildLine>;
+  /** Every line from now on (the soak counts events and error logs). */
+  onLine(listener: (l: ChildLine) => void): void;
   /** kill -9: no graceful stop, whatever the process was doing. */
   kill(): void;
   /** The child's process id (its memory is read from /proc by the resource-bound tests). */
@@ -42,10 +51,12 @@ export function spawnServer(storage: Storage, env: Record<string, string> = {}):
     },
   );
   const seen: ChildLine[] = [];
+  const listeners: ((l: ChildLine) => void)[] = [];
   const waiters: { match: (l: ChildLine) => boolean; resolve: (l: ChildLine) => void }[] = [];
   createInterface({ input: child.stdout }).on('line', (text) => {
     const line = JSON.parse(text) as ChildLine;
     seen.push(line);
+    for (const l of listeners) l(line);
     for (const w of waiters.filter((x) => x.match(line))) {
       waiters.splice(waiters.indexOf(w), 1);
       w.resolve(line);
@@ -63,6 +74,7 @@ export function spawnServer(storage: Storage, env: Record<string, string> = {}):
         child.on('exit', () => reject(new Error(`server exited before: ${what}`)));
       });
     },
+    onLine: (listener) => void listeners.push(listener),
     kill: () => child.kill('SIGKILL'),
     pid: child.pid ?? 0,
   };

@@ -4,7 +4,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { parseRtp, type RtpPacket, writeRtpHeader } from '../../src/media/rtp.js';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Defined once, in test/helpers; the media tests import them from here.
+export { freeUdpPort } from '../helpers/ports.js';
+export { sleep } from '../helpers/wait.js';
 
 export interface UdpPeer {
   sock: Socket;
@@ -24,16 +26,6 @@ export async function udpPeer(): Promise<UdpPeer> {
   });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   return { sock, port: sock.address().port, got, close: () => sock.close() };
-}
-
-/** A UDP port that was free a moment ago (for tools such as sipp that need a port number up front). */
-export async function freeUdpPort(even = false): Promise<number> {
-  for (;;) {
-    const s = createSocket('udp4');
-    const port = await new Promise<number>((r) => s.bind(0, '127.0.0.1', () => r(s.address().port)));
-    s.close();
-    if (!even || port % 2 === 0) return port;
-  }
 }
 
 export function rtpPacket(pt: number, seq: number, ts: number, ssrc: number, payload: Uint8Array): Buffer {

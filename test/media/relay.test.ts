@@ -8,6 +8,7 @@ import { MediaEngine, type RtpEndpoint } from '../../src/media/engine.js';
 import { decode, encode } from '../../src/media/g711.js';
 import { parseRtp, type RtpPacket, writeRtpHeader } from '../../src/media/rtp.js';
 import { encodeWav, parseWav } from '../../src/media/wav.js';
+import { sleep } from '../helpers/wait.js';
 
 /** A phone-side UDP socket that collects what it receives. */
 async function peer(): Promise<{ sock: Socket; port: number; got: RtpPacket[] }> {
@@ -28,7 +29,6 @@ function packet(pt: number, seq: number, ts: number, ssrc: number, payload: Uint
   return b;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tone = (hz: number, n: number, t0 = 0) =>
   Int16Array.from({ length: n }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * hz * (t0 + i)) / 8000)));
 

@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
 import { UdpClient, answer, registerText } from '../sip/helpers/udp-client.js';
-import { waitFor } from '../webhooks/restartable.js';
+import { waitFor } from '../helpers/wait.js';
 import { assertOk, omi } from './helpers.js';
 
 // The SIP side of the lifecycle, through the real registrar: a deleted agent's credentials stop working, and

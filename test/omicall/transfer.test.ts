@@ -1,17 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../src/clock.js';
+import { enqueueWebhook } from '../../src/webhooks/deliver.js';
 import { getWebhookSecret } from '../../src/webhooks/secrets.js';
 import { verify } from '../../src/webhooks/signing.js';
-import { type TestServer, call, startTestServer } from '../helpers/harness.js';
-import {
-  type Received,
-  dropStorage,
-  newStorage,
-  startOn,
-  startReceiver,
-  waitFor,
-} from '../webhooks/restartable.js';
+import { type TestServer, call, newStorage, startTestServer } from '../helpers/harness.js';
+import { type Received, startReceiver } from '../helpers/receiver.js';
+import { waitFor } from '../helpers/wait.js';
 import { assertError, assertOk } from './helpers.js';
 
 // POST /api/v3/agent/transfer: 202 at once, the move and the signed webhook from the durable outbox.
@@ -24,6 +19,12 @@ after(() => s.close());
 
 const transfer = (url: string, key: string, body: unknown) =>
   call(`${url}/api/v3/agent/transfer`, { method: 'POST', headers: { 'x-api-key': key }, body });
+
+/** Whether every outbox job has finished (so no delivery can still come). */
+async function allJobsDone(t: TestServer['t']): Promise<boolean> {
+  const jobs = await t.ctx.db.selectFrom('outbox').select('status').execute();
+  return jobs.length > 0 && jobs.every((j) => j.status === 'done');
+}
 
 function signedBy(secret: string, r: Received, nowMs: number): boolean {
   const h = r.headers;
@@ -142,13 +143,30 @@ test('the account moves and a receiver failing twice gets exactly one successful
     await waitFor(recorded(2));
     clock.advance(4_000);
     await waitFor(() => (rx.received.length >= 3 ? true : undefined));
+    // The delivery job is done (no retry scheduled); then, an hour later, a sentinel webhook enqueued after it
+    // arrives with nothing of the transfer's before it.
+    await waitFor(async () => {
+      const jobs = await s.t.ctx.db
+        .selectFrom('outbox')
+        .select('status')
+        .where('kind', '=', 'webhook.deliver')
+        .execute();
+      return jobs.length > 0 && jobs.every((j) => j.status === 'done');
+    });
     clock.advance(3_600_000);
-    await new Promise((r) => setTimeout(r, 600));
+    await enqueueWebhook(s.t.ctx.db, clock, s.demo.tenant_id, {
+      messageId: 'msg_sentinel_after_transfer',
+      url: rx.url,
+      headers: {},
+      body: '{"sentinel":true}',
+    });
+    await waitFor(() => rx.received.some((r) => r.headers['webhook-id'] === 'msg_sentinel_after_transfer'));
     assert.deepEqual(
       rx.received.map((r) => r.status),
-      [500, 502, 200],
-      'no delivery after the first 2xx',
+      [500, 502, 200, 200],
+      'no delivery after the first 2xx, before the sentinel',
     );
+    rx.received.pop();
     const secret = await getWebhookSecret(s.t.ctx.db, clock, s.t.ctx.box, s.demo.tenant_id);
     const ids = new Set(rx.received.map((r) => r.headers['webhook-id']));
     assert.equal(ids.size, 1, 'one message id across attempts');
@@ -195,7 +213,7 @@ test('the account moves and a receiver failing twice gets exactly one successful
 test('a target taken between the 202 and the job ends in status ERROR, reported by the webhook', async () => {
   const storage = newStorage();
   const clock = new FakeClock(Date.UTC(2026, 10, 21, 10));
-  const inst = await startOn(storage, { clock, outboxWorker: false });
+  const inst = await startTestServer({ storage, clock, outboxWorker: false });
   const rx = await startReceiver([200]);
   try {
     const cb = { url: rx.url };
@@ -240,7 +258,7 @@ test('a target taken between the 202 and the job ends in status ERROR, reported 
   } finally {
     await rx.close();
     await inst.t.close();
-    await dropStorage(storage);
+    await storage.remove();
   }
 });
 
@@ -250,7 +268,7 @@ test('killed between the 202 and the delivery: after a restart the move and the 
   const rx = await startReceiver([503, 200]);
   try {
     // First life: accept two transfers, run only one job with a failing receiver, then die.
-    const first = await startOn(storage, { clock, outboxWorker: false });
+    const first = await startTestServer({ storage, clock, outboxWorker: false });
     const cb = { url: rx.url };
     const t1 = assertOk(
       await transfer(first.url, first.demo.api_key, {
@@ -274,10 +292,11 @@ test('killed between the 202 and the delivery: after a restart the move and the 
     await first.t.close();
     // Second life on the same data, worker running.
     clock.advance(60_000);
-    const second = await startOn(storage, { clock });
+    const second = await startTestServer({ storage, clock });
     try {
+      // Every job done: nothing is left that could deliver again.
       await waitFor(() => (rx.received.length >= 3 ? true : undefined));
-      await new Promise((r) => setTimeout(r, 600));
+      await waitFor(() => allJobsDone(second.t));
       const ok = rx.received
         .filter((r) => r.status === 200)
         .map((r) => JSON.parse(r.body).requestId)
@@ -314,7 +333,7 @@ test('killed between the 202 and the delivery: after a restart the move and the 
     }
   } finally {
     await rx.close();
-    await dropStorage(storage);
+    await storage.remove();
   }
 });
 
@@ -323,7 +342,7 @@ test('killed mid-delivery (receiver never answers): shutdown is prompt and the r
   const clock = new FakeClock(Date.UTC(2026, 10, 21, 12));
   const rx = await startReceiver([0, 200]);
   try {
-    const first = await startOn(storage, { clock });
+    const first = await startTestServer({ storage, clock });
     const body = {
       sourceEmail: 'lan@demo.tongdai.local',
       targetEmail: 'hang@acme.vn',
@@ -334,10 +353,10 @@ test('killed mid-delivery (receiver never answers): shutdown is prompt and the r
     const started = Date.now();
     await first.t.close();
     assert.ok(Date.now() - started < 3000, 'close() does not wait for the hanging receiver');
-    const second = await startOn(storage, { clock });
+    const second = await startTestServer({ storage, clock });
     try {
       await waitFor(() => (rx.received.length >= 2 ? true : undefined));
-      await new Promise((r) => setTimeout(r, 500));
+      await waitFor(() => allJobsDone(second.t));
       assert.deepEqual(
         rx.received.map((r) => r.status),
         [0, 200],
@@ -359,6 +378,6 @@ test('killed mid-delivery (receiver never answers): shutdown is prompt and the r
     }
   } finally {
     await rx.close();
-    await dropStorage(storage);
+    await storage.remove();
   }
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
-import { authToken, secondTenant } from '../antbuddy/helpers.js';
+import { otherTenant } from '../helpers/tenants.js';
+import { authToken } from '../antbuddy/helpers.js';
 import { callSentinel, publishCall, publishDtmf, record, roundTrip, subscribe } from './helpers.js';
 
 const GREGORIAN = 62167219200;
@@ -56,8 +57,8 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
   });
 
   it("never delivers another tenant's calls, and refuses another tenant's account_id", async () => {
-    const other = await secondTenant(s);
-    const otherToken = await authToken(s.url, other.appId, other.secret);
+    const other = await otherTenant(s);
+    const otherToken = await authToken(s.url, other.appId, other.appSecret);
     const spy = record(s.url);
     open.push(spy);
     const ok = await subscribe(spy.socket, {
@@ -250,12 +251,12 @@ describe('realtime call events (Kazoo blackhole protocol)', () => {
       auth_token: token,
       bindings: ['call.DTMF.dtmf-a', 'call.CHANNEL_CREATE.dtmf-sentinel'],
     });
-    const other = await secondTenant(s);
+    const other = await otherTenant(s);
     const witness = record(s.url);
     open.push(witness);
     await subscribe(witness.socket, {
       account_id: other.tenant.account_id,
-      auth_token: await authToken(s.url, other.appId, other.secret),
+      auth_token: await authToken(s.url, other.appId, other.appSecret),
       binding: 'call.DTMF.*',
     });
     publishDtmf(s, other.tenant.id, 'dtmf-a', '9');

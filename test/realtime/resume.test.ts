@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { REPLAY_LIMIT, appendEvent, eventsSince, purgeEvents } from '../../src/realtime/event-log.js';
 import { type TestServer, startTestServer } from '../helpers/harness.js';
+import { otherTenant } from '../helpers/tenants.js';
 import { authToken } from '../antbuddy/helpers.js';
 import { waitFor } from '../sip/helpers/peers.js';
 import { publishCall, record, subscribe } from './helpers.js';
@@ -102,8 +103,8 @@ describe('realtime: missed events after a reconnect', () => {
   });
 
   it("a resume replays only the subscriber's own tenant and bindings", async () => {
-    const { secondTenant } = await import('../antbuddy/helpers.js');
-    const other = await secondTenant(s);
+    const {} = await import('../antbuddy/helpers.js');
+    const other = await otherTenant(s);
     publishCall(s, other.tenant.id, 'foreign');
     publishCall(s, s.demo.tenant_id, 'own');
     // The demo tenant's own resume is ordered after 'own'; the other tenant's stream is not, so wait for its rows.

@@ -19,7 +19,7 @@ describe(`kill -9 during status bulk updates, then restart (${storageKind})`, ()
     const srv = spawnServer(st, { NODE_ID, RATE_LIMIT_TENANT: '1000000', RATE_LIMIT_ROUTE: '1000000' });
     let sent = 0;
     try {
-      const ready = await srv.next((l) => l.ready === true, 'ready', 60_000);
+      const ready = await srv.next((l) => l.ready === true, 'ready', 120_000);
       const url = ready.url!;
       const route = (await loadRoutes(url)).find(
         (r) => r.method === 'POST' && r.path === '/apps/api/v1/agent_statuses',

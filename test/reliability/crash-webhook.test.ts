@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { call, newStorage, storageKind } from '../helpers/harness.js';
 import { spawnServer } from '../helpers/spawn.js';
-import { startReceiver, waitFor } from '../webhooks/restartable.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NODE_ID = 'crash-webhook-node';
 

@@ -13,6 +13,7 @@ import { RECOVERY_BY } from '../../src/domain/recovery.js';
 import {
   type Storage,
   type TestServer,
+  call,
   newStorage,
   requireTool,
   startTestServer,
@@ -55,17 +56,21 @@ describe('kill -9 during a call, then restart', { skip }, () => {
   async function crashAt(
     ringSec: number,
     scenario: { agent: string; customer: string },
-    until: (srv: SpawnedServer, dataDir: string) => Promise<void>,
+    until: (srv: SpawnedServer, dataDir: string, s: TestServer) => Promise<void>,
   ) {
     const st = newStorage('tongdai-crash-');
     const srv = spawnServer(st, { NODE_ID, CHILD_RING_TIMEOUT_SEC: String(ringSec) });
     try {
-      const ready = await srv.next((l) => l.ready === true, 'ready', 60_000);
+      const ready = await srv.next((l) => l.ready === true, 'ready', 120_000);
       // The SIP helpers read only the SIP port and the demo tenant of a test server.
-      const s = { t: { sipPort: ready.sipPort! }, demo: ready.demo! } as unknown as TestServer;
+      const s = {
+        t: { sipPort: ready.sipPort! },
+        demo: ready.demo!,
+        url: ready.url!,
+      } as unknown as TestServer;
       await startAgent(peers, s, 0, scenario.agent, { pauseMs: 300 });
       await startCustomer(peers, s, scenario.customer, 60_000);
-      await until(srv, st.dataDir);
+      await until(srv, st.dataDir, s);
     } finally {
       srv.kill();
     }
@@ -96,6 +101,12 @@ describe('kill -9 during a call, then restart', { skip }, () => {
       .where('status', 'in', ['Ringing', 'In-call', 'Wrap-up'])
       .execute();
     assert.deepEqual(stuck, [], 'no agent stuck in a call-owned status');
+    await assertReset(t, agentId, wasIn);
+  }
+
+  /** The agent is Available again, with recovery's history row and event (from `wasIn`). */
+  async function assertReset(t: Awaited<ReturnType<typeof restart>>, agentId: number, wasIn: string) {
+    const db = t.t.ctx.db;
     const [view] = await t.t.ctx.statuses.getStatuses(
       (await db.selectFrom('agents').select('tenant_id').where('id', '=', agentId).executeTakeFirstOrThrow())
         .tenant_id,
@@ -166,6 +177,70 @@ describe('kill -9 during a call, then restart', { skip }, () => {
     const t = await restart(st);
     try {
       await assertInvariants(t, agentId, 'Ringing');
+    } finally {
+      await t.t.close();
+      await st.remove();
+    }
+  });
+
+  it('blind transfer, the new side ringing: the call closes, both agents are Available, the recording is linked', async () => {
+    let first = 0;
+    let second = 0;
+    let callId = '';
+    const st = await crashAt(
+      60,
+      { agent: 'agent-answer.xml', customer: 'customer-call.xml' },
+      async (srv, dir, s) => {
+        first = (await srv.next(statusIs('In-call'), 'agent 0 In-call')).payload!.agentId!;
+        await waitFor(async () => declaredRecordingBytes(dir) >= 8000 * 4, 15_000, 'recording under way');
+        const key = { 'x-api-key': s.demo.api_key };
+        const live = await waitFor(
+          async () => (await call(`${s.url}/api/calls?state=active`, { headers: key })).body.items?.[0],
+          10_000,
+          'the live call',
+        );
+        callId = live.call_id;
+        second = s.demo.agents[1]!.agent_id;
+        assert.notEqual(second, first);
+        await startAgent(peers, s, 1, 'agent-ring-noanswer.xml');
+        const r = await call(`${s.url}/api/calls/${callId}/transfer`, {
+          method: 'POST',
+          headers: key,
+          body: { agent_id: second },
+        });
+        assert.equal(r.status, 200, JSON.stringify(r.body));
+        assert.equal(r.body.state, 'transferring');
+        // The new side's phone rings: its 180 has reached tongdai once the call record says so.
+        await srv.next(
+          (l) =>
+            l.event === 'agent.status_changed' &&
+            l.payload?.agentId === second &&
+            l.payload.current === 'Ringing',
+          'agent 1 Ringing (the transfer leg)',
+        );
+      },
+    );
+    const t = await restart(st);
+    try {
+      await assertInvariants(t, first, 'In-call');
+      await assertReset(t, second, 'Ringing');
+      const db = t.t.ctx.db;
+      const rec = await db
+        .selectFrom('calls')
+        .selectAll()
+        .where('call_id', '=', callId)
+        .executeTakeFirstOrThrow();
+      assert.equal(rec.hangup_cause, 'NORMAL_TEMPORARY_FAILURE');
+      assert.equal(rec.agent_id, first, 'the new side never answered: the record keeps the first agent');
+      assert.ok(rec.recording_id, 'recording linked to the call record');
+      const recording = await db
+        .selectFrom('recordings')
+        .selectAll()
+        .where('id', '=', rec.recording_id)
+        .executeTakeFirstOrThrow();
+      assert.equal(recording.call_id, callId);
+      assert.ok(recording.completed_at, 'recording completed');
+      assert.ok(recording.duration_ms >= 1000, `recording duration ${recording.duration_ms}`);
     } finally {
       await t.t.close();
       await st.remove();

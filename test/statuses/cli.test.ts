@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestServer, call, startTestServer, storageKind } from '../helpers/harness.js';
 import { oneJson, tongdai } from '../helpers/cli.js';
-import { basic, insertAgents, otherTenant } from './fixtures.js';
+import { basic, insertAgents, otherTenantWithAgent } from './fixtures.js';
 
 describe(`tongdai team commands (${storageKind})`, () => {
   let s: TestServer;
@@ -91,7 +91,7 @@ describe(`tongdai team commands (${storageKind})`, () => {
     const noTenant = await tongdai(['--json', 'team', 'list', '--tenant', '424242'], s.env);
     assert.notEqual(noTenant.code, 0);
     assert.deepEqual(oneJson(noTenant), { error: 'tenant 424242 not found' });
-    const o = await otherTenant(s);
+    const o = await otherTenantWithAgent(s);
     const foreign = await tongdai(
       ['team', 'add-member', '--tenant', tenant, '--team', 'Tier 2', '--agent', String(o.agent.id)],
       s.env,

@@ -1,7 +1,6 @@
 import { request } from 'node:http';
 import type { TestServer } from '../helpers/harness.js';
-import { createTenant } from '../../src/domain/tenants.js';
-import { seedDefaultStatuses } from '../../src/domain/statuses.js';
+import { otherTenant } from '../helpers/tenants.js';
 import { hex32 } from '../../src/ids.js';
 
 /** Fixtures shared by the status and CCAI suites: agents inserted in bulk, raw HTTP with a body on GET. */
@@ -56,14 +55,11 @@ export async function insertAgents(
   return out;
 }
 
-/** A second tenant with the default statuses, one agent and a key with every scope. */
-export async function otherTenant(s: TestServer) {
-  const ctx = s.t.ctx;
-  const t = await createTenant(ctx.db, ctx.clock, { name: `other ${hex32().slice(0, 6)}` });
-  await seedDefaultStatuses(ctx.db, ctx.clock, t.id);
-  const [agent] = await insertAgents(s, t.id, 1, 'Other');
-  const key = await ctx.credentials.createApiKey(t.id, ['admin'], 'other');
-  return { tenantId: t.id, agent: agent!, key: key.key };
+/** The shared other tenant (test/helpers/tenants.ts) with the default statuses, one agent and an admin key. */
+export async function otherTenantWithAgent(s: TestServer) {
+  const o = await otherTenant(s, { scopes: ['admin'], statuses: true });
+  const [agent] = await insertAgents(s, o.tenantId, 1, 'Other');
+  return { ...o, agent: agent! };
 }
 
 export const basic = (key: string, user = 'tongdai') =>

@@ -5,7 +5,7 @@ import type { DomainEvents } from '../../src/domain/events.js';
 import { StatusService } from '../../src/domain/status-service.js';
 import { EventBus } from '../../src/domain/events.js';
 import { DomainError } from '../../src/errors.js';
-import { insertAgents, otherTenant } from './fixtures.js';
+import { insertAgents, otherTenantWithAgent } from './fixtures.js';
 
 type Changed = DomainEvents['agent.status_changed'];
 
@@ -130,7 +130,7 @@ describe('status service: the platform side, history and readiness', () => {
   });
 
   it("another tenant's agents are not found; login needs a ready status", async () => {
-    const o = await otherTenant(s);
+    const o = await otherTenantWithAgent(s);
     const [r] = await st().setCustomStatus(tenantId, [o.agent.id], 'Lunch', 'test');
     assert.deepEqual(r, { agentId: o.agent.id, result: 'not_found' });
     await assert.rejects(st().login(tenantId, o.agent.id, 'test'), /agent \d+ not found/);

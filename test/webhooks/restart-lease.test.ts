@@ -8,14 +8,16 @@ import { test } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
 import { enqueueWebhook } from '../../src/webhooks/deliver.js';
 import { claim, releaseOwnLeases } from '../../src/webhooks/outbox.js';
-import { dropStorage, newStorage, startOn, startReceiver, waitFor } from './restartable.js';
+import { newStorage, startTestServer } from '../helpers/harness.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('after a restart the same node redelivers its in-flight webhook without waiting for the lease', async () => {
   const clock = new FakeClock(Date.UTC(2026, 11, 1, 9, 0, 0));
   const storage = newStorage();
   const rx = await startReceiver([200]);
   try {
-    const first = await startOn(storage, { clock, outboxWorker: false });
+    const first = await startTestServer({ storage, clock, outboxWorker: false });
     const nodeId = first.t.ctx.config.nodeId;
     const db = first.t.ctx.db;
     const id = await enqueueWebhook(db, clock, first.demo.tenant_id, {
@@ -42,7 +44,7 @@ test('after a restart the same node redelivers its in-flight webhook without wai
     await first.t.close();
 
     // The restart: the fake clock has not moved, so only a released lease lets the job run.
-    const second = await startOn(storage, { clock, outboxWorker: true });
+    const second = await startTestServer({ storage, clock, outboxWorker: true });
     try {
       const got = await waitFor(() => rx.received.find((r) => r.headers['webhook-id'] === 'msg_restart_1'));
       assert.equal(got.body, '{"n":1}');
@@ -70,6 +72,6 @@ test('after a restart the same node redelivers its in-flight webhook without wai
     }
   } finally {
     await rx.close();
-    await dropStorage(storage);
+    await storage.remove();
   }
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertDeliverableUrl, isPrivateAddress } from '../../src/webhooks/ssrf.js';
 import { postJson } from '../../src/webhooks/http-client.js';
-import { startReceiver } from './restartable.js';
+import { startReceiver } from '../helpers/receiver.js';
 
 test('private, loopback, link-local and mapped addresses are refused; public ones pass', () => {
   for (const a of [

@@ -7,28 +7,18 @@ import { OutboxWorker, PermanentJobError, backoffMs, DEFAULT_RETRY } from '../..
 import { enqueueWebhook } from '../../src/webhooks/deliver.js';
 import { getWebhookSecret } from '../../src/webhooks/secrets.js';
 import { verify } from '../../src/webhooks/signing.js';
-import {
-  type Instance,
-  type Storage,
-  dropStorage,
-  newStorage,
-  startOn,
-  startReceiver,
-} from './restartable.js';
+import { type TestServer, startTestServer } from '../helpers/harness.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { waitFor } from '../helpers/wait.js';
 
 const clock = new FakeClock(Date.UTC(2026, 10, 21, 9, 0, 0));
-let storage: Storage;
-let s: Instance;
+let s: TestServer;
 const logger = pino({ level: 'silent' });
 
 before(async () => {
-  storage = newStorage();
-  s = await startOn(storage, { clock, outboxWorker: false });
+  s = await startTestServer({ clock, outboxWorker: false });
 });
-after(async () => {
-  await s.t.close();
-  await dropStorage(storage);
-});
+after(() => s.close());
 
 const row = (id: number) =>
   s.t.ctx.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
@@ -116,8 +106,7 @@ test('a claimed job whose worker died is re-run only after its lease expires; th
   });
   const id = await enqueue(s.t.ctx.db, clock, s.demo.tenant_id, 'test.slow', {});
   const first = w.runDue();
-  await new Promise((r) => setTimeout(r, 100));
-  assert.equal((await row(id)).attempts, 1, 'claimed');
+  await waitFor(async () => (await row(id)).attempts === 1, 10_000, 'the slow job claimed');
   const other = new OutboxWorker({ db: s.t.ctx.db, clock, logger });
   other.register('test.slow', async () => {
     runs++;

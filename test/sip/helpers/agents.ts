@@ -67,13 +67,13 @@ export async function freeMediaPort(): Promise<number> {
   }
 }
 
-/** Start a sipp agent phone (UAS) with RTP echo, registered for agent `agentIndex`. */
+/** Start a sipp agent phone (UAS) with RTP echo, registered for agent `agentIndex` (its SIP port: `port`). */
 export async function startAgent(
   peers: Peers,
   s: TestServer,
   agentIndex: number,
   scenario: string,
-  opts: { pauseMs?: number; calls?: number; extra?: string[] } = {},
+  opts: { pauseMs?: number; calls?: number; extra?: string[]; timeoutMs?: number } = {},
 ) {
   const port = await freeUdpPort();
   const mp = await freeMediaPort();
@@ -93,11 +93,11 @@ export async function startAgent(
       String(opts.calls ?? 1),
       ...(opts.extra ?? []),
     ],
-    60_000,
+    opts.timeoutMs ?? 60_000,
   );
   await new Promise((r) => setTimeout(r, 300));
   await registerContact(s, agentIndex, port);
-  return run;
+  return { ...run, port };
 }
 
 /**

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,39 +67,6 @@ export class Peers {
   }
 }
 
-/** A UDP port that was free a moment ago (for peers that need to be told their port up front). */
-export async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** Whether a UDP port on loopback can be bound right now. */
-export async function portFree(port: number): Promise<boolean> {
-  const s = createSocket('udp4');
-  const ok = await new Promise<boolean>((r) => {
-    s.once('error', () => r(false));
-    s.bind(port, '127.0.0.1', () => r(true));
-  });
-  if (ok) await new Promise<void>((r) => s.close(() => r()));
-  return ok;
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(
-  fn: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as T;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+// The SIP tests import these from here; they are defined once, in test/helpers.
+export { freeUdpPort, portFree } from '../../helpers/ports.js';
+export { sleep, waitFor } from '../../helpers/wait.js';

@@ -1,29 +1,5 @@
+/** A real HTTP webhook receiver for the webhook and crash tests. */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { Tongdai } from '../../src/app.js';
-import type { FakeClock } from '../../src/clock.js';
-import type { DemoInfo } from '../../src/domain/demo.js';
-import { type Storage, newStorage, startTestServer } from '../helpers/harness.js';
-
-export { newStorage };
-
-export type { Storage } from '../helpers/harness.js';
-
-export interface Instance {
-  t: Tongdai;
-  url: string;
-  demo: DemoInfo;
-}
-
-/** Start an instance on `storage` (the shared harness); `outboxWorker: false` leaves the worker to the test. */
-export async function startOn(
-  storage: Storage,
-  opts: { clock: FakeClock; outboxWorker?: boolean },
-): Promise<Instance> {
-  const s = await startTestServer({ storage, clock: opts.clock, outboxWorker: opts.outboxWorker ?? true });
-  return { t: s.t, url: s.url, demo: s.demo };
-}
-
-export const dropStorage = (storage: Storage): Promise<void> => storage.remove();
 
 export interface Received {
   headers: IncomingHttpHeaders;
@@ -59,15 +35,4 @@ export async function startReceiver(statuses: number[] = [200]) {
         server.close(() => resolve());
       }),
   };
-}
-
-/** Poll `check` (real time) until it returns a value, or fail after `ms`. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -1,0 +1,24 @@
+/** The suite's free-port helpers, for peers (sipp, UDP sockets) that must be told their port up front. */
+import { createSocket } from 'node:dgram';
+
+/** A UDP port on loopback that was free a moment ago; `even` for RTP (sipp binds p and p+2). */
+export async function freeUdpPort(even = false): Promise<number> {
+  for (;;) {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+    const port = s.address().port;
+    await new Promise<void>((r) => s.close(() => r()));
+    if (!even || port % 2 === 0) return port;
+  }
+}
+
+/** Whether a UDP port on loopback can be bound right now. */
+export async function portFree(port: number): Promise<boolean> {
+  const s = createSocket('udp4');
+  const ok = await new Promise<boolean>((r) => {
+    s.once('error', () => r(false));
+    s.bind(port, '127.0.0.1', () => r(true));
+  });
+  if (ok) await new Promise<void>((r) => s.close(() => r()));
+  return ok;
+}
