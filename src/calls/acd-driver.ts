@@ -28,6 +28,8 @@ export interface DecisionSink {
 export class AcdDriver {
   readonly acd: Acd;
   private readonly revisions = new Map<number, number>();
+  /** Each loaded tenant's inbound queue ids (a transfer's target is checked against them). */
+  private readonly queueIds = new Map<number, Set<number>>();
   private timer?: Timer;
   private sink?: DecisionSink;
   private readonly unsubscribe: () => void;
@@ -55,12 +57,18 @@ export class AcdDriver {
     if (this.revisions.get(tenantId) === rev) return;
     this.revisions.set(tenantId, rev);
     const setup = await this.d.store.acdSetup(tenantId);
+    this.queueIds.set(tenantId, new Set(setup.queues.map((q) => q.queue.id)));
     for (const q of setup.queues) this.feed({ type: 'queue_config', queue: queueConfigOf(q) });
     this.feed({ type: 'caller_lists', tenantId, vip: setup.vip, blacklist: setup.blacklist });
     const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
     for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
       this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
     }
+  }
+
+  /** Whether the tenant (loaded by ensureTenant) has inbound queue `queueId`. */
+  hasQueue(tenantId: number, queueId: number): boolean {
+    return this.queueIds.get(tenantId)?.has(queueId) ?? false;
   }
 
   private async refreshAgent(tenantId: number, agentId: number): Promise<void> {

@@ -47,6 +47,8 @@ export class CallCore {
   readonly calls = new Map<string, Call>();
   /** The last ended calls (bounded), for diagnostics and tests. */
   readonly recent = new Map<string, Call>();
+  /** Side A's INVITE of calls that came in as one (a transfer to a queue puts the caller back in the ACD with it). */
+  private readonly incomings = new WeakMap<Call, Incoming>();
 
   constructor(private readonly d: CallCoreDeps) {}
 
@@ -139,7 +141,14 @@ export class CallCore {
     const call = this.newCall(this.newRecord(start), side);
     ref.call = call;
     this.track(call, release);
-    return { call, session, side, answerSdp };
+    const inc = { call, session, side, answerSdp };
+    this.incomings.set(call, inc);
+    return inc;
+  }
+
+  /** The INVITE side A of `call` came in with (undefined: tongdai placed the call itself). */
+  incomingOf(call: Call): Incoming | undefined {
+    return this.incomings.get(call);
   }
 
   /** Keep a live call in the table until it ends, and release its admission slot then. */

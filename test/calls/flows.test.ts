@@ -319,8 +319,11 @@ describe('blind transfer (state transferring)', () => {
         agentDestination: () => Promise.resolve({ kind: 'invalid' }),
         tenant: () => Promise.resolve(undefined),
         outboundTrunk: () => Promise.resolve(undefined),
+        queueByNumber: () => Promise.resolve(null),
       },
       location: { lookup: (_t, agentId) => [k.binding(agentId)] },
+      queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
+      core: { incomingOf: () => undefined },
       hostport: () => '127.0.0.1:5060',
     });
   }
@@ -382,8 +385,12 @@ describe('blind transfer (state transferring)', () => {
       callId: call.callId,
       fromAgentId: 7,
       toAgentId: 8,
+      toKind: 'agent',
+      toQueueId: null,
+      toNumber: null,
       to: 'agent 1008',
       kind: 'blind',
+      by: 'api',
       at: 1000,
     });
   });

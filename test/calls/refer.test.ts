@@ -42,8 +42,11 @@ function referKit() {
       tenant: (id) => Promise.resolve({ id, allow_international: 0, allow_premium: 0 } as never),
       outboundTrunk: () =>
         Promise.resolve({ host: '127.0.0.1', port: 5099, transport: 'udp', credentials: null } as never),
+      queueByNumber: () => Promise.resolve(null),
     },
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
+    queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
+    core: { incomingOf: () => undefined },
     hostport: () => '127.0.0.1:5060',
   });
   k.legB.refer = new ReferTransfers({
