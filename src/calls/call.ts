@@ -165,6 +165,7 @@ export class Call {
       // The queue a transfer sent the caller to answered: the call is counted for its agent from now on.
       this.settled(t, 'done', null, agentId);
       this.record.reassigned(agentId);
+      this.record.transferred(t, 'blind');
     } else this.record.answered(agentId);
   }
 
@@ -344,7 +345,8 @@ export class Call {
   /**
    * Blind transfer to a queue: B is released at once (hung up, its agent's hooks run: a queue call's agent goes
    * to wrap-up) and the caller goes back to `queued`, waiting for the queue's agents (QueueFlow.transferIn). The
-   * transfer is `queued` until one of them answers (`connect` then marks it done), `failed` if the call ends first.
+   * transfer is `queued` until one of them answers (`connect` then marks it done and announces it), `failed` if
+   * the call ends first.
    */
   queueTransfer(
     to: TransferTo,
@@ -369,7 +371,6 @@ export class Call {
       old?.media.endpoint.close();
     });
     this.machine.to('queued');
-    this.record.transferred(t, 'blind');
     for (const h of this.transferHooks) h(t.fromAgentId);
   }
 

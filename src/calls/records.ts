@@ -154,6 +154,7 @@ export class CallRecord {
    */
   transferred(t: TransferEntry, kind: 'blind' | 'attended'): void {
     if (this.ended) return;
+    const n = this.transfers.indexOf(t) + 1;
     this.d.bus.publish(this.start.tenantId, 'call.transferred', {
       callId: this.callId,
       fromAgentId: t.fromAgentId,
@@ -164,6 +165,8 @@ export class CallRecord {
       to: t.to,
       kind,
       by: t.by,
+      legCallId: `${this.callId}-t${n}`,
+      call: this.payload(),
       at: this.d.clock.now(),
     });
   }
@@ -194,9 +197,9 @@ export class CallRecord {
       .catch((err: unknown) => this.d.logger.error({ err, callId: this.callId }, 'call record write failed'));
   }
 
-  private publish(type: 'call.created' | 'call.answered' | 'call.ended'): void {
+  private payload(): CallEventPayload {
     const s = this.start;
-    const payload: CallEventPayload = {
+    return {
       callId: this.callId,
       direction: s.direction,
       callerNumber: s.callerNumber,
@@ -211,7 +214,11 @@ export class CallRecord {
       hangupCause: this.cause,
       at: this.d.clock.now(),
     };
-    this.d.bus.publish(s.tenantId, type, payload);
+  }
+
+  private publish(type: 'call.created' | 'call.answered' | 'call.ended'): void {
+    const s = this.start;
+    this.d.bus.publish(s.tenantId, type, this.payload());
     const log = { callId: this.callId, tenantId: s.tenantId, direction: s.direction };
     if (type === 'call.created') {
       this.d.logger.info({ ...log, caller: s.callerNumber, callee: s.calleeNumber }, 'call started');

@@ -36,6 +36,10 @@ export interface DomainEvents {
     kind: 'blind' | 'attended';
     /** Who asked: the native API (or console), the agent's phone (REFER), an attended transfer (REFER/Replaces). */
     by: 'api' | 'refer' | 'attended';
+    /** The new leg's own id (`<call id>-t<n>`, n: the transfer's place in the call's list), for CHANNEL_* events. */
+    legCallId: string;
+    /** The call as it stands now (its id, numbers, queue, the new agent). */
+    call: CallEventPayload;
     at: number;
   };
   /** Recording control on a live call (src/calls/recording-control.ts). */

@@ -90,6 +90,7 @@ describe('transfer to a queue (the caller re-enters the ACD)', () => {
       call.transfers.map((t) => [t.fromAgentId, t.toKind, t.toQueueId, t.by, t.outcome]),
       [[7, 'queue', 4, 'api', 'queued']],
     );
+    assert.deepEqual(transferred(k), [], 'announced once the queue has an agent on it');
     // Agent 7 is in wrap-up (the ACD ended their part), so the queue offers agent 8.
     const c = k.dialer.last;
     assert.equal(c.targets[0]!.requestUri, 'sip:1008@127.0.0.1:5070');
@@ -105,17 +106,20 @@ describe('transfer to a queue (the caller re-enters the ACD)', () => {
       call.transfers.map((t) => [t.toAgentId, t.outcome, t.settledAt]),
       [[8, 'done', 17_000]],
     );
-    assert.deepEqual(transferred(k)[0]!.payload, {
+    const { call: snapshot, ...ev } = transferred(k)[0]!.payload;
+    assert.deepEqual([snapshot.agentId, snapshot.queueId], [8, 4]);
+    assert.deepEqual(ev, {
       callId: call.callId,
       fromAgentId: 7,
-      toAgentId: null,
+      toAgentId: 8,
       toKind: 'queue',
       toQueueId: 4,
       toNumber: null,
       to: 'queue 4',
       kind: 'blind',
       by: 'api',
-      at: 12_000,
+      legCallId: `${call.callId}-t1`,
+      at: 17_000,
     });
 
     k.clock.advance(3000);
