@@ -228,4 +228,35 @@ describe('transfer to a queue (the caller re-enters the ACD)', () => {
     inc.call.end('ORIGINATOR_CANCEL', 'caller', { from: inc.side });
     driver.stop();
   });
+
+  it('the history keeps every transfer with its outcome: a miss (486) then a done one, stored with the end', async () => {
+    const k = kit(new FakeClock(0));
+    const { driver, transfers, incoming } = setup(k);
+    const inc = incoming(null);
+    const { call } = inc;
+    await connectDirect({ legB: k.legB, follower: k.follower }, inc, {
+      from: '<sip:0901@127.0.0.1>',
+      targets: [{ requestUri: 'sip:1007@127.0.0.1:5070', remote: k.binding(7).remote, to: '<sip:1007@t>' }],
+      calleeAgentId: 7,
+    });
+    k.dialer.last.answer();
+    await transfers.blind(call, { kind: 'agent', agentId: 8 });
+    k.clock.advance(1000);
+    k.dialer.last.fail(486);
+    assert.equal(call.state, 'bridged', 'back to agent 7');
+    await transfers.blind(call, { kind: 'agent', agentId: 9 });
+    k.clock.advance(1000);
+    k.dialer.last.answer();
+    k.dialer.last.bye();
+    await call.record.flushed();
+    const stored = parseStoredTransfers(k.store.rows.get(call.callId)!.end!.transfers ?? null);
+    assert.deepEqual(
+      stored.map((t) => [t.from_agent_id, t.to_kind, t.to_agent_id, t.by, t.outcome, t.status, t.settled_at]),
+      [
+        [7, 'agent', 8, 'api', 'failed', 486, 1000],
+        [7, 'agent', 9, 'api', 'done', null, 2000],
+      ],
+    );
+    driver.stop();
+  });
 });
