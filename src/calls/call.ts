@@ -76,13 +76,21 @@ export class Call {
   private heldByApi = false;
   private readonly endHooks: ((e: CallEnd) => void)[] = [];
 
+  /** Side A (replaced only by the transfer of an outbound call, whose agent is side A). */
+  private sideA: Side;
+
   constructor(
     private readonly media: Pick<MediaEngine, 'bridge'>,
     readonly record: CallRecord,
-    readonly a: Side,
+    a: Side,
     private readonly clock: Clock,
   ) {
+    this.sideA = a;
     this.machine = new CallStateMachine(() => clock.now());
+  }
+
+  get a(): Side {
+    return this.sideA;
   }
 
   get state(): CallState {
@@ -235,11 +243,27 @@ export class Call {
   legHungUp(side: Side, by: HangupBy): void {
     if (this.handedOver?.side === side) return this.handedOver.to.legHungUp(side, by);
     if (side !== this.a && side !== this.b) return;
-    if ((this.state === 'transferring' || this.transferAsked) && side === this.b) {
+    const transferring = this.state === 'transferring' || this.transferAsked;
+    if (transferring && side === this.b && this.leaving === 'b') {
       this.b = undefined;
       return;
     }
+    // The agent of an outbound call hung up after asking for its transfer: the customer waits for the new side.
+    if (transferring && side === this.a && this.leaving === 'a') {
+      this.aLeft = true;
+      return;
+    }
     this.end('NORMAL_CLEARING', by, { from: side });
+  }
+
+  /** Which side a transfer replaces: B (the agent of an inbound or internal call) or A (an outbound call's agent). */
+  private leaving: 'a' | 'b' = 'b';
+  /** Side A hung up while its transfer rang. */
+  private aLeft = false;
+
+  /** The side that stays (and hears hold music) while a transfer rings. */
+  private get staying(): Side | undefined {
+    return this.leaving === 'a' ? this.b : this.a;
   }
 
   /** Transfers of this call so far, oldest first (the native API lists them; the record stores them). */
@@ -284,8 +308,11 @@ export class Call {
     to: TransferTo,
     by: TransferBy,
     watch?: (outcome: 'done' | 'failed', status: number) => void,
+    leaving: 'a' | 'b' = 'b',
   ): void {
     this.machine.require('transferring', 'transfer');
+    this.leaving = leaving;
+    this.aLeft = false;
     this.transferAsked = false;
     this.record.transfers.push({
       at: this.clock.now(),
@@ -297,7 +324,7 @@ export class Call {
       settledAt: null,
     });
     this.transferWatch = watch;
-    this.a.media.endpoint.startMoh();
+    this.staying?.media.endpoint.startMoh();
   }
 
   private settleTransfer(outcome: 'done' | 'failed', status: number): void {
@@ -315,16 +342,30 @@ export class Call {
     const t = this.record.transfers.at(-1);
     if (t) this.settled(t, 'done', null, agentId);
     this.settleTransfer('done', 200);
-    const old = this.b;
-    this.b = c;
+    let old: Side | undefined;
+    if (this.leaving === 'a') {
+      old = this.aLeft ? undefined : this.sideA;
+      this.sideA = c;
+      this.aLeft = false;
+    } else {
+      old = this.b;
+      this.b = c;
+    }
     this.dialing = undefined;
     old?.hangup();
-    this.a.media.endpoint.stopMoh();
+    this.staying?.media.endpoint.stopMoh();
     const prev = this.bridge;
-    this.bridge = this.media.bridge(this.a.media.endpoint, c.media.endpoint, { onDtmf: this.dtmf });
+    this.bridge = this.b
+      ? this.media.bridge(this.a.media.endpoint, this.b.media.endpoint, { onDtmf: this.dtmf })
+      : undefined;
     const finish = this.onRecording;
     this.onRecording = undefined;
-    void prev?.stop().then((r) => r.recording && finish?.(r.recording));
+    const replacedA = this.leaving === 'a' ? old : undefined;
+    void prev?.stop().then((r) => {
+      if (r.recording) finish?.(r.recording);
+      // Side A's endpoint is closed by the call's end only for the side A it then has.
+      replacedA?.media.endpoint.close();
+    });
     if (agentId !== null) this.record.agentId = agentId;
     if (t) this.record.transferred(t, kind);
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
@@ -412,14 +453,14 @@ export class Call {
     if (t) this.settled(t, 'failed', status);
     this.settleTransfer('failed', status);
     this.dialing = undefined;
-    if (!this.b) {
+    if (this.leaving === 'a' ? this.aLeft : !this.b) {
       return this.end('NORMAL_CLEARING', 'system', {
         sipCode: status,
         reason: 'transfer target did not answer',
       });
     }
     this.machine.to('bridged');
-    this.a.media.endpoint.stopMoh();
+    this.staying?.media.endpoint.stopMoh();
     this.settleHold();
   }
 
@@ -449,7 +490,7 @@ export class Call {
     else if (t?.outcome === 'queued') this.settled(t, 'failed', null);
     const e: CallEnd = { cause, by, sipCode: opts.sipCode ?? null, reason: opts.reason ?? null };
     this.dialing?.cancel();
-    for (const side of [this.a, this.b]) {
+    for (const side of [this.aLeft ? undefined : this.a, this.b]) {
       if (side && side !== opts.from) side.hangup(sipStatusOfCause(cause));
     }
     void this.finishMedia();

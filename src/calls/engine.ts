@@ -130,7 +130,8 @@ export class CallCore {
     const session = new UasSession(this.d.stack, this.d.registry, req, tx, {
       // The caller hanging up ends the call; flows learn it (and who ended it) from call.onEnd.
       onCancel: () => ref.call?.end('ORIGINATOR_CANCEL', 'caller', { from: side }),
-      onBye: () => ref.call?.end('NORMAL_CLEARING', 'caller', { from: side }),
+      // Through legHungUp: an outbound call's agent may hang up while the transfer they asked for rings.
+      onBye: () => ref.call?.legHungUp(side, 'caller'),
       onReinvite: (sdp) => {
         const answer = media.answer(sdp);
         if (answer !== null) ref.call?.holdChanged(side);

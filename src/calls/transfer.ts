@@ -38,7 +38,8 @@ type Resolved =
  * number: the caller hears hold music while the new side rings (state `transferring`); its answer replaces B, a
  * miss gives the call back to B (or ends it when B already hung up). The destination's rules are the targets'
  * (registered phones, allowed destinations and the tenant's trunk). To a queue: B is released at once and the
- * caller waits in that queue like any caller (Call.queueTransfer, QueueFlow.transferIn).
+ * caller waits in that queue like any caller (Call.queueTransfer, QueueFlow.transferIn). An outbound call an agent
+ * placed from their phone is transferred the other way round: the agent (side A) is replaced, the customer stays.
  */
 export class CallTransfer {
   constructor(private readonly d: CallTransferDeps) {}
@@ -54,14 +55,15 @@ export class CallTransfer {
   ): Promise<void> {
     const refuse = () => new CallStateError(call.state, 'transfer');
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
-    if (call.record.start.direction === 'outbound') {
+    // An outbound call an agent placed from their phone: the agent (side A) hands the customer (side B) over, by
+    // the API only (a REFER would come from the customer's carrier) and not to a queue.
+    const outbound = call.record.start.direction === 'outbound';
+    if (outbound && (target.kind === 'dialled' || target.kind === 'queue' || !this.d.core.incomingOf(call))) {
       throw new DomainError(
         'CONFLICT',
-        'only inbound and internal calls can be transferred for now',
+        "an outbound call is transferred by the API only, from the agent's own call, to an agent, extension or number",
         undefined,
-        {
-          state: call.state,
-        },
+        { state: call.state },
       );
     }
     // A target kind `dialled` is what a phone asked for by REFER; the others come from the API (or console).
@@ -72,10 +74,11 @@ export class CallTransfer {
       throw invalid(`${dest.to.to} has no registered SIP phone to ring`, 'agent_not_registered');
     }
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
-    call.beginTransfer(dest.to, by, watch);
+    call.beginTransfer(dest.to, by, watch, outbound ? 'a' : 'b');
     const agentId = dest.agentId;
     if (agentId !== null) call.onEnd(() => void this.d.follower.set(call.tenantId, agentId, 'resume'));
-    const caller = call.record.start.callerNumber;
+    // The new side sees who stays on the call: the caller, or an outbound call's customer.
+    const caller = outbound ? call.record.start.calleeNumber : call.record.start.callerNumber;
     await dialB(this.d.legB, call, {
       leg: 'transfer',
       targets: dest.targets,

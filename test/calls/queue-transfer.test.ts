@@ -8,6 +8,7 @@ import { CallTransfer } from '../../src/calls/transfer.js';
 import { FakeClock } from '../../src/clock.js';
 import { parseStoredTransfers } from '../../src/domain/call-transfers.js';
 import type { Envelope } from '../../src/domain/events.js';
+import type { CallStart } from '../../src/calls/records.js';
 import type { ReferRequest } from '../../src/sip/dialog-refer.js';
 import type { UasSession } from '../../src/sip/uas.js';
 import { type FakeEndpoint, type Kit, kit, settle } from './flow-kit.js';
@@ -52,8 +53,8 @@ function setup(k: Kit, ready = [7, 8]) {
     core: { incomingOf: (call) => incs.get(call.callId) },
     hostport: () => '127.0.0.1:5060',
   });
-  const incoming = (queueId: number | null) => {
-    const { call, a } = k.call({ queueId });
+  const incoming = (queueId: number | null, start: Partial<CallStart> = {}) => {
+    const { call, a } = k.call({ queueId, ...start });
     const session = { answer: () => undefined, progress: () => undefined } as unknown as UasSession;
     const inc: Incoming = { call, session, side: a, answerSdp: 'v=0' };
     incs.set(call.callId, inc);
@@ -257,6 +258,81 @@ describe('transfer to a queue (the caller re-enters the ACD)', () => {
         [7, 'agent', 9, 'api', 'done', null, 2000],
       ],
     );
+    driver.stop();
+  });
+});
+
+describe('transfer of an outbound call (the agent on side A hands the customer over)', () => {
+  /** Agent 7 called 0909 through the trunk; the customer answered. */
+  async function outbound(k: Kit, incoming: ReturnType<typeof setup>['incoming']) {
+    const inc = incoming(null, {
+      direction: 'outbound',
+      callerNumber: '02873000',
+      callerAgentId: 7,
+      agentId: 7,
+      calleeNumber: '0909',
+    });
+    await connectDirect({ legB: k.legB, follower: k.follower }, inc, {
+      from: '<sip:02873000@127.0.0.1>',
+      targets: [{ requestUri: 'sip:0909@127.0.0.1:5099', remote: k.binding(7).remote, to: '<sip:0909@t>' }],
+      callerAgentId: 7,
+    });
+    const customer = k.dialer.last;
+    customer.answer();
+    assert.equal(inc.call.state, 'bridged');
+    return { inc, call: inc.call, customer };
+  }
+
+  it('by the API to agent 8: the customer holds, 8 answers and replaces agent 7 (hung up, back to status)', async () => {
+    const k = kit(new FakeClock(0));
+    const { driver, transfers, incoming } = setup(k);
+    const { inc, call, customer } = await outbound(k, incoming);
+    const agent7 = inc.side as typeof inc.side & { hangups: number[] };
+    await transfers.blind(call, { kind: 'agent', agentId: 8 });
+    assert.equal(call.state, 'transferring');
+    assert.equal((customer.media.endpoint as FakeEndpoint).moh, 'default', 'the customer hears hold music');
+    const c = k.dialer.last;
+    assert.equal(c.targets[0]!.requestUri, 'sip:1008@127.0.0.1:5070');
+    assert.match(c.from, /sip:0909@/, "agent 8 sees the customer's number");
+    k.clock.advance(1000);
+    c.answer();
+    assert.equal(call.state, 'bridged');
+    assert.equal(agent7.hangups.length, 1, 'agent 7 is hung up');
+    assert.equal(call.a.media, c.media, 'agent 8 is side A now');
+    assert.equal(k.media.bridges.at(-1)!.a, c.media.endpoint);
+    assert.equal(k.media.bridges.at(-1)!.b, customer.media.endpoint);
+    assert.equal((customer.media.endpoint as FakeEndpoint).moh, null);
+    assert.equal(call.record.agentId, 8);
+    await settle();
+    assert.deepEqual(k.follower.steps, ['7:In-call', '8:Ringing', '7:resume', '8:In-call']);
+    inc.side.hangup(); // a late BYE of agent 7's old dialog changes nothing:
+    call.legHungUp(agent7, 'caller');
+    assert.equal(call.state, 'bridged');
+    c.bye();
+    assert.equal(call.state, 'ended');
+    await call.record.flushed();
+    const end = k.store.rows.get(call.callId)!.end!;
+    assert.equal(end.agentId, 8);
+    assert.deepEqual(
+      parseStoredTransfers(end.transfers ?? null).map((t) => [t.from_agent_id, t.to_agent_id, t.outcome]),
+      [[7, 8, 'done']],
+    );
+    driver.stop();
+  });
+
+  it('agent 7 hangs up while 8 rings: the customer waits; a miss then ends the call; a queue is refused', async () => {
+    const k = kit(new FakeClock(0));
+    const { driver, transfers, incoming } = setup(k);
+    const { inc, call, customer } = await outbound(k, incoming);
+    await assert.rejects(transfers.blind(call, { kind: 'queue', queueId: 4 }), /outbound/);
+    await transfers.blind(call, { kind: 'agent', agentId: 8 });
+    call.legHungUp(inc.side, 'caller');
+    assert.equal(call.state, 'transferring', 'the agent leaving does not end the transfer');
+    k.dialer.last.fail(480);
+    assert.equal(call.state, 'ended');
+    assert.equal(customer.byes.length, 1, 'the customer is hung up');
+    await call.record.flushed();
+    assert.equal(k.store.rows.get(call.callId)!.end!.reason, 'transfer target did not answer');
     driver.stop();
   });
 });
