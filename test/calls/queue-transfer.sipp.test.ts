@@ -3,8 +3,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, startAgent, startCustomer } from '../sip/helpers/agents.js';
-import { Peers, waitFor } from '../sip/helpers/peers.js';
+import { agentDials, closedCall, freeMediaPort, startAgent, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 import { authToken, signedQuery } from '../antbuddy/helpers.js';
 import { type Recorder, record, subscribe } from '../realtime/helpers.js';
 
@@ -19,9 +19,11 @@ describe('transfer to a queue (real peers)', { skip }, () => {
   let s: TestServer;
   let queueId: number;
   let kazoo: Recorder;
+  let trunkPort: number;
   const peers = new Peers();
   before(async () => {
-    s = await startTestServer({ clock: systemClock });
+    trunkPort = await freeUdpPort();
+    s = await startTestServer({ clock: systemClock, env: { DEMO_TRUNK_PORT: String(trunkPort) } });
     // A wrap-up long enough to see agent 0 in it while agent 1 talks (and so the queue does not offer agent 0).
     await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: WRAPUP_SEC }).execute();
     await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
@@ -158,5 +160,65 @@ describe('transfer to a queue (real peers)', { skip }, () => {
       ['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY'],
     );
     assert.ok(legEvents.every((e) => e.data.other_leg_call_id === id));
+  });
+
+  it('outbound: agent 0 called a customer through the trunk and hands them over to agent 1 by the API', async () => {
+    const a0 = s.demo.agents[0]!;
+    const a1 = s.demo.agents[1]!;
+    await waitFor(async () => (await status(1)) !== 'Wrap-up', 30_000, 'agent 1 out of wrap-up');
+    const carrier = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
+      '-sf',
+      SCENARIOS + 'carrier-answer.xml',
+      '-p',
+      String(trunkPort),
+      '-mp',
+      String(await freeMediaPort()),
+      '-rtp_echo',
+      '-d',
+      '200',
+      '-m',
+      '1',
+    ]);
+    const second = await startAgent(peers, s, 1, 'agent-answer.xml', { pauseMs: 200 });
+    const first = await agentDials(peers, s, 0, '0909777888', { scenario: 'agent-call-wait-bye.xml' });
+    const live = await waitFor(
+      async () => {
+        const c = (await get('/api/calls?state=active&direction=outbound')).body.items?.[0];
+        return c?.state === 'bridged' ? c : null;
+      },
+      30_000,
+      "agent 0's outbound call bridged",
+    );
+    const id: string = live.call_id;
+    assert.equal(live.agent_id, a0.agent_id);
+    const toQueue = await post(`/api/calls/${id}/transfer`, { queue_id: queueId });
+    assert.equal(toQueue.status, 409, 'an outbound call is not transferred to a queue');
+    const r = await post(`/api/calls/${id}/transfer`, { agent_id: a1.agent_id });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.state, 'transferring');
+    const f = await first.done;
+    assert.equal(f.code, 0, 'agent 0 got a BYE once agent 1 answered: ' + f.stdout.slice(-800));
+    const after = await waitFor(
+      async () => {
+        const c = (await get(`/api/calls/${id}`)).body;
+        return c.state === 'bridged' && c.agent_id === a1.agent_id ? c : null;
+      },
+      20_000,
+      'the customer bridged to agent 1',
+    );
+    assert.equal(after.direction, 'outbound');
+    await waitFor(async () => (await status(1)) === 'In-call', 10_000, 'agent 1 In-call');
+    await waitFor(async () => (await status(0)) === 'Available', 10_000, 'agent 0 back to their status');
+    assert.equal((await post(`/api/calls/${id}/hangup`)).status, 200);
+    assert.equal((await carrier.done).code, 0, 'the customer got a BYE');
+    assert.equal((await second.done).code, 0);
+    const rec = await closedCall(s, 'call_id', id);
+    assert.equal(rec.agent_id, a1.agent_id);
+    const ended = (await get(`/api/calls/${id}`)).body;
+    assert.deepEqual(
+      ended.transfers.map((t: Record<string, unknown>) => [t.from_agent_id, t.to_agent_id, t.by, t.outcome]),
+      [[a0.agent_id, a1.agent_id, 'api', 'done']],
+    );
+    await waitFor(async () => (await status(1)) === 'Available', 10_000, 'agent 1 back after the call');
   });
 });
