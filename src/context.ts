@@ -5,6 +5,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { CredentialService } from './domain/credentials.js';
 import type { EventBus } from './domain/events.js';
+import type { TransferEntry } from './domain/call-transfers.js';
 import type { SecretBox } from './domain/secrets.js';
 import type { StatusService } from './domain/status-service.js';
 import type { Readiness } from './metrics/readiness.js';
@@ -37,7 +38,8 @@ export interface LiveCallView {
   legs: { side: 'a' | 'b'; answered: boolean; onHold: boolean }[];
   /** Every state the call went through, with when. */
   states: { state: string; at: number }[];
-  transfers: { at: number; fromAgentId: number | null; to: string; outcome: 'ringing' | 'done' | 'failed' }[];
+  /** The call's transfers so far, oldest first (src/domain/call-transfers.ts). */
+  transfers: TransferEntry[];
 }
 
 /** Live calls of this node: list, find, and act on them (hang up, hold, resume). */
@@ -57,7 +59,8 @@ export interface LiveCallService {
 export type TransferTarget =
   | { kind: 'agent'; agentId: number }
   | { kind: 'extension'; extension: string }
-  | { kind: 'number'; number: string };
+  | { kind: 'number'; number: string }
+  | { kind: 'queue'; queueId: number };
 
 /** Supervisor monitoring and recording control of live calls (src/calls/monitor.ts, recording-control.ts). */
 export interface CallActionsService {

@@ -41,6 +41,8 @@ export class AcdDriver {
   readonly acd: Acd;
   private readonly revisions = new Map<number, number>();
   private readonly options = new Map<number, CallerOptions>();
+  /** Each loaded tenant's inbound queue ids (a transfer's target is checked against them). */
+  private readonly queueIds = new Map<number, Set<number>>();
   private timer?: Timer;
   private sink?: DecisionSink;
   private readonly unsubscribe: () => void;
@@ -68,6 +70,7 @@ export class AcdDriver {
     if (this.revisions.get(tenantId) === rev) return;
     this.revisions.set(tenantId, rev);
     const setup = await this.d.store.acdSetup(tenantId);
+    this.queueIds.set(tenantId, new Set(setup.queues.map((q) => q.queue.id)));
     for (const q of setup.queues) {
       this.options.set(q.queue.id, callerOptionsOf(q.queue));
       this.feed({ type: 'queue_config', queue: queueConfigOf(q) });
@@ -82,6 +85,11 @@ export class AcdDriver {
   /** The caller options of a queue loaded by ensureTenant (defaults for a queue it has not seen). */
   callerOptions(queueId: number): CallerOptions {
     return this.options.get(queueId) ?? callerOptionsOf({});
+  }
+
+  /** Whether the tenant (loaded by ensureTenant) has inbound queue `queueId`. */
+  hasQueue(tenantId: number, queueId: number): boolean {
+    return this.queueIds.get(tenantId)?.has(queueId) ?? false;
   }
 
   private async refreshAgent(tenantId: number, agentId: number): Promise<void> {

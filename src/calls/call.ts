@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { TransferBy, TransferEntry } from '../domain/call-transfers.js';
 import type { Bridge, EndpointStats, MediaEngine, RecordingResult } from '../media/engine.js';
 import type { UasSession } from '../sip/uas.js';
 import type { CalleeLeg, Dialing } from './dialer.js';
@@ -16,6 +17,9 @@ export interface Side {
   /** The SIP Call-ID of the side's dialog (how a REFER's Replaces names a call). */
   readonly sipCallId?: string;
 }
+
+/** Where a transfer goes, as its history entry names it. */
+export type TransferTo = Pick<TransferEntry, 'toKind' | 'toAgentId' | 'toQueueId' | 'toNumber' | 'to'>;
 
 export function uasSide(session: UasSession, media: MediaLeg): Side {
   return {
@@ -72,13 +76,21 @@ export class Call {
   private heldByApi = false;
   private readonly endHooks: ((e: CallEnd) => void)[] = [];
 
+  /** Side A (replaced only by the transfer of an outbound call, whose agent is side A). */
+  private sideA: Side;
+
   constructor(
     private readonly media: Pick<MediaEngine, 'bridge'>,
     readonly record: CallRecord,
-    readonly a: Side,
+    a: Side,
     private readonly clock: Clock,
   ) {
+    this.sideA = a;
     this.machine = new CallStateMachine(() => clock.now());
+  }
+
+  get a(): Side {
+    return this.sideA;
   }
 
   get state(): CallState {
@@ -156,7 +168,13 @@ export class Call {
     this.early = undefined;
     this.a.media.endpoint.stopMoh();
     this.bridge = this.media.bridge(this.a.media.endpoint, b.media.endpoint, { onDtmf: this.dtmf });
-    this.record.answered(agentId);
+    const t = this.record.transfers.at(-1);
+    if (t?.outcome === 'queued') {
+      // The queue a transfer sent the caller to answered: the call is counted for its agent from now on.
+      this.settled(t, 'done', null, agentId);
+      this.record.reassigned(agentId);
+      this.record.transferred(t, 'blind');
+    } else this.record.answered(agentId);
   }
 
   /** The media bridge of the answered call (monitoring and recording control reach the media through it). */
@@ -225,20 +243,33 @@ export class Call {
   legHungUp(side: Side, by: HangupBy): void {
     if (this.handedOver?.side === side) return this.handedOver.to.legHungUp(side, by);
     if (side !== this.a && side !== this.b) return;
-    if ((this.state === 'transferring' || this.transferAsked) && side === this.b) {
+    const transferring = this.state === 'transferring' || this.transferAsked;
+    if (transferring && side === this.b && this.leaving === 'b') {
       this.b = undefined;
+      return;
+    }
+    // The agent of an outbound call hung up after asking for its transfer: the customer waits for the new side.
+    if (transferring && side === this.a && this.leaving === 'a') {
+      this.aLeft = true;
       return;
     }
     this.end('NORMAL_CLEARING', by, { from: side });
   }
 
-  /** Transfers of this call so far, oldest first (the native API lists them). */
-  readonly transfers: {
-    at: number;
-    fromAgentId: number | null;
-    to: string;
-    outcome: 'ringing' | 'done' | 'failed';
-  }[] = [];
+  /** Which side a transfer replaces: B (the agent of an inbound or internal call) or A (an outbound call's agent). */
+  private leaving: 'a' | 'b' = 'b';
+  /** Side A hung up while its transfer rang. */
+  private aLeft = false;
+
+  /** The side that stays (and hears hold music) while a transfer rings. */
+  private get staying(): Side | undefined {
+    return this.leaving === 'a' ? this.b : this.a;
+  }
+
+  /** Transfers of this call so far, oldest first (the native API lists them; the record stores them). */
+  get transfers(): readonly TransferEntry[] {
+    return this.record.transfers;
+  }
   private readonly transferHooks: ((fromAgentId: number | null) => void)[] = [];
 
   /** Hooks run when a transfer completed (the flows release the agent who transferred the call). */
@@ -273,12 +304,27 @@ export class Call {
    * Begin a blind transfer of side B to `to`: the caller hears hold music while the new side rings. `watch`
    * hears the outcome before anything else happens (the transferring phone is told before it is hung up).
    */
-  beginTransfer(to: string, watch?: (outcome: 'done' | 'failed', status: number) => void): void {
+  beginTransfer(
+    to: TransferTo,
+    by: TransferBy,
+    watch?: (outcome: 'done' | 'failed', status: number) => void,
+    leaving: 'a' | 'b' = 'b',
+  ): void {
     this.machine.require('transferring', 'transfer');
+    this.leaving = leaving;
+    this.aLeft = false;
     this.transferAsked = false;
-    this.transfers.push({ at: this.clock.now(), fromAgentId: this.record.agentId, to, outcome: 'ringing' });
+    this.record.transfers.push({
+      at: this.clock.now(),
+      fromAgentId: this.record.agentId,
+      ...to,
+      by,
+      outcome: 'ringing',
+      status: null,
+      settledAt: null,
+    });
     this.transferWatch = watch;
-    this.a.media.endpoint.startMoh();
+    this.staying?.media.endpoint.startMoh();
   }
 
   private settleTransfer(outcome: 'done' | 'failed', status: number): void {
@@ -293,27 +339,80 @@ export class Call {
    */
   completeTransfer(c: Side, agentId: number | null, kind: 'blind' | 'attended' = 'blind'): void {
     if (!this.machine.to('bridged')) return c.hangup();
-    const t = this.transfers.at(-1);
-    if (t) t.outcome = 'done';
+    const t = this.record.transfers.at(-1);
+    if (t) this.settled(t, 'done', null, agentId);
     this.settleTransfer('done', 200);
-    const old = this.b;
-    this.b = c;
+    let old: Side | undefined;
+    if (this.leaving === 'a') {
+      old = this.aLeft ? undefined : this.sideA;
+      this.sideA = c;
+      this.aLeft = false;
+    } else {
+      old = this.b;
+      this.b = c;
+    }
     this.dialing = undefined;
     old?.hangup();
-    this.a.media.endpoint.stopMoh();
+    this.staying?.media.endpoint.stopMoh();
     const prev = this.bridge;
-    this.bridge = this.media.bridge(this.a.media.endpoint, c.media.endpoint, { onDtmf: this.dtmf });
+    this.bridge = this.b
+      ? this.media.bridge(this.a.media.endpoint, this.b.media.endpoint, { onDtmf: this.dtmf })
+      : undefined;
     const finish = this.onRecording;
     this.onRecording = undefined;
-    void prev?.stop().then((r) => r.recording && finish?.(r.recording));
-    if (agentId !== null) this.record.agentId = agentId;
-    this.record.transferred({
-      fromAgentId: t?.fromAgentId ?? null,
-      toAgentId: agentId,
-      to: t?.to ?? '',
-      kind,
+    const replacedA = this.leaving === 'a' ? old : undefined;
+    void prev?.stop().then((r) => {
+      if (r.recording) finish?.(r.recording);
+      // Side A's endpoint is closed by the call's end only for the side A it then has.
+      replacedA?.media.endpoint.close();
     });
+    if (agentId !== null) this.record.agentId = agentId;
+    if (t) this.record.transferred(t, kind);
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
+  }
+
+  private settled(
+    t: TransferEntry,
+    outcome: 'done' | 'failed',
+    status: number | null,
+    agentId?: number | null,
+  ) {
+    t.outcome = outcome;
+    t.status = status;
+    t.settledAt = this.clock.now();
+    if (agentId !== undefined && agentId !== null) t.toAgentId = agentId;
+  }
+
+  /**
+   * Blind transfer to a queue: B is released at once (hung up, its agent's hooks run: a queue call's agent goes
+   * to wrap-up) and the caller goes back to `queued`, waiting for the queue's agents (QueueFlow.transferIn). The
+   * transfer is `queued` until one of them answers (`connect` then marks it done and announces it), `failed` if
+   * the call ends first.
+   */
+  queueTransfer(
+    to: TransferTo,
+    by: TransferBy,
+    watch?: (outcome: 'done' | 'failed', status: number) => void,
+  ) {
+    this.beginTransfer(to, by, watch);
+    const t = this.record.transfers.at(-1)!;
+    t.outcome = 'queued';
+    // The phone hears 200 before it is hung up: the queue took the caller.
+    this.settleTransfer('done', 200);
+    const old = this.b;
+    this.b = undefined;
+    this.dialing = undefined;
+    old?.hangup();
+    const prev = this.bridge;
+    this.bridge = undefined;
+    const finish = this.onRecording;
+    this.onRecording = undefined;
+    void prev?.stop().then((r) => {
+      if (r.recording) finish?.(r.recording);
+      old?.media.endpoint.close();
+    });
+    this.machine.to('queued');
+    for (const h of this.transferHooks) h(t.fromAgentId);
   }
 
   /** A side this call gave to another by an attended transfer: its leg's hang-up and holds now act there. */
@@ -332,7 +431,12 @@ export class Call {
     if (!c || consult === this)
       throw new CallStateError(consult.state, 'attended transfer (consultation call)');
     if (this.state !== 'bridged' && this.state !== 'held') throw new CallStateError(this.state, 'transfer');
-    this.beginTransfer(label, watch);
+    const to = consult.record.agentId;
+    this.beginTransfer(
+      { toKind: 'agent', toAgentId: to, toQueueId: null, toNumber: null, to: label },
+      'attended',
+      watch,
+    );
     consult.handedOver = { side: c, to: this };
     consult.b = undefined;
     consult.end('NORMAL_CLEARING', 'system', {
@@ -345,18 +449,18 @@ export class Call {
   /** The transfer's new side did not answer: back to B, or the call ends when B already left. */
   failTransfer(status: number): void {
     if (this.state !== 'transferring') return;
-    const t = this.transfers.at(-1);
-    if (t) t.outcome = 'failed';
+    const t = this.record.transfers.at(-1);
+    if (t) this.settled(t, 'failed', status);
     this.settleTransfer('failed', status);
     this.dialing = undefined;
-    if (!this.b) {
+    if (this.leaving === 'a' ? this.aLeft : !this.b) {
       return this.end('NORMAL_CLEARING', 'system', {
         sipCode: status,
         reason: 'transfer target did not answer',
       });
     }
     this.machine.to('bridged');
-    this.a.media.endpoint.stopMoh();
+    this.staying?.media.endpoint.stopMoh();
     this.settleHold();
   }
 
@@ -379,14 +483,14 @@ export class Call {
   ): void {
     const wasTransferring = this.state === 'transferring';
     if (!this.machine.to('ended')) return;
-    if (wasTransferring) {
-      const t = this.transfers.at(-1);
-      if (t?.outcome === 'ringing') t.outcome = 'failed';
-      this.settleTransfer('failed', 487);
-    }
+    if (wasTransferring) this.settleTransfer('failed', 487);
+    // A transfer still ringing (or a caller still waiting in the target queue) did not reach anyone.
+    const t = this.record.transfers.at(-1);
+    if (t?.outcome === 'ringing') this.settled(t, 'failed', 487);
+    else if (t?.outcome === 'queued') this.settled(t, 'failed', null);
     const e: CallEnd = { cause, by, sipCode: opts.sipCode ?? null, reason: opts.reason ?? null };
     this.dialing?.cancel();
-    for (const side of [this.a, this.b]) {
+    for (const side of [this.aLeft ? undefined : this.a, this.b]) {
       if (side && side !== opts.from) side.hangup(sipStatusOfCause(cause));
     }
     void this.finishMedia();

@@ -84,7 +84,8 @@ export async function dialB(d: DialBDeps, call: Call, o: DialBOptions): Promise<
         else if (o.leg === 'transfer') {
           side = calleeSide(leg);
           call.completeTransfer(side, o.answeringAgentId);
-          if (call.ended || call.b !== side) return;
+          // The new side replaced B, or side A of an outbound call; anything else refused it.
+          if (call.ended || (call.b !== side && call.a !== side)) return;
         } else {
           side = calleeSide(leg);
           call.connect(side, o.answeringAgentId);

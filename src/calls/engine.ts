@@ -47,6 +47,8 @@ export class CallCore {
   readonly calls = new Map<string, Call>();
   /** The last ended calls (bounded), for diagnostics and tests. */
   readonly recent = new Map<string, Call>();
+  /** Side A's INVITE of calls that came in as one (a transfer to a queue puts the caller back in the ACD with it). */
+  private readonly incomings = new WeakMap<Call, Incoming>();
 
   constructor(private readonly d: CallCoreDeps) {}
 
@@ -128,7 +130,8 @@ export class CallCore {
     const session = new UasSession(this.d.stack, this.d.registry, req, tx, {
       // The caller hanging up ends the call; flows learn it (and who ended it) from call.onEnd.
       onCancel: () => ref.call?.end('ORIGINATOR_CANCEL', 'caller', { from: side }),
-      onBye: () => ref.call?.end('NORMAL_CLEARING', 'caller', { from: side }),
+      // Through legHungUp: an outbound call's agent may hang up while the transfer they asked for rings.
+      onBye: () => ref.call?.legHungUp(side, 'caller'),
       onReinvite: (sdp) => {
         const answer = media.answer(sdp);
         if (answer !== null) ref.call?.holdChanged(side);
@@ -139,7 +142,14 @@ export class CallCore {
     const call = this.newCall(this.newRecord(start), side);
     ref.call = call;
     this.track(call, release);
-    return { call, session, side, answerSdp };
+    const inc = { call, session, side, answerSdp };
+    this.incomings.set(call, inc);
+    return inc;
+  }
+
+  /** The INVITE side A of `call` came in with (undefined: tongdai placed the call itself). */
+  incomingOf(call: Call): Incoming | undefined {
+    return this.incomings.get(call);
   }
 
   /** Keep a live call in the table until it ends, and release its admission slot then. */

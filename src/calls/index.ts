@@ -148,6 +148,8 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     follower,
     routing,
     location: sip.location,
+    queues,
+    core,
     hostport: () => sip.stack.hostport(),
   });
   // A REFER from a leg's phone is a transfer through the same rules (bound here: transfers ring through legB).

@@ -92,6 +92,55 @@ export class QueueFlow {
     const { call, session } = inc;
     await this.driver.ensureTenant(call.tenantId);
     if (call.ended) return;
+    const q = this.join(inc, queueId, callerNumber);
+    // A call the ACD refused at once (closed, blacklisted, nobody logged in) is refused unanswered (4xx);
+    // otherwise the caller is answered and waits with hold music.
+    if (call.ended) return;
+    call.queued();
+    session.answer(inc.answerSdp);
+    await this.holdMusic(inc, queueId);
+    this.listenForCallback(q);
+  }
+
+  /** Whether `queueId` is one of the tenant's inbound queues (a transfer's target must be). */
+  async hasQueue(tenantId: number, queueId: number): Promise<boolean> {
+    await this.driver.ensureTenant(tenantId);
+    return this.driver.hasQueue(tenantId, queueId);
+  }
+
+  /**
+   * A transfer put an answered caller back in the ACD (Call.queueTransfer left it `queued`): a new visit of
+   * `queueId`, whose wait counts from now (the call's own start stays on the record). The queue's rules apply as
+   * to any caller: offers by its strategy, its hold music, max wait and overflow; a closed queue hangs up.
+   */
+  async transferIn(inc: Incoming, queueId: number): Promise<void> {
+    inc.call.inQueue(queueId);
+    const q = this.join(inc, queueId, inc.call.record.start.callerNumber);
+    if (inc.call.ended) return;
+    await this.holdMusic(inc, queueId);
+    this.listenForCallback(q);
+  }
+
+  private async holdMusic(inc: Incoming, queueId: number): Promise<void> {
+    const { call } = inc;
+    const moh = await this.d.store.queueMoh(call.tenantId, queueId);
+    if (!call.ended && !call.b) inc.side.media.endpoint.startMoh(moh);
+  }
+
+  /** When the queue offers callbacks, the caller's key press (RFC 4733) asks for one. */
+  private listenForCallback(q: Queued): void {
+    const { call, side } = q.inc;
+    const key = this.driver.callerOptions(q.queueId).callbackKey;
+    if (key && this.d.callbacks && !call.ended) {
+      side.media.endpoint.listenDtmf?.((digit) => {
+        if (digit === key) void this.askCallback(q);
+      });
+    }
+  }
+
+  /** The call's visit of a queue: its ACD entry, and the hooks that tell the ACD how it ends. */
+  private join(inc: Incoming, queueId: number, callerNumber: string): Queued {
+    const { call } = inc;
     const q: Queued = {
       inc,
       queueId,
@@ -100,15 +149,21 @@ export class QueueFlow {
       misses: [],
       enteredAt: this.d.clock.now(),
     };
+    // A transfer to a queue replaces the call's previous visit (already finished for the ACD).
     this.queued.set(call.callId, q);
     call.onEnd((e) => {
       for (const d of q.ringing.values()) d.cancel();
       for (const agentId of q.ringing.keys()) void this.d.follower.set(call.tenantId, agentId, 'resume');
       q.ringing.clear();
-      if (q.callback === 'requested') return void this.queued.delete(call.callId);
+      const current = this.queued.get(call.callId) === q;
+      if (q.callback === 'requested') {
+        if (current) this.queued.delete(call.callId);
+        return;
+      }
       if (q.agentId !== null && !q.transferred) this.driver.feed({ type: 'call_ended', callId: call.callId });
-      else if (e.by === 'caller') this.driver.feed({ type: 'call_abandoned', callId: call.callId });
-      this.queued.delete(call.callId);
+      else if (current && e.by === 'caller')
+        this.driver.feed({ type: 'call_abandoned', callId: call.callId });
+      if (current) this.queued.delete(call.callId);
     });
     // A transfer ends the queued part: the agent who had the call is released (wrap-up) at once.
     call.onTransferred(() => {
@@ -123,19 +178,7 @@ export class QueueFlow {
       queueId,
       callerNumber,
     });
-    // A call the ACD refused at once (closed, blacklisted, nobody logged in) is refused unanswered (4xx);
-    // otherwise the caller is answered and waits with hold music.
-    if (call.ended) return;
-    call.queued();
-    session.answer(inc.answerSdp);
-    const moh = await this.d.store.queueMoh(call.tenantId, queueId);
-    if (!call.ended && !call.b) inc.side.media.endpoint.startMoh(moh);
-    const key = this.driver.callerOptions(queueId).callbackKey;
-    if (key && this.d.callbacks && !call.ended) {
-      inc.side.media.endpoint.listenDtmf?.((digit) => {
-        if (digit === key) void this.askCallback(q);
-      });
-    }
+    return q;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { CallRecordStore } from '../domain/call-store.js';
 import type { CallEventPayload, EventBus } from '../domain/events.js';
+import { type TransferEntry, storedTransfers } from '../domain/call-transfers.js';
 import { type HangupCause, type StatusDetail, statusDetailOf } from './q850.js';
 
 export type Direction = CallEventPayload['direction'];
@@ -61,6 +62,8 @@ export class CallRecord {
   queueId: number | null;
   queueStat: QueueStat | null = null;
   recordingId: number | null = null;
+  /** The call's transfers, oldest first (changed by the call's transfer methods; stored with the end). */
+  readonly transfers: TransferEntry[] = [];
   private cause: HangupCause | null = null;
   private by: HangupBy | null = null;
   private sipCode: number | null = null;
@@ -105,6 +108,14 @@ export class CallRecord {
     this.publish('call.answered');
   }
 
+  /** The call is counted for another agent from now on (a queue a transfer sent it to answered). */
+  reassigned(agentId: number | null): void {
+    if (this.ended || this.answeredAt === null || agentId === null) return;
+    this.agentId = agentId;
+    const at = this.answeredAt;
+    this.writes = this.write(() => this.d.store.markAnswered(this.start.tenantId, this.callId, at, agentId));
+  }
+
   /** End the call once; later calls are ignored (both legs may report the end). */
   end(e: CallEnd): void {
     if (this.ended) return;
@@ -131,26 +142,36 @@ export class CallRecord {
         queueId: this.queueId,
         queueStat: this.queueStat ? { ...this.queueStat, hangup_by: e.by } : null,
         recordingId: this.recordingId,
+        transfers: storedTransfers(this.transfers),
       }),
     );
     this.publish('call.ended');
   }
 
-  /** A DTMF digit received on the call, from the caller's or the agent's side. */
-  /** A transfer completed (announced as `call.transferred`). */
-  transferred(t: {
-    fromAgentId: number | null;
-    toAgentId: number | null;
-    to: string;
-    kind: 'blind' | 'attended';
-  }): void {
+  /**
+   * A transfer completed: the new side has the caller, or (a queue) the caller waits for the queue's agents.
+   * Announced as `call.transferred`.
+   */
+  transferred(t: TransferEntry, kind: 'blind' | 'attended'): void {
     if (this.ended) return;
+    const n = this.transfers.indexOf(t) + 1;
     this.d.bus.publish(this.start.tenantId, 'call.transferred', {
       callId: this.callId,
-      ...t,
+      fromAgentId: t.fromAgentId,
+      toAgentId: t.toAgentId,
+      toKind: t.toKind,
+      toQueueId: t.toQueueId,
+      toNumber: t.toNumber,
+      to: t.to,
+      kind,
+      by: t.by,
+      legCallId: `${this.callId}-t${n}`,
+      call: this.payload(),
       at: this.d.clock.now(),
     });
   }
+
+  /** A DTMF digit received on the call, from the caller's or the agent's side. */
 
   dtmf(leg: 'caller' | 'agent', digit: string, durationMs: number): void {
     if (this.ended) return;
@@ -176,9 +197,9 @@ export class CallRecord {
       .catch((err: unknown) => this.d.logger.error({ err, callId: this.callId }, 'call record write failed'));
   }
 
-  private publish(type: 'call.created' | 'call.answered' | 'call.ended'): void {
+  private payload(): CallEventPayload {
     const s = this.start;
-    const payload: CallEventPayload = {
+    return {
       callId: this.callId,
       direction: s.direction,
       callerNumber: s.callerNumber,
@@ -193,7 +214,11 @@ export class CallRecord {
       hangupCause: this.cause,
       at: this.d.clock.now(),
     };
-    this.d.bus.publish(s.tenantId, type, payload);
+  }
+
+  private publish(type: 'call.created' | 'call.answered' | 'call.ended'): void {
+    const s = this.start;
+    this.d.bus.publish(s.tenantId, type, this.payload());
     const log = { callId: this.callId, tenantId: s.tenantId, direction: s.direction };
     if (type === 'call.created') {
       this.d.logger.info({ ...log, caller: s.callerNumber, callee: s.calleeNumber }, 'call started');

@@ -94,6 +94,12 @@ export class Routing {
     return { kind: 'invalid' };
   }
 
+  /** The queue a number of the tenant points to (a REFER naming a queue's number transfers to that queue). */
+  async queueByNumber(tenantId: number, number: string): Promise<number | null> {
+    const n = await this.store.numberTarget(tenantId, variants(number));
+    return n?.targetType === 'queue' ? n.targetId : null;
+  }
+
   /** The caller id for an agent's outbound call: the first number of their callout queue. */
   async callerIdFor(agent: Pick<AgentRow, 'tenant_id' | 'callout_queue_id'>): Promise<string | null> {
     if (agent.callout_queue_id === null) return null;

@@ -15,8 +15,9 @@ const NEXT: Record<CallState, readonly CallState[]> = {
   offering: ['queued', 'offering', 'bridged', 'ended'],
   bridged: ['held', 'transferring', 'ended'],
   held: ['bridged', 'transferring', 'ended'],
-  // A transfer that fails returns to the bridge it came from; one that succeeds bridges the new side.
-  transferring: ['bridged', 'held', 'ended'],
+  // A transfer that fails returns to the bridge it came from; one that succeeds bridges the new side, or (a
+  // transfer to a queue) puts the caller back in the ACD.
+  transferring: ['bridged', 'held', 'queued', 'ended'],
   ended: [],
 };
 

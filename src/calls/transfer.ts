@@ -1,10 +1,13 @@
 import type { TransferTarget } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { LocationService } from '../sip/location.js';
-import type { Call } from './call.js';
+import type { TransferBy } from '../domain/call-transfers.js';
+import type { Call, TransferTo } from './call.js';
 import { type DialBDeps, dialB } from './dial-b.js';
 import type { DialTarget } from './dialer.js';
+import type { CallCore } from './engine.js';
 import type { StatusFollower } from './presence.js';
+import type { QueueFlow } from './queue-flow.js';
 import type { Routing } from './routing.js';
 import { CallStateError } from './state.js';
 import { externalTarget, phoneTargets } from './targets.js';
@@ -18,16 +21,25 @@ export type BlindTarget = TransferTarget | { kind: 'dialled'; dialled: string };
 export interface CallTransferDeps {
   legB: DialBDeps;
   follower: Pick<StatusFollower, 'set'>;
-  routing: Pick<Routing, 'agent' | 'agentDestination' | 'tenant' | 'outboundTrunk'>;
+  routing: Pick<Routing, 'agent' | 'agentDestination' | 'tenant' | 'outboundTrunk' | 'queueByNumber'>;
   location: Pick<LocationService, 'lookup'>;
+  /** A transfer to a queue: the target's check, and the caller's new visit of the ACD. */
+  queues: Pick<QueueFlow, 'hasQueue' | 'transferIn'>;
+  core: Pick<CallCore, 'incomingOf'>;
   hostport(): string;
 }
+
+type Resolved =
+  | { kind: 'queue'; queueId: number }
+  | { kind: 'ring'; targets: DialTarget[]; agentId: number | null; to: TransferTo };
 
 /**
  * Blind transfer of side B (the agent of an inbound or internal call) to another agent, extension or external
  * number: the caller hears hold music while the new side rings (state `transferring`); its answer replaces B, a
  * miss gives the call back to B (or ends it when B already hung up). The destination's rules are the targets'
- * (registered phones, allowed destinations and the tenant's trunk).
+ * (registered phones, allowed destinations and the tenant's trunk). To a queue: B is released at once and the
+ * caller waits in that queue like any caller (Call.queueTransfer, QueueFlow.transferIn). An outbound call an agent
+ * placed from their phone is transferred the other way round: the agent (side A) is replaced, the customer stays.
  */
 export class CallTransfer {
   constructor(private readonly d: CallTransferDeps) {}
@@ -43,25 +55,30 @@ export class CallTransfer {
   ): Promise<void> {
     const refuse = () => new CallStateError(call.state, 'transfer');
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
-    if (call.record.start.direction === 'outbound') {
+    // An outbound call an agent placed from their phone: the agent (side A) hands the customer (side B) over, by
+    // the API only (a REFER would come from the customer's carrier) and not to a queue.
+    const outbound = call.record.start.direction === 'outbound';
+    if (outbound && (target.kind === 'dialled' || target.kind === 'queue' || !this.d.core.incomingOf(call))) {
       throw new DomainError(
         'CONFLICT',
-        'only inbound and internal calls can be transferred for now',
+        "an outbound call is transferred by the API only, from the agent's own call, to an agent, extension or number",
         undefined,
-        {
-          state: call.state,
-        },
+        { state: call.state },
       );
     }
+    // A target kind `dialled` is what a phone asked for by REFER; the others come from the API (or console).
+    const by: TransferBy = target.kind === 'dialled' ? 'refer' : 'api';
     const dest = await this.resolve(call.tenantId, target);
+    if (dest.kind === 'queue') return this.toQueue(call, dest.queueId, by, watch);
     if (dest.targets.length === 0) {
-      throw invalid(`${dest.label} has no registered SIP phone to ring`, 'agent_not_registered');
+      throw invalid(`${dest.to.to} has no registered SIP phone to ring`, 'agent_not_registered');
     }
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
-    call.beginTransfer(dest.label, watch);
+    call.beginTransfer(dest.to, by, watch, outbound ? 'a' : 'b');
     const agentId = dest.agentId;
     if (agentId !== null) call.onEnd(() => void this.d.follower.set(call.tenantId, agentId, 'resume'));
-    const caller = call.record.start.callerNumber;
+    // The new side sees who stays on the call: the caller, or an outbound call's customer.
+    const caller = outbound ? call.record.start.calleeNumber : call.record.start.callerNumber;
     await dialB(this.d.legB, call, {
       leg: 'transfer',
       targets: dest.targets,
@@ -74,19 +91,42 @@ export class CallTransfer {
     });
   }
 
-  private async resolve(
-    tenantId: number,
-    target: BlindTarget,
-  ): Promise<{ targets: DialTarget[]; agentId: number | null; label: string }> {
-    let t: TransferTarget;
-    if (target.kind === 'dialled') {
-      const dest = await this.d.routing.agentDestination(tenantId, target.dialled);
-      if (dest.kind === 'invalid') throw notFound(`extension ${target.dialled}`, 'agent_not_found');
-      t =
-        dest.kind === 'extension'
-          ? { kind: 'agent', agentId: dest.agent.id }
-          : { kind: 'number', number: dest.number };
-    } else t = target;
+  private async toQueue(
+    call: Call,
+    queueId: number,
+    by: TransferBy,
+    watch?: (outcome: 'done' | 'failed', status: number) => void,
+  ): Promise<void> {
+    const inc = this.d.core.incomingOf(call);
+    if (!inc) {
+      throw new DomainError('CONFLICT', 'a call tongdai placed cannot be transferred to a queue', undefined, {
+        state: call.state,
+      });
+    }
+    if (!(await this.d.queues.hasQueue(call.tenantId, queueId))) {
+      throw notFound(`queue ${queueId}`);
+    }
+    if (call.state !== 'bridged' && call.state !== 'held') throw new CallStateError(call.state, 'transfer');
+    call.queueTransfer(
+      { toKind: 'queue', toAgentId: null, toQueueId: queueId, toNumber: null, to: `queue ${queueId}` },
+      by,
+      watch,
+    );
+    await this.d.queues.transferIn(inc, queueId);
+  }
+
+  /** What a phone dialled: an extension of the tenant, else one of its queue numbers, else an external number. */
+  private async dialled(tenantId: number, dialled: string): Promise<TransferTarget> {
+    const dest = await this.d.routing.agentDestination(tenantId, dialled);
+    if (dest.kind === 'invalid') throw notFound(`extension ${dialled}`, 'agent_not_found');
+    if (dest.kind === 'extension') return { kind: 'agent', agentId: dest.agent.id };
+    const queueId = await this.d.routing.queueByNumber(tenantId, dest.number);
+    return queueId === null ? { kind: 'number', number: dest.number } : { kind: 'queue', queueId };
+  }
+
+  private async resolve(tenantId: number, target: BlindTarget): Promise<Resolved> {
+    const t = target.kind === 'dialled' ? await this.dialled(tenantId, target.dialled) : target;
+    if (t.kind === 'queue') return { kind: 'queue', queueId: t.queueId };
     if (t.kind === 'number') {
       const tenant = await this.d.routing.tenant(tenantId);
       if (!tenant) throw notFound(`tenant ${tenantId}`);
@@ -100,7 +140,14 @@ export class CallTransfer {
           'destination_not_allowed',
         );
       }
-      return { targets: [out.target], agentId: null, label: t.number };
+      const to: TransferTo = {
+        toKind: 'number',
+        toAgentId: null,
+        toQueueId: null,
+        toNumber: t.number,
+        to: t.number,
+      };
+      return { kind: 'ring', targets: [out.target], agentId: null, to };
     }
     let agent;
     if (t.kind === 'agent') agent = await this.d.routing.agent(tenantId, t.agentId);
@@ -114,6 +161,13 @@ export class CallTransfer {
         'agent_not_found',
       );
     const targets = phoneTargets(this.d.location.lookup(tenantId, agent.id));
-    return { targets, agentId: agent.id, label: `agent ${agent.extension}` };
+    const to: TransferTo = {
+      toKind: 'agent',
+      toAgentId: agent.id,
+      toQueueId: null,
+      toNumber: null,
+      to: `agent ${agent.extension}`,
+    };
+    return { kind: 'ring', targets, agentId: agent.id, to };
   }
 }

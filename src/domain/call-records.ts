@@ -20,6 +20,8 @@ export interface CallEndWrite {
   queueId: number | null;
   queueStat: Record<string, unknown> | null;
   recordingId: number | null;
+  /** The transfer history as stored (storedTransfers), null: none. */
+  transfers?: string | null;
 }
 
 export async function markCallAnswered(
@@ -58,6 +60,7 @@ export async function markCallEnded(
       queue_id: e.queueId,
       queue_stat: e.queueStat ? JSON.stringify(e.queueStat) : null,
       recording_id: e.recordingId,
+      transfers: e.transfers ?? null,
     })
     .where('tenant_id', '=', tenantId)
     .where('call_id', '=', callId)

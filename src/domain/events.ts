@@ -20,16 +20,26 @@ export interface DomainEvents {
   'call.monitor_started': MonitorEventPayload;
   'call.monitor_changed': MonitorEventPayload;
   'call.monitor_stopped': MonitorEventPayload;
-  /** A transfer of a live call completed: the caller is with the new side now (src/calls/call.ts, docs/calls.md). */
+  /** A transfer of a live call completed: the caller is with the new side now (or waits in the target queue) (src/calls/call.ts, docs/calls.md). */
   'call.transferred': {
     callId: string;
     /** The agent who transferred the call (null: no agent had it). */
     fromAgentId: number | null;
-    /** The agent who has it now (null: an external number). */
+    /** The agent who has it now (null: an external number, or a queue whose agents were not offered it yet). */
     toAgentId: number | null;
-    /** The destination as listed in the call's transfers (`agent 1002`, a number). */
+    toKind: 'agent' | 'queue' | 'number';
+    /** The queue the caller re-entered (kind `queue`). */
+    toQueueId: number | null;
+    toNumber: string | null;
+    /** The destination as listed in the call's transfers (`agent 1002`, `queue 3`, a number). */
     to: string;
     kind: 'blind' | 'attended';
+    /** Who asked: the native API (or console), the agent's phone (REFER), an attended transfer (REFER/Replaces). */
+    by: 'api' | 'refer' | 'attended';
+    /** The new leg's own id (`<call id>-t<n>`, n: the transfer's place in the call's list), for CHANNEL_* events. */
+    legCallId: string;
+    /** The call as it stands now (its id, numbers, queue, the new agent). */
+    call: CallEventPayload;
     at: number;
   };
   /** Recording control on a live call (src/calls/recording-control.ts). */

@@ -12,7 +12,15 @@ import {
   eventsSince,
   purgeEvents,
 } from './event-log.js';
-import { CALL_EVENT_NAMES, agentStatusWire, callWire, dtmfWire } from './kazoo.js';
+import {
+  CALL_EVENT_NAMES,
+  type LegEvent,
+  TransferLegs,
+  agentStatusWire,
+  callWire,
+  dtmfWire,
+  legWire,
+} from './kazoo.js';
 import {
   AGENT_STATUS_EVENT,
   CALL_BINDING_EVENTS,
@@ -56,6 +64,8 @@ export class RealtimeGateway {
   private relay: EventRelay | null = null;
   /** Per tenant, events ready to persist and emit: the next flush in the tenant's chain writes them in one go. */
   private readonly pending = new Map<number, Pending[]>();
+  /** Transfer legs still up, for their CHANNEL_DESTROY. */
+  private readonly legs = new TransferLegs();
   /** Sockets that just resumed, with the last offset their replay covered (relayed events up to it are dupes). */
   private readonly resumeMarks = new Map<string, { tenantId: number; upTo: number; at: number }>();
 
@@ -105,6 +115,10 @@ export class RealtimeGateway {
       void this.enqueue(e.tenantId, () =>
         this.pushCall(env.tenantId, CALL_EVENT_NAMES[e.type as 'call.created'], env),
       );
+      // A transfer's leg ends with its call.
+      if (e.type === 'call.ended') this.pushLegs(e.tenantId, this.legs.ended(env.payload));
+    } else if (e.type === 'call.transferred') {
+      this.pushLegs(e.tenantId, this.legs.transferred((e as Envelope<'call.transferred'>).payload));
     } else if (e.type === 'agent.status_changed') {
       const env = e as Envelope<'agent.status_changed'>;
       void this.enqueue(e.tenantId, () => this.pushAgentStatus(env));
@@ -144,6 +158,16 @@ export class RealtimeGateway {
     const agentUid = p.agentId === null ? null : await this.agentUidOf(tenantId, p.agentId);
     const wire = callWire(event as 'CHANNEL_CREATE', await this.accountOf(tenantId), p, agentUid);
     this.push(tenantId, event, p.callId, wire, p.at);
+  }
+
+  private pushLegs(tenantId: number, events: LegEvent[]): void {
+    for (const l of events) {
+      void this.enqueue(tenantId, async () => {
+        const uid = l.agentId === null ? null : await this.agentUidOf(tenantId, l.agentId);
+        const wire = legWire(await this.accountOf(tenantId), l, uid);
+        this.push(tenantId, l.event, l.legCallId, wire, l.payload.at);
+      });
+    }
   }
 
   private async pushAgentStatus(e: Envelope<'agent.status_changed'>): Promise<void> {

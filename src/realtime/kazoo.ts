@@ -88,3 +88,75 @@ export function dtmfWire(accountId: string, p: DomainEvents['call.dtmf']): Unnum
     unix_timestamp: Math.floor(p.at / 1000),
   };
 }
+
+/** One wire event of a transfer's new leg, under the leg's own id. */
+export interface LegEvent {
+  event: CallEventName;
+  legCallId: string;
+  payload: CallEventPayload;
+  /** The agent of the leg (internal id), for its `agent_id`. */
+  agentId: number | null;
+}
+
+/**
+ * Kazoo-style channels of transfer legs: a transfer's new side is a channel of its own (call_id `<call>-t<n>`)
+ * whose events name the call in `other_leg_call_id`. It is created and answered when the transfer completes and
+ * destroyed when the call ends or a later transfer replaces it. Tracks the live legs by call id (bounded).
+ */
+export class TransferLegs {
+  private readonly live = new Map<string, { legCallId: string; since: number; agentId: number | null }>();
+
+  transferred(p: DomainEvents['call.transferred']): LegEvent[] {
+    const out: LegEvent[] = [];
+    const prev = this.live.get(p.callId);
+    if (prev) out.push(this.destroy(prev, { ...p.call, hangupCause: 'NORMAL_CLEARING' }, p.at));
+    const leg = { legCallId: p.legCallId, since: p.at, agentId: p.toAgentId };
+    if (this.live.size > 50_000) this.live.clear();
+    this.live.set(p.callId, leg);
+    const base = { ...p.call, callId: p.callId, agentId: p.toAgentId, createdAt: p.at, at: p.at };
+    out.push({
+      event: 'CHANNEL_CREATE',
+      legCallId: leg.legCallId,
+      payload: { ...base, answeredAt: null },
+      agentId: leg.agentId,
+    });
+    out.push({
+      event: 'CHANNEL_ANSWER',
+      legCallId: leg.legCallId,
+      payload: { ...base, answeredAt: p.at },
+      agentId: leg.agentId,
+    });
+    return out;
+  }
+
+  ended(p: CallEventPayload): LegEvent[] {
+    const leg = this.live.get(p.callId);
+    if (!leg) return [];
+    this.live.delete(p.callId);
+    return [this.destroy(leg, p, p.endedAt ?? p.at)];
+  }
+
+  private destroy(
+    leg: { legCallId: string; since: number; agentId: number | null },
+    p: CallEventPayload,
+    end: number,
+  ): LegEvent {
+    const payload: CallEventPayload = {
+      ...p,
+      agentId: leg.agentId,
+      createdAt: leg.since,
+      answeredAt: leg.since,
+      endedAt: end,
+      durationSec: Math.max(0, Math.round((end - leg.since) / 1000)),
+      at: end,
+    };
+    return { event: 'CHANNEL_DESTROY', legCallId: leg.legCallId, payload, agentId: leg.agentId };
+  }
+}
+
+/** A leg's wire event: the call's fields under the leg's id, with the call's id as the other leg. */
+export function legWire(accountId: string, e: LegEvent, agentUid: string | null): Unnumbered<CallWire> {
+  const wire = callWire(e.event, accountId, { ...e.payload, callId: e.legCallId }, agentUid);
+  wire.other_leg_call_id = e.payload.callId;
+  return wire;
+}

@@ -44,6 +44,8 @@ export interface CallWire extends WireBase {
   duration_seconds?: number;
   billing_seconds?: number;
   hangup_cause?: string;
+  /** A transfer's new leg: the call it belongs to (Kazoo's other_leg_call_id); call_id is the leg's own id. */
+  other_leg_call_id?: string;
 }
 
 export interface AgentStatusWire extends WireBase {

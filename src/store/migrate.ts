@@ -13,6 +13,7 @@ import { console2 } from './migrations/0013_console2.js';
 import { wire } from './migrations/0006_wire.js';
 import { cluster } from './migrations/0014_cluster.js';
 import { callbacks } from './migrations/0015_callbacks.js';
+import { transfers } from './migrations/0007_transfers.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0006_wire': wire,
   '0014_cluster': cluster,
   '0015_callbacks': callbacks,
+  '0007_transfers': transfers,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -359,6 +359,8 @@ export interface CallTable {
   reason: string | null;
   /** Queue statistics for this call (wait time, entered/handled/processed, misses, …) as JSON. */
   queue_stat: string | null;
+  /** The call's transfers as JSON (src/domain/call-transfers.ts), written when it ends; null: none. */
+  transfers: string | null;
   recording_id: number | null;
   /** The telephony node running the call (crash recovery closes only dead nodes' calls); null: unknown. */
   node_id: string | null;

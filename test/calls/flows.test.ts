@@ -8,6 +8,7 @@ import { CallStateError } from '../../src/calls/state.js';
 import { CallTransfer } from '../../src/calls/transfer.js';
 import { FakeClock } from '../../src/clock.js';
 import type { CallTenant } from '../../src/domain/call-store.js';
+import type { Envelope } from '../../src/domain/events.js';
 import type { UasSession } from '../../src/sip/uas.js';
 import { type FakeEndpoint, type Kit, kit, settle } from './flow-kit.js';
 
@@ -319,8 +320,11 @@ describe('blind transfer (state transferring)', () => {
         agentDestination: () => Promise.resolve({ kind: 'invalid' }),
         tenant: () => Promise.resolve(undefined),
         outboundTrunk: () => Promise.resolve(undefined),
+        queueByNumber: () => Promise.resolve(null),
       },
       location: { lookup: (_t, agentId) => [k.binding(agentId)] },
+      queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
+      core: { incomingOf: () => undefined },
       hostport: () => '127.0.0.1:5060',
     });
   }
@@ -378,12 +382,20 @@ describe('blind transfer (state transferring)', () => {
       '8:resume',
     ]);
     assert.deepEqual(types(k), ['call.created', 'call.answered', 'call.transferred', 'call.ended']);
-    assert.deepEqual(k.events.find((e) => e.type === 'call.transferred')!.payload, {
+    const { call: snapshot, ...ev } = k.events.find((e) => e.type === 'call.transferred')!
+      .payload as Envelope<'call.transferred'>['payload'];
+    assert.equal(snapshot.agentId, 8, 'the call as it stands: counted for agent 8');
+    assert.deepEqual(ev, {
       callId: call.callId,
       fromAgentId: 7,
       toAgentId: 8,
+      toKind: 'agent',
+      toQueueId: null,
+      toNumber: null,
       to: 'agent 1008',
       kind: 'blind',
+      by: 'api',
+      legCallId: `${call.callId}-t1`,
       at: 1000,
     });
   });

@@ -42,8 +42,11 @@ function referKit() {
       tenant: (id) => Promise.resolve({ id, allow_international: 0, allow_premium: 0 } as never),
       outboundTrunk: () =>
         Promise.resolve({ host: '127.0.0.1', port: 5099, transport: 'udp', credentials: null } as never),
+      queueByNumber: () => Promise.resolve(null),
     },
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
+    queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
+    core: { incomingOf: () => undefined },
     hostport: () => '127.0.0.1:5060',
   });
   k.legB.refer = new ReferTransfers({
@@ -90,8 +93,8 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     assert.deepEqual(b.byes, [1], 'agent 7 is hung up');
     assert.equal(call.record.agentId, 8);
     assert.deepEqual(
-      call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome]),
-      [[7, 'agent 1008', 'done']],
+      call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome, t.by, t.toAgentId]),
+      [[7, 'agent 1008', 'done', 'refer', 8]],
     );
   });
 
@@ -206,8 +209,8 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     assert.equal(c.byes.length, 0, 'agent 8 stays');
     assert.equal(call.record.agentId, 8);
     assert.deepEqual(
-      call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome]),
-      [[7, 'agent 1008', 'done']],
+      call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome, t.by, t.toKind, t.toAgentId]),
+      [[7, 'agent 1008', 'done', 'attended', 'agent', 8]],
     );
     const ev = k.events.find((e) => e.type === 'call.transferred')! as Envelope<'call.transferred'>;
     assert.deepEqual(

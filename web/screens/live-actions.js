@@ -8,14 +8,15 @@ const KINDS = [
   ['agent_id', 'toAgent'],
   ['extension', 'toExtension'],
   ['number', 'toNumber'],
+  ['queue_id', 'toQueue'],
 ];
 
 /**
- * A supervisor's actions on one live call (from the wallboard): hang up; blind transfer to an agent, extension or
- * number; listen / whisper / barge, which ring the supervisor's own registered phone. A call still waiting in a
+ * A supervisor's actions on one live call (from the wallboard): hang up; blind transfer to an agent, extension,
+ * number or queue (the caller waits in it again); listen / whisper / barge, which ring the supervisor's own registered phone. A call still waiting in a
  * queue can only be hung up.
  */
-export function CallActions({ call, agents, onClose }) {
+export function CallActions({ call, agents, queues = [], onClose }) {
   const action = useAction();
   const [kind, setKind] = useState('agent_id');
   const [monitor, setMonitor] = useState(null);
@@ -32,7 +33,7 @@ export function CallActions({ call, agents, onClose }) {
     (f) =>
       api(`${path}/transfer`, {
         method: 'POST',
-        body: { [f.kind]: f.kind === 'agent_id' ? Number(f.target) : f.target },
+        body: { [f.kind]: f.kind === 'agent_id' || f.kind === 'queue_id' ? Number(f.target) : f.target },
       }),
     onClose,
   );
@@ -95,12 +96,16 @@ export function CallActions({ call, agents, onClose }) {
                 ? html`<select name="target" required>
                     ${others.map((a) => html`<option value=${a.agentId}>${a.name} (${a.extension})</option>`)}
                   </select>`
-                : html`<input
-                    name="target"
-                    required
-                    inputmode="tel"
-                    pattern=${kind === 'extension' ? '[0-9]+' : '\\+?[0-9 ().\\-]+'}
-                  />`
+                : kind === 'queue_id'
+                  ? html`<select name="target" required>
+                      ${queues.map((q) => html`<option value=${q.queueId}>${q.name}</option>`)}
+                    </select>`
+                  : html`<input
+                      name="target"
+                      required
+                      inputmode="tel"
+                      pattern=${kind === 'extension' ? '[0-9]+' : '\\+?[0-9 ().\\-]+'}
+                    />`
             }</label
           >
         </div>`

@@ -281,7 +281,7 @@ export function Wallboard() {
   };
   return html`<div class="wallboard">
     ${editing && html`<${ThresholdDialog} th=${th} onClose=${() => setEditing(false)} />`}
-    ${acting && html`<${CallActions} call=${acting} agents=${board.agents} onClose=${() => setActing(null)} />`}
+    ${acting && html`<${CallActions} call=${acting} agents=${board.agents} queues=${board.queues} onClose=${() => setActing(null)} />`}
     <div class="toolbar">
       <select aria-label=${t('queue')} value=${queue} onChange=${(e) => setQueue(e.currentTarget.value)}>
         <option value="">${t('allQueues')}</option>

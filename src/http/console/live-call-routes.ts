@@ -16,6 +16,7 @@ const TransferBody = Type.Object(
     agent_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 })),
     extension: Type.Optional(Type.String({ minLength: 1, maxLength: 20, pattern: '^[0-9]+$' })),
     number: Type.Optional(Type.String({ minLength: 2, maxLength: 32, pattern: '^\\+?[0-9 ().-]+$' })),
+    queue_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 })),
   },
   { additionalProperties: false },
 );

@@ -11,6 +11,7 @@ import {
   recordingNameOfCall,
 } from '../../domain/call-reads.js';
 import { parseQueueStats } from '../../domain/call-history.js';
+import { parseStoredTransfers, transferWire } from '../../domain/call-transfers.js';
 import { recordingLinksFor } from '../../domain/recording-links.js';
 import { DomainError, isDomainError, notFound } from '../../errors.js';
 import type { Call as CallRow } from '../../store/schema.js';
@@ -82,11 +83,25 @@ const CallDetail = Type.Intersect([
     transfers: Type.Array(
       Type.Object({
         at: Ms,
-        from_agent_id: Nullable(Type.Integer()),
-        to: Type.String(),
-        outcome: Type.Union([Type.Literal('ringing'), Type.Literal('done'), Type.Literal('failed')]),
+        from_agent_id: Nullable(Type.Integer({ description: 'The agent who had the call' })),
+        to_kind: Type.Union([Type.Literal('agent'), Type.Literal('queue'), Type.Literal('number')]),
+        to_agent_id: Nullable(
+          Type.Integer({ description: 'The agent named, or (to a queue) the agent of it who answered' }),
+        ),
+        to_queue_id: Nullable(Type.Integer()),
+        to_number: Nullable(Type.String()),
+        to: Type.String({ description: 'Readable destination: `agent 1002`, `queue 3`, a number' }),
+        by: Type.Union([Type.Literal('api'), Type.Literal('refer'), Type.Literal('attended')], {
+          description: "The native API or console, the agent phone's REFER, or REFER with Replaces",
+        }),
+        outcome: Type.Union(
+          [Type.Literal('ringing'), Type.Literal('queued'), Type.Literal('done'), Type.Literal('failed')],
+          { description: '`queued`: the caller waits in the target queue' },
+        ),
+        status: Nullable(Type.Integer({ description: 'SIP status of a failure' })),
+        settled_at: Nullable(Ms),
       }),
-      { description: 'Blind transfers of a live call, oldest first (not kept once the call ended)' },
+      { description: 'The transfers of the call, oldest first (live calls and ended ones alike)' },
     ),
     recording: Nullable(
       Type.Object({
@@ -136,7 +151,13 @@ const TransferBody = Type.Object(
         description: 'An external number',
       }),
     ),
-    queue_id: Type.Optional(Type.Integer({ minimum: 1, description: 'Not implemented yet (400)' })),
+    queue_id: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2 ** 31 - 1,
+        description: 'An inbound queue: the caller waits in it again (its wait counts from the transfer)',
+      }),
+    ),
   },
   { description: 'Exactly one of agent_id, extension, number' },
 );
@@ -355,12 +376,7 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
         ...item,
         legs: legsOf(item, live),
         queue_stat: parseQueueStats(row?.queue_stat ?? null)[0] ?? null,
-        transfers: (live?.transfers ?? []).map((t) => ({
-          at: t.at,
-          from_agent_id: t.fromAgentId,
-          to: t.to,
-          outcome: t.outcome,
-        })),
+        transfers: live ? live.transfers.map(transferWire) : parseStoredTransfers(row?.transfers ?? null),
         recording,
         states: live?.states ?? [],
       };
@@ -373,7 +389,7 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
       config: { scope: 'call' },
       schema: {
         tags: ['native'],
-        summary: "Blind-transfer a bridged call's agent side to another agent, extension or number",
+        summary: "Blind-transfer a bridged call's agent side to another agent, extension, number or queue",
         params: IdParams,
         body: TransferBody,
         response: { 200: CallItem, 400: ErrorBody, 404: ErrorBody, 409: ConflictBody, 503: ErrorBody },
