@@ -35,6 +35,7 @@ import { consoleFamily } from './http/console/index.js';
 import { attachConsoleLive } from './http/console/live.js';
 import { createMetrics } from './metrics/index.js';
 import { createLogger } from './metrics/logging.js';
+import { LiveStatuses } from './domain/live-statuses.js';
 import { Readiness, databaseCheck, mediaCheck, redisCheck, sipCheck } from './metrics/readiness.js';
 import { registerMetricsRoute, startMetricsListener } from './metrics/server.js';
 
@@ -119,6 +120,9 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       );
     }
     const bus = new EventBus((err, e) => logger.error({ err, event: e.type }, 'event subscriber failed'));
+    // Statuses in memory for list reads on the embedded store; PostgreSQL reads them with the list's one query.
+    const liveStatuses = store.dialect === 'sqlite' ? new LiveStatuses(store.db) : undefined;
+    const statuses = new StatusService(store.db, store.dialect, clock, bus, liveStatuses);
     const outbox = createOutboxWorker({ db: store.db, clock, box, logger, config });
     const recordings = new RecordingPipeline({
       db: store.db,
@@ -140,7 +144,8 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       box,
       credentials: new CredentialService(store.db, clock, box),
       limiter: new RateLimiter(counters, clock),
-      statuses: new StatusService(store.db, store.dialect, clock, bus),
+      statuses,
+      ...(liveStatuses ? { liveStatuses } : {}),
       logger,
       async tenantLimits(tenantId) {
         const t = await store.db

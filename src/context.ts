@@ -7,6 +7,7 @@ import type { CredentialService } from './domain/credentials.js';
 import type { EventBus } from './domain/events.js';
 import type { TransferEntry } from './domain/call-transfers.js';
 import type { SecretBox } from './domain/secrets.js';
+import type { LiveStatuses } from './domain/live-statuses.js';
 import type { StatusService } from './domain/status-service.js';
 import type { Readiness } from './metrics/readiness.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
@@ -88,6 +89,8 @@ export interface AppContext {
   readonly limiter: RateLimiter;
   /** The agent status model (custom and system statuses, transitions, history, readiness for the ACD). */
   readonly statuses: StatusService;
+  /** Every agent's committed status held in memory, for list reads (src/domain/live-statuses.ts). */
+  readonly liveStatuses?: LiveStatuses;
   readonly logger: Logger;
   /** The components `/readyz` checks (set by the composition root; without it only the database is checked). */
   readiness?: Readiness;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { CommitMemo, type Db, type Executor, readCommitted } from '../store/db.js';
+import type { LiveStatus, LiveStatuses } from './live-statuses.js';
 import { type Presence, presenceOf } from './statuses.js';
 
 /** One agent as the directory lists it: the shared model, before any family projects it onto its wire. */
@@ -85,29 +86,50 @@ async function loadSnapshot(db: Executor, tenantId: number, revision: number, te
   return { revision, tenantName, agents: list, views: new Map(), readyByStatusId } satisfies Snapshot;
 }
 
+/** A built page and what it was built from: reused while none of that moved. */
+interface BuiltPage {
+  snap: Snapshot;
+  /** The live state's map it was built from (a reload makes a new one). */
+  held: ReadonlyMap<number, LiveStatus>;
+  /** Sum and count of the page's agents' status stamps: stamps only grow, so any change moves the sum. */
+  stampSum: number;
+  stampCount: number;
+  page: DirectoryPage;
+}
+
+const MAX_PAGES = 1000;
+
 /**
  * The agent list the directory APIs page through. The directory part (names, queues, flags) is cached per tenant
  * and keyed by the tenant's `revision`, which every directory write bumps in its own transaction: each request
  * reads that one row, so a write made by the CLI or another node is seen on the very next request. Statuses
- * change without a revision bump (the platform moves agents many times a minute), so they are always read fresh,
- * for the page's agents only.
+ * change without a revision bump (the platform moves agents many times a minute, and every call moves its
+ * agent). On the embedded store they come from the in-memory `LiveStatuses`, which the status service keeps current
+ * after each commit and which is checked against `tenants.status_version` (read in the same one-row query as the
+ * revision), so calls committing all the time cost the list nothing and any other writer is still seen at once.
+ * On PostgreSQL (one node or several) the page's statuses are read with the revision in the same round trip:
+ * the database is the one truth every node shares (docs/performance.md).
  */
 export class AgentDirectory {
   private readonly snapshots = new Map<number, Snapshot>();
   private readonly loading = new Map<string, Promise<Snapshot>>();
   private readonly reader: StatusReader;
-
+  private readonly built = new Map<string, BuiltPage>();
   private readonly pages: CommitMemo<DirectoryPage>;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly live?: LiveStatuses,
+  ) {
     this.reader = new StatusReader(db);
     this.pages = new CommitMemo(db, 1000);
   }
 
   /**
-   * One page (0-based) of the tenant's live agents in id order, with their current presence. The same page
-   * object is returned until anything commits to the database (embedded storage; see `CommitMemo`), so callers
-   * may memoise what they derive from it. `seenVersion`: the caller's `Principal.seenVersion`.
+   * One page (0-based) of the tenant's live agents in id order, with their current presence. The same page object
+   * is returned while neither the directory nor a listed agent's status changed, so callers may memoise what they
+   * derive from it. While nothing at all commits (embedded storage; see `CommitMemo`) not even the tenant row is
+   * read; `seenVersion`: the caller's `Principal.seenVersion`.
    */
   page(
     tenantId: number,
@@ -116,11 +138,66 @@ export class AgentDirectory {
     size: number,
     seenVersion?: number,
   ): Promise<DirectoryPage> {
+    const live = this.live;
+    if (!live) return this.read(tenantId, filter, page, size);
     return this.pages.get(
       `${tenantId}|${filter.active ?? ''}|${filter.queueId ?? ''}|${page}|${size}`,
-      () => this.read(tenantId, filter, page, size),
+      () => this.readLive(live, tenantId, filter, page, size),
       seenVersion,
     );
+  }
+
+  private async readLive(
+    live: LiveStatuses,
+    tenantId: number,
+    filter: DirectoryFilter,
+    page: number,
+    size: number,
+  ): Promise<DirectoryPage> {
+    const head = await this.reader.read(tenantId, []);
+    if (!head) return { tenantName: '', total: 0, agents: [] };
+    let snap = this.snapshots.get(tenantId);
+    if (!snap || snap.revision !== head.revision || snap.tenantName !== head.tenantName) {
+      snap = await this.load(tenantId, head.revision, head.tenantName);
+      live.forget(tenantId);
+    }
+    const held = await live.at(tenantId, head.statusVersion);
+    const view = this.view(snap, filter);
+    const slice = view.slice(page * size, page * size + size);
+    const statuses: (LiveStatus | undefined)[] = slice.map((a) => held.get(a.id));
+    let stampSum = 0;
+    let stampCount = 0;
+    for (const st of statuses) {
+      if (st) {
+        stampSum += st.stamp;
+        stampCount++;
+      }
+    }
+    const key = `${tenantId}|${filter.active ?? ''}|${filter.queueId ?? ''}|${page}|${size}`;
+    const hit = this.built.get(key);
+    if (
+      hit &&
+      hit.snap === snap &&
+      hit.held === held &&
+      hit.stampSum === stampSum &&
+      hit.stampCount === stampCount
+    )
+      return hit.page;
+    const current = snap;
+    const result: DirectoryPage = {
+      tenantName: current.tenantName,
+      total: view.length,
+      agents: slice.map((agent, i) => {
+        const st = statuses[i];
+        const presence: Presence = st
+          ? presenceOf(st.status, st.statusId === null ? null : current.readyByStatusId.get(st.statusId))
+          : 'offline';
+        return { agent, presence };
+      }),
+    };
+    if (this.built.size >= MAX_PAGES) this.built.clear();
+    this.built.set(key, { snap, held, stampSum, stampCount, page: result });
+    return result;
   }
 
   private async read(
@@ -204,6 +281,7 @@ export class AgentDirectory {
 
 interface StatusRead {
   revision: number;
+  statusVersion: number;
   tenantName: string;
   statuses: Map<number, { status: string; statusId: number | null }>;
 }
@@ -234,7 +312,12 @@ class StatusReader {
       if (r.id !== null && r.status !== null && r.tenant_id === tenantId)
         statuses.set(r.id, { status: r.status, statusId: r.status_id });
     }
-    return { revision: first.revision, tenantName: first.name, statuses };
+    return {
+      revision: first.revision,
+      statusVersion: first.status_version,
+      tenantName: first.name,
+      statuses,
+    };
   }
 
   /** Compile with sentinel values, then remember which parameter is the tenant and which each agent id. */
@@ -253,6 +336,7 @@ class StatusReader {
 
 interface StatusRow {
   revision: number;
+  status_version: number;
   name: string;
   id: number | null;
   tenant_id: number | null;
@@ -265,6 +349,7 @@ function statusQuery(db: Db, tenantId: number, agentIds: number[]) {
   if (agentIds.length === 0) {
     return base.select([
       't.revision',
+      't.status_version',
       't.name',
       sql<null>`null`.as('id'),
       sql<null>`null`.as('tenant_id'),
@@ -274,5 +359,5 @@ function statusQuery(db: Db, tenantId: number, agentIds: number[]) {
   }
   return base
     .leftJoin('agents as a', (j) => j.on('a.id', 'in', agentIds))
-    .select(['t.revision', 't.name', 'a.id', 'a.tenant_id', 'a.status', 'a.status_id']);
+    .select(['t.revision', 't.status_version', 't.name', 'a.id', 'a.tenant_id', 'a.status', 'a.status_id']);
 }

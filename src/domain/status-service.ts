@@ -4,6 +4,7 @@ import type { Db, Executor, Tx } from '../store/db.js';
 import type { Dialect } from '../store/migrations/helpers.js';
 import type { Status } from '../store/schema.js';
 import type { EventBus } from './events.js';
+import type { LiveStatusCommit, LiveStatuses } from './live-statuses.js';
 import {
   type StatusEntry,
   createCustomStatus,
@@ -37,6 +38,7 @@ import {
   type LockedAgent,
   type TxRunner,
   applyDecisions,
+  chunks,
   lockAgents,
   runWithRetry,
 } from './status-writer.js';
@@ -89,6 +91,8 @@ export class StatusService {
     private readonly dialect: Dialect,
     private readonly clock: Clock,
     private readonly bus: EventBus,
+    /** The embedded store's in-memory statuses, told of each commit (src/domain/live-statuses.ts). */
+    private readonly live?: LiveStatuses,
   ) {
     this.run = (fn) => runWithRetry(db, fn);
   }
@@ -228,13 +232,25 @@ export class StatusService {
     prepare: (tx: Tx, locked: LockedAgent[], before: B) => Promise<(a: AgentState) => Decision>,
     beforeLock?: (tx: Tx) => Promise<B>,
   ): Promise<Map<number, StatusOutcome>> {
-    const { outcomes, events } = await this.run(async (tx) => {
+    const { outcomes, events, commit } = await this.run(async (tx) => {
       const before = beforeLock ? await beforeLock(tx) : (undefined as B);
       const locked = await lockAgents(tx, this.dialect, tenantId, agentIds);
       const decide = await prepare(tx, locked, before);
-      return applyDecisions(tx, this.clock, tenantId, locked, decide, by);
+      const v0 = this.live ? await statusVersion(tx, tenantId) : 0;
+      const applied = await applyDecisions(tx, this.clock, tenantId, locked, decide, by);
+      const commit =
+        this.live && applied.events.length > 0
+          ? await committedRows(
+              tx,
+              tenantId,
+              v0,
+              applied.events.map((e) => e.agentId),
+            )
+          : undefined;
+      return { ...applied, commit };
     });
     // Only now is the change durable: subscribers never see a status that was rolled back.
+    if (commit) this.live?.apply(tenantId, commit);
     for (const e of events) this.bus.publish(tenantId, 'agent.status_changed', e);
     return outcomes;
   }
@@ -275,4 +291,34 @@ export class StatusService {
     const row = await (mode === 'update' ? q.forUpdate() : q.forShare()).executeTakeFirst();
     return row !== undefined;
   }
+}
+
+/** The tenant's status version (counted by migration 0018's trigger on the embedded store). */
+async function statusVersion(tx: Tx, tenantId: number): Promise<number> {
+  const row = await tx
+    .selectFrom('tenants')
+    .select('status_version')
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  return row?.status_version ?? 0;
+}
+
+/** What the transaction wrote, as the live state takes it: the agents' new statuses and the version range. */
+async function committedRows(
+  tx: Tx,
+  tenantId: number,
+  before: number,
+  ids: number[],
+): Promise<LiveStatusCommit> {
+  const changes: LiveStatusCommit['changes'][number][] = [];
+  for (const part of chunks(ids)) {
+    const rows = await tx
+      .selectFrom('agents')
+      .select(['id', 'status', 'status_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', part)
+      .execute();
+    for (const r of rows) changes.push({ agentId: r.id, status: r.status, statusId: r.status_id });
+  }
+  return { before, after: await statusVersion(tx, tenantId), changes };
 }

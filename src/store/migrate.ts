@@ -14,6 +14,7 @@ import { wire } from './migrations/0006_wire.js';
 import { cluster } from './migrations/0014_cluster.js';
 import { callbacks } from './migrations/0015_callbacks.js';
 import { transfers } from './migrations/0007_transfers.js';
+import { liveStatus } from './migrations/0018_live_status.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0014_cluster': cluster,
   '0015_callbacks': callbacks,
   '0007_transfers': transfers,
+  '0018_live_status': liveStatus,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -15,6 +15,8 @@ export interface TenantTable {
   sip_domain: string;
   /** Bumped in the same transaction as any change to directory data, so caches can tell they are stale. */
   revision: Generated<number>;
+  /** Counts agent status changes by any writer (a trigger; embedded store only, 0 on PostgreSQL): migration 0018. */
+  status_version: Generated<number>;
   max_concurrent_calls: Generated<number>;
   max_calls_per_second: Generated<number>;
   allow_international: Generated<Bool>;

@@ -34,7 +34,7 @@ function checkTenantHeader(req: FastifyRequest): void {
  * the `{success, error_code, error_message}` envelope, pages from 0. Served under both documented prefixes.
  */
 export async function alohubFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const directory = new AgentDirectory(ctx.db);
+  const directory = new AgentDirectory(ctx.db, ctx.liveStatuses);
   const guard = createGuard(ctx, (req) => ctx.credentials.verifyApiKey(apiKeyFrom(req)));
   for (const prefix of ALOHUB_PREFIXES) {
     claimPrefix(app, prefix, alohubEnvelope);
