@@ -179,8 +179,16 @@ describe('transfers from real softphones', () => {
       const rec = await closedCall(s, 'call_id', live.callId);
       assert.equal(rec.agent_id, a1!.agent_id, 'the record names the agent who finished the call');
       assert.equal(rec.status_detail, 'SUCCESS');
+      // The stored record keeps the transfer history once the call has ended.
+      const ended = (await api(`/api/calls/${live.callId}`)).body;
+      assert.deepEqual(
+        ended.transfers?.map((t: { from_agent_id: number; outcome: string }) => [t.from_agent_id, t.outcome]),
+        [[a0!.agent_id, 'done']],
+        JSON.stringify(ended),
+      );
     },
   );
+
   /** A linphone phone (auto-answer) for agent `index`, registered and logged in. */
   async function linphone(index: number, hz: number) {
     const agent = s.demo.agents[index]!;
