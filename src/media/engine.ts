@@ -36,6 +36,8 @@ export interface RtpEndpoint {
   stopMoh(): void;
   /** Play files in order (hold music pauses meanwhile); resolves when done, stopped or closed. */
   playPrompt(files: string[]): Promise<void>;
+  /** Hear this leg's RFC 4733 digits while it is in no bridge (an IVR); a bridge replaces the listener. */
+  onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void;
   stats(): EndpointStats;
   close(): void;
 }
@@ -114,6 +116,9 @@ class EndpointHandle implements RtpEndpoint {
   }
   playPrompt(files: string[]): Promise<void> {
     return this.ep.playPrompt(this.engine.prompts(files));
+  }
+  onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void {
+    this.ep.onDtmf = listener;
   }
   stats(): EndpointStats {
     return this.ep.stats();
