@@ -12,6 +12,7 @@ import { registerNativeMediaRoutes } from './media.js';
 import { registerNativeDirectoryAdminRoutes } from './roles.js';
 import { registerNativeCallRoutes } from './calls.js';
 import { registerNativeCallActionRoutes } from './call-actions.js';
+import { registerNativeIvrRoutes } from './ivr.js';
 
 /** The native tongdai API (`/api/...`): API key in `X-Api-Key` or `Authorization: Bearer`. */
 export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -31,6 +32,7 @@ export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promi
     await registerNativeDirectoryAdminRoutes(api, ctx);
     await registerNativeCallRoutes(api, ctx);
     await registerNativeCallActionRoutes(api, ctx);
+    await registerNativeIvrRoutes(api, ctx);
     api.get(
       '/api/tenant',
       {
