@@ -109,6 +109,42 @@ export class Call {
     return this.machine.ended;
   }
 
+  /** An IVR flow answers the caller (src/calls/ivr-flow.ts); a hang-up from here on is recorded as `IVR`. */
+  enterIvr(): boolean {
+    if (!this.machine.to('ivr')) return false;
+    this.record.inIvr = true;
+    return true;
+  }
+
+  /** The flow routed the caller on (a queue, a ringing destination): digits stop going to it. */
+  leaveIvr(): void {
+    this.record.inIvr = false;
+    this.listenDigits(null);
+  }
+
+  private digitListener: ((digit: string) => void) | null = null;
+
+  /**
+   * Hear side A's digits while no bridge carries them (the IVR collects them): RFC 4733 from the caller's
+   * endpoint and SIP INFO from the session (infoDigit). Each is still announced as `call.dtmf`.
+   */
+  listenDigits(l: ((digit: string) => void) | null): void {
+    this.digitListener = l;
+    this.a.media.endpoint.onDtmf(l ? (digit, ms) => this.callerDigit(digit, ms) : null);
+  }
+
+  /** A digit side A sent by SIP INFO (application/dtmf-relay). */
+  infoDigit(digit: string, durationMs: number): void {
+    if (this.ended) return;
+    if (this.digitListener) this.callerDigit(digit, durationMs);
+    else this.dtmf('a', digit, durationMs);
+  }
+
+  private callerDigit(digit: string, durationMs: number): void {
+    this.record.dtmf('caller', digit, durationMs);
+    this.digitListener?.(digit);
+  }
+
   /** The caller waits in a queue (entered, or back after an offer nobody took). */
   queued(): void {
     this.machine.to('queued');
@@ -161,7 +197,8 @@ export class Call {
 
   /** B answered: bridge the two media legs; the record counts the call as answered. */
   connect(b: Side, agentId: number | null): void {
-    if (this.state === 'routing' || this.state === 'queued') this.machine.to('offering');
+    if (this.state === 'routing' || this.state === 'ivr' || this.state === 'queued')
+      this.machine.to('offering');
     if (!this.machine.to('bridged')) return b.hangup();
     this.dialing = undefined;
     this.b = b;

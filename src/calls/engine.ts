@@ -7,6 +7,7 @@ import { type SipRequest, makeResponse } from '../sip/message.js';
 import type { SipStack } from '../sip/stack.js';
 import type { ServerTransaction } from '../sip/transactions.js';
 import { UasSession } from '../sip/uas.js';
+import { dtmfOfInfo } from '../sip/dtmf-info.js';
 import type { CallTenant } from '../domain/call-store.js';
 import { Call, type Side, uasSide } from './call.js';
 import type { CallLimits } from './limits.js';
@@ -132,6 +133,10 @@ export class CallCore {
       onCancel: () => ref.call?.end('ORIGINATOR_CANCEL', 'caller', { from: side }),
       // Through legHungUp: an outbound call's agent may hang up while the transfer they asked for rings.
       onBye: () => ref.call?.legHungUp(side, 'caller'),
+      onInfo: (info) => {
+        const d = dtmfOfInfo(info);
+        if (d) ref.call?.infoDigit(d.digit, d.durationMs);
+      },
       onReinvite: (sdp) => {
         const answer = media.answer(sdp);
         if (answer !== null) ref.call?.holdChanged(side);

@@ -10,6 +10,7 @@ import type { ServerTransaction } from '../sip/transactions.js';
 import { type DirectDeps, connectDirect } from './direct.js';
 import type { DialTarget } from './dialer.js';
 import { type CallCore, callerNumberOf } from './engine.js';
+import type { IvrFlows } from './ivr-flow.js';
 import type { QueueFlow } from './queue-flow.js';
 import { type CallMonitor, featureCode } from './monitor.js';
 import type { CallStart } from './records.js';
@@ -20,6 +21,8 @@ import { externalTarget, phoneTargets } from './targets.js';
 export interface InviteRouterDeps {
   core: Pick<CallCore, 'admit' | 'refuse' | 'incoming' | 'dialled'>;
   queues: Pick<QueueFlow, 'enter'>;
+  /** Numbers pointing to an IVR flow (src/calls/ivr-flow.ts). */
+  ivr: Pick<IvrFlows, 'enter'>;
   direct: DirectDeps;
   routing: Pick<Routing, 'inboundFrom' | 'agentDestination' | 'callerIdFor' | 'outboundTrunk'>;
   box: Pick<SecretBox, 'open'>;
@@ -32,7 +35,7 @@ export interface InviteRouterDeps {
 
 /**
  * Routes every new INVITE. From a trunk's address to one of its tenant's numbers: an inbound call to the number's
- * queue or agent (trunks are trusted by address). Anything else must be an agent, digest-authenticated (407):
+ * queue, agent or IVR flow (trunks are trusted by address). Anything else must be an agent, digest-authenticated (407):
  * to another extension (internal) or to an external number through the tenant's trunk (outbound).
  */
 export class InviteRouter {
@@ -96,6 +99,7 @@ export class InviteRouter {
     const inc = await this.core.incoming(req, tx, start, release);
     if (!inc) return;
     if (target.kind === 'queue') return this.d.queues.enter(inc, target.queueId, caller);
+    if (target.kind === 'ivr') return this.d.ivr.enter(inc, target.flowId);
     const targets = phoneTargets(this.d.location.lookup(target.tenant.id, target.agentId));
     return connectDirect(this.d.direct, inc, {
       from: this.fromHeader(caller),

@@ -26,6 +26,8 @@ import { InviteRouter } from './inbound.js';
 import { CallLimits } from './limits.js';
 import { StatusFollower, followRegistrations } from './presence.js';
 import { QueueFlow } from './queue-flow.js';
+import { IvrFlows } from './ivr-flow.js';
+import { promptFile } from '../prompts/files.js';
 import { TelephonyNode } from './nodes.js';
 import { Routing } from './routing.js';
 
@@ -119,9 +121,21 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     dataDir: ctx.config.dataDir,
     clock,
   });
+  const ivr = new IvrFlows({
+    store,
+    queues,
+    direct,
+    routing,
+    location: sip.location,
+    promptFile: (tenantId, lang, prompt) => promptFile(ctx.config.dataDir, tenantId, lang, prompt),
+    hostport: () => sip.stack.hostport(),
+    clock,
+    logger: logger.child({ module: 'ivr' }),
+  });
   const router = new InviteRouter({
     core,
     queues,
+    ivr,
     direct,
     routing,
     box: ctx.box,

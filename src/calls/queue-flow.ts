@@ -132,7 +132,7 @@ export class QueueFlow {
     const { call, side } = q.inc;
     const key = this.driver.callerOptions(q.queueId).callbackKey;
     if (key && this.d.callbacks && !call.ended) {
-      side.media.endpoint.listenDtmf?.((digit) => {
+      side.media.endpoint.onDtmf((digit) => {
         if (digit === key) void this.askCallback(q);
       });
     }
@@ -201,7 +201,7 @@ export class QueueFlow {
       return;
     }
     q.callback = 'requested';
-    side.media.endpoint.listenDtmf?.(null);
+    side.media.endpoint.onDtmf(null);
     await callbacks.request({
       tenantId: call.tenantId,
       queueId: q.queueId,

@@ -64,6 +64,8 @@ export class CallRecord {
   recordingId: number | null = null;
   /** The call's transfers, oldest first (changed by the call's transfer methods; stored with the end). */
   readonly transfers: TransferEntry[] = [];
+  /** The caller is in an IVR flow: an end now is AntBuddy's `IVR` (reached the system, nobody picked up). */
+  inIvr = false;
   private cause: HangupCause | null = null;
   private by: HangupBy | null = null;
   private sipCode: number | null = null;
@@ -123,7 +125,10 @@ export class CallRecord {
     this.endedAt = now;
     const duration = Math.round((now - this.createdAt) / 1000);
     const billing = this.answeredAt === null ? 0 : Math.round((now - this.answeredAt) / 1000);
-    const detail: StatusDetail = statusDetailOf(this.answeredAt !== null, e.cause, e.by);
+    const detail: StatusDetail =
+      this.inIvr && this.answeredAt === null
+        ? 'IVR'
+        : statusDetailOf(this.answeredAt !== null, e.cause, e.by);
     this.cause = e.cause;
     this.by = e.by;
     this.sipCode = e.sipCode ?? null;

@@ -6,6 +6,7 @@ export type { TrunkRow } from '../domain/call-store.js';
 export type InboundTarget =
   | { kind: 'queue'; tenant: TenantRow; queueId: number; did: string; trunk: TrunkRow }
   | { kind: 'agent'; tenant: TenantRow; agentId: number; did: string; trunk: TrunkRow }
+  | { kind: 'ivr'; tenant: TenantRow; flowId: number; did: string; trunk: TrunkRow }
   | { kind: 'unknown'; did: string };
 
 export type AgentDestination =
@@ -83,6 +84,7 @@ export class Routing {
     const tenant = await this.store.tenant(trunk.tenant_id);
     if (!n || !tenant) return { kind: 'unknown', did };
     if (n.targetType === 'queue') return { kind: 'queue', tenant, queueId: n.targetId, did: n.number, trunk };
+    if (n.targetType === 'ivr') return { kind: 'ivr', tenant, flowId: n.targetId, did: n.number, trunk };
     return { kind: 'agent', tenant, agentId: n.targetId, did: n.number, trunk };
   }
 

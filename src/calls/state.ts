@@ -1,15 +1,18 @@
 /**
  * The life of one call as an explicit state machine. A call is `routing` while tongdai decides where it goes,
- * `queued` while the caller waits in the ACD, `offering` while a destination rings, `bridged` once two sides talk,
- * `held` while one side put the other on hold, `transferring` while a transfer's new leg rings, and `ended` for
- * good. Transitions are the only way the state changes; an action the state does not allow is refused with the
+ * `ivr` while an IVR flow talks to the caller (prompts, menus), `queued` while the caller waits in the ACD,
+ * `offering` while a destination rings, `bridged` once two sides talk, `held` while one side put the other on
+ * hold, `transferring` while a transfer's new leg rings, and `ended` for good. Transitions are the only way the state changes; an action the state does not allow is refused with the
  * state named (the native API answers 409 with it).
  */
-export type CallState = 'routing' | 'queued' | 'offering' | 'bridged' | 'held' | 'transferring' | 'ended';
+export type CallState =
+  'routing' | 'ivr' | 'queued' | 'offering' | 'bridged' | 'held' | 'transferring' | 'ended';
 
 /** Which states each state may move to (`ended` is reachable from everywhere and leads nowhere). */
 const NEXT: Record<CallState, readonly CallState[]> = {
-  routing: ['queued', 'offering', 'ended'],
+  routing: ['ivr', 'queued', 'offering', 'ended'],
+  // The flow's route action leaves the IVR for a queue or a ringing destination.
+  ivr: ['queued', 'offering', 'ended'],
   // A queued caller is offered to agents; an offer that misses goes back to waiting.
   queued: ['offering', 'ended'],
   offering: ['queued', 'offering', 'bridged', 'ended'],

@@ -35,10 +35,10 @@ export interface TrunkRow {
   credentials?: { username: string; password: string };
 }
 
-/** A DID's row: the queue or agent it points to. */
+/** A DID's row: the queue, agent or IVR flow it points to. */
 export interface NumberTarget {
   number: string;
-  targetType: 'queue' | 'agent';
+  targetType: 'queue' | 'agent' | 'ivr';
   targetId: number;
 }
 
@@ -71,7 +71,7 @@ export async function numberTarget(
   if (!n) return undefined;
   return {
     number: n.number,
-    targetType: n.target_type === 'queue' ? 'queue' : 'agent',
+    targetType: n.target_type === 'queue' || n.target_type === 'ivr' ? n.target_type : 'agent',
     targetId: n.target_id,
   };
 }

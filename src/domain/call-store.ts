@@ -28,6 +28,7 @@ import {
   queueMohName,
 } from './call-routing.js';
 import { recordingWanted } from './recording-policy.js';
+import { type RunnableFlow, ivrDirectory, runnableFlow } from './ivr-flows.js';
 import {
   liveNodeIds,
   openCallOwners,
@@ -41,6 +42,7 @@ import { getRevision } from './tenants.js';
 export type { CallAgent, CallTenant, NumberTarget, TrunkRow, AcdSetup } from './call-routing.js';
 export type { CallEndWrite, OpenCallRow } from './call-records.js';
 export type { CallRecordInput } from './call-history.js';
+export type { RunnableFlow } from './ivr-flows.js';
 /** The tenant and agent rows the call engine receives from the store (read-only to it). */
 export type TenantRow = Tenant;
 export type AgentRow = Agent;
@@ -98,8 +100,16 @@ export interface RecordingStore {
   ): Promise<void>;
 }
 
+/** IVR flows as calls run them (src/calls/ivr-flow.ts). */
+export interface IvrStore {
+  /** The flow's current version, validated (undefined: deleted since the number was read). */
+  ivrFlow(tenantId: number, flowId: number): Promise<RunnableFlow | undefined>;
+  ivrDirectory(tenantId: number): Promise<{ queueIds: number[]; agentIds: number[]; extensions: string[] }>;
+}
+
 /** Every read and write the call engine does, bound to one database: src/calls holds no SQL of its own. */
-export interface CallStore extends CallRecordStore, NodeStore, RoutingStore, AcdStore, RecordingStore {}
+export interface CallStore
+  extends CallRecordStore, NodeStore, RoutingStore, AcdStore, RecordingStore, IvrStore {}
 
 /** The CallStore over `db` (the composition root builds one per telephony instance). */
 export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStore {
@@ -130,5 +140,7 @@ export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStor
     recordingWanted: (tenantId, agentIds, queueId) => recordingWanted(db, tenantId, agentIds, queueId),
     openRecording: (tenantId, callId) => createRecording(db, clock, dataDir, { tenantId, callId }),
     finishRecording: (tenantId, id, r) => finishRecording(db, clock, tenantId, id, r),
+    ivrFlow: (tenantId, flowId) => runnableFlow(db, tenantId, flowId),
+    ivrDirectory: (tenantId) => ivrDirectory(db, tenantId),
   };
 }

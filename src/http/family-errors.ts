@@ -8,6 +8,8 @@ export interface Failure {
   code: ErrorCode;
   reason?: Reason | undefined;
   message: string;
+  /** The JSON pointer of the invalid value, when the domain named one (an invalid IVR flow). */
+  path?: string;
 }
 
 /** How one API family writes its failures: the one thing that differs between the five error handlers. */
@@ -25,7 +27,14 @@ export interface FamilyEnvelope {
 /** Turn anything a route, hook or Fastify itself raised into a classified failure. */
 export function classify(err: FastifyErrorLike, env: FamilyEnvelope): Failure {
   if (isDomainError(err)) {
-    return { status: codeToStatus[err.code], code: err.code, reason: err.reason, message: err.message };
+    const path = typeof err.details?.path === 'string' ? { path: err.details.path } : {};
+    return {
+      status: codeToStatus[err.code],
+      code: err.code,
+      reason: err.reason,
+      message: err.message,
+      ...path,
+    };
   }
   if (err.validation) {
     const message = (env.describe ?? describeValidation)(err);

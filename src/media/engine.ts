@@ -36,8 +36,11 @@ export interface RtpEndpoint {
   stopMoh(): void;
   /** Play files in order (hold music pauses meanwhile); resolves when done, stopped or closed. */
   playPrompt(files: string[]): Promise<void>;
-  /** RFC 4733 digits from this leg while it is not bridged (a bridge takes the digits over); null stops. */
-  listenDtmf?(fn: ((digit: string) => void) | null): void;
+  /**
+   * Hear this leg's RFC 4733 digits while it is in no bridge (an IVR menu, a queue's callback key); a bridge
+   * replaces the listener; null stops.
+   */
+  onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void;
   stats(): EndpointStats;
   close(): void;
 }
@@ -117,8 +120,8 @@ class EndpointHandle implements RtpEndpoint {
   playPrompt(files: string[]): Promise<void> {
     return this.ep.playPrompt(this.engine.prompts(files));
   }
-  listenDtmf(fn: ((digit: string) => void) | null): void {
-    this.ep.onDtmf = fn ? (digit) => fn(digit) : null;
+  onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void {
+    this.ep.onDtmf = listener;
   }
   stats(): EndpointStats {
     return this.ep.stats();

@@ -14,6 +14,8 @@ export interface UasHandlers {
   onBye(reason: 'bye' | 'ack_timeout'): void;
   /** A re-INVITE (hold/unhold): return our SDP answer, or null to refuse it with 488. */
   onReinvite(sdp: string): string | null;
+  /** An in-dialog INFO (answered 200 first), e.g. a phone's application/dtmf-relay key press. */
+  onInfo?(req: SipRequest): void;
 }
 
 export type LegState = 'early' | 'confirmed' | 'ended';
@@ -116,6 +118,7 @@ export class UasSession implements DialogOwner {
     // Transfers are asked by the agent's leg (tongdai's UAC side, src/sip/uac.ts), not by the caller's.
     if (req.method === 'REFER') return tx.respond(methodNotAllowed(req));
     tx.respond(makeResponse(req, 200));
+    if (req.method === 'INFO') this.handlers.onInfo?.(req);
   }
 
   handleAck(ack: SipRequest): void {

@@ -15,6 +15,7 @@ import { cluster } from './migrations/0014_cluster.js';
 import { callbacks } from './migrations/0015_callbacks.js';
 import { transfers } from './migrations/0007_transfers.js';
 import { liveStatus } from './migrations/0018_live_status.js';
+import { ivr } from './migrations/0008_ivr.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0015_callbacks': callbacks,
   '0007_transfers': transfers,
   '0018_live_status': liveStatus,
+  '0008_ivr': ivr,
 };
 
 class PortableProvider implements MigrationProvider {

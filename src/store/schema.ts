@@ -277,10 +277,30 @@ export interface NumberTable {
   id: Id;
   tenant_id: number;
   number: string;
-  /** 'queue' or 'agent'. */
+  /** 'queue', 'agent' or 'ivr' (target_id: an ivr_flows id). */
   target_type: string;
   target_id: number;
   trunk_id: number | null;
+  created_at: Ms;
+}
+
+/** An IVR flow of a tenant: its name and which of its versions new calls get. */
+export interface IvrFlowTable {
+  id: Id;
+  tenant_id: number;
+  name: string;
+  current_version: number;
+  created_at: Ms;
+  updated_at: Ms;
+}
+
+/** One immutable version of a flow: the JSON document as submitted (validated before it was stored). */
+export interface IvrFlowVersionTable {
+  id: Id;
+  tenant_id: number;
+  flow_id: number;
+  version: number;
+  document: string;
   created_at: Ms;
 }
 
@@ -484,6 +504,8 @@ export interface Database {
   trunks: TrunkTable;
   numbers: NumberTable;
   media_files: MediaFileTable;
+  ivr_flows: IvrFlowTable;
+  ivr_flow_versions: IvrFlowVersionTable;
   sip_registrations: SipRegistrationTable;
   calls: CallTable;
   telephony_nodes: TelephonyNodeTable;

@@ -8,7 +8,7 @@ import { CallLimits } from '../../src/calls/limits.js';
 import { MediaLeg } from '../../src/calls/media-leg.js';
 import { CallRecord, type CallStart } from '../../src/calls/records.js';
 import type { FakeClock } from '../../src/clock.js';
-import type { AcdSetup, CallEndWrite, CallStore } from '../../src/domain/call-store.js';
+import type { AcdSetup, CallEndWrite, CallStore, RunnableFlow } from '../../src/domain/call-store.js';
 import { type Envelope, EventBus } from '../../src/domain/events.js';
 import type { AgentStatusView } from '../../src/domain/status-service.js';
 import type { Bridge, MediaEngine, RtpEndpoint } from '../../src/media/engine.js';
@@ -35,19 +35,26 @@ export class FakeEndpoint implements RtpEndpoint {
   stopMoh(): void {
     this.moh = null;
   }
-  /** Every playPrompt() call: the files, in order. */
+  /** Every playPrompt's files, in order; `played` resolves the playback now running (instant by default). */
   readonly prompts: string[][] = [];
+  holdPrompts = false;
+  private pending: (() => void)[] = [];
+  dtmf: ((digit: string, durationMs: number) => void) | null = null;
   playPrompt(files: string[] = []): Promise<void> {
     this.prompts.push(files);
-    return Promise.resolve();
+    if (!this.holdPrompts) return Promise.resolve();
+    return new Promise((r) => this.pending.push(r));
   }
-  private dtmf: ((digit: string) => void) | null = null;
-  listenDtmf(fn: ((digit: string) => void) | null): void {
-    this.dtmf = fn;
+  /** Finish the playback now held (holdPrompts). */
+  played(): void {
+    for (const r of this.pending.splice(0)) r();
+  }
+  onDtmf(l: ((digit: string, durationMs: number) => void) | null): void {
+    this.dtmf = l;
   }
   /** The caller presses a key (an RFC 4733 event on this leg). */
   press(digit: string): void {
-    this.dtmf?.(digit);
+    this.dtmf?.(digit, 100);
   }
   stats() {
     return { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, lastPacketAt: null };
@@ -218,6 +225,10 @@ export class MemoryStore implements CallStore {
   recordingWanted = () => Promise.resolve(false);
   openRecording = () => Promise.resolve({ id: 1, path: '/dev/null' });
   finishRecording = () => Promise.resolve();
+  /** IVR flows by id (tests put theirs here); the directory is queue 4, agents 7 and 8 (extensions 1007/1008). */
+  readonly flows = new Map<number, RunnableFlow>();
+  ivrFlow = (_t: number, id: number) => Promise.resolve(this.flows.get(id));
+  ivrDirectory = () => Promise.resolve({ queueIds: [4], agentIds: [7, 8], extensions: ['1007', '1008'] });
 }
 
 /** Agents' statuses as the call flows set them, in order. */

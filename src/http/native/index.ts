@@ -13,6 +13,7 @@ import { registerNativeDirectoryAdminRoutes } from './roles.js';
 import { registerNativeCallRoutes } from './calls.js';
 import { registerNativeCallActionRoutes } from './call-actions.js';
 import { registerNativeCallbackRoutes } from './callbacks.js';
+import { registerNativeIvrRoutes } from './ivr.js';
 
 /** The native tongdai API (`/api/...`): API key in `X-Api-Key` or `Authorization: Bearer`. */
 export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -33,6 +34,7 @@ export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promi
     await registerNativeCallRoutes(api, ctx);
     await registerNativeCallActionRoutes(api, ctx);
     await registerNativeCallbackRoutes(api, ctx);
+    await registerNativeIvrRoutes(api, ctx);
     api.get(
       '/api/tenant',
       {
