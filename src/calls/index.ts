@@ -40,6 +40,8 @@ export interface Telephony {
   readonly live: LiveCalls;
   /** Supervisor monitoring and recording control (docs/monitoring.md). */
   readonly callActions: CallActionsService;
+  /** The INVITE router (tenant ownership plugs its owner lookup in: `router.owners`). */
+  readonly router: InviteRouter;
   /** Close calls a crash left open, bind SIP (UDP+TCP); resolves with the bound SIP port. */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -107,6 +109,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     auth: sip.auth,
     location: sip.location,
     publicIp: () => sip.stack.publicIp,
+    edges: options.edgeAddresses,
     logger,
   });
   ref.router = router;
@@ -139,6 +142,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     media,
     core,
     acd,
+    router,
     clickToCall,
     live: new LiveCalls(core, transfers),
     callActions,
@@ -146,7 +150,9 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     async start() {
       const closed = await node.start();
       if (closed) logger.warn({ closed }, 'closed calls left open by a previous run or a stopped node');
-      return sip.start();
+      const port = await sip.start();
+      await node.advertise(sip.stack.hostport());
+      return port;
     },
     async stop() {
       core.endAll();

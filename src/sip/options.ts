@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { FatalConfigError } from '../errors.js';
 import { type DigestAlgorithm, OFFERED_ALGORITHMS } from './digest.js';
 
@@ -25,6 +26,11 @@ export interface SipOptions {
   readonly md5OnlyUserAgents: readonly string[];
   /** Substrings of User-Agent headers of known SIP scanners (matched case-insensitively). */
   readonly scannerUserAgents: readonly string[];
+  /**
+   * Addresses of the SIP edges (Kamailio) in front of this node (SIP_EDGE_ADDRESSES, comma-separated IPs): only a
+   * request from one of them may name its sender's real address in `X-Tongdai-Source` (docs/cluster.md).
+   */
+  readonly edgeAddresses: readonly string[];
 }
 
 export const DEFAULT_SCANNERS = [
@@ -54,6 +60,7 @@ export const DEFAULT_SIP_OPTIONS: SipOptions = Object.freeze({
   digestAlgorithms: OFFERED_ALGORITHMS,
   md5OnlyUserAgents: DEFAULT_MD5_ONLY_UA,
   scannerUserAgents: DEFAULT_SCANNERS,
+  edgeAddresses: [],
 });
 
 function algorithms(raw: string | undefined): DigestAlgorithm[] {
@@ -64,6 +71,17 @@ function algorithms(raw: string | undefined): DigestAlgorithm[] {
       throw new FatalConfigError(`SIP_DIGEST_ALGORITHMS may list SHA-256 and MD5, got "${raw}"`);
   }
   return list as DigestAlgorithm[];
+}
+
+function edgeAddresses(raw: string | undefined): string[] {
+  const list = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of list) {
+    if (isIP(a) === 0) throw new FatalConfigError(`SIP_EDGE_ADDRESSES lists IP addresses, got "${a}"`);
+  }
+  return list;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -93,7 +111,8 @@ export function userAgentList(raw: string | undefined, defaults: readonly string
 
 /**
  * SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_FAIL_WINDOW_SEC, SIP_BLOCK_SEC, SIP_MIN_EXPIRES, SIP_MAX_EXPIRES,
- * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC, SIP_MAX_TRANSACTIONS.
+ * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC, SIP_MAX_TRANSACTIONS,
+ * SIP_EDGE_ADDRESSES.
  */
 export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
   const d = DEFAULT_SIP_OPTIONS;
@@ -109,5 +128,6 @@ export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
     digestAlgorithms: algorithms(env.SIP_DIGEST_ALGORITHMS),
     md5OnlyUserAgents: userAgentList(env.SIP_DIGEST_MD5_ONLY_UA, d.md5OnlyUserAgents),
     scannerUserAgents: userAgentList(env.SIP_SCANNER_UA, d.scannerUserAgents),
+    edgeAddresses: edgeAddresses(env.SIP_EDGE_ADDRESSES),
   });
 }

@@ -12,6 +12,7 @@ import { monitor } from './migrations/0012_monitor.js';
 import { console2 } from './migrations/0013_console2.js';
 import { wire } from './migrations/0006_wire.js';
 import { cluster } from './migrations/0014_cluster.js';
+import { clusterNodes } from './migrations/0017_cluster_nodes.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0013_console2': console2,
   '0006_wire': wire,
   '0014_cluster': cluster,
+  '0017_cluster_nodes': clusterNodes,
 };
 
 class PortableProvider implements MigrationProvider {
