@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs script without types
@@ -168,4 +168,12 @@ export async function edgeCustomer(
     ],
     60_000,
   );
+}
+
+/** The error traces sipp wrote (`-trace_err`) in the peers' directory, for a failed call's assertion message. */
+export function sippErrors(peers: Peers): string {
+  return readdirSync(peers.dir)
+    .filter((f) => f.endsWith('_errors.log'))
+    .map((f) => `${f}:\n${readFileSync(join(peers.dir, f), 'utf8').slice(-2000)}`)
+    .join('\n');
 }

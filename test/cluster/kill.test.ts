@@ -6,7 +6,7 @@ import { type Store, openStore } from '../../src/store/db.js';
 import { type Storage, newStorage, requireTool } from '../helpers/harness.js';
 import { type SpawnedServer, spawnServer } from '../helpers/spawn.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
-import { Edge, edgeAgent, edgeCustomer, registerThroughEdge } from './edge.js';
+import { Edge, edgeAgent, edgeCustomer, registerThroughEdge, sippErrors } from './edge.js';
 
 const skip = !process.env.DATABASE_URL
   ? 'several nodes share one database: runs on PostgreSQL (DATABASE_URL and REDIS_URL, the integration suite)'
@@ -134,7 +134,7 @@ describe('kill -9 of the node owning the tenant', { skip }, () => {
         leases: await db.selectFrom('tenant_leases').selectAll().execute(),
         now: Date.now(),
       });
-    if (c2.code !== 0) assert.fail(c2.stdout.slice(-1500) + (await state()));
+    if (c2.code !== 0) assert.fail(c2.stdout.slice(-800) + sippErrors(peers) + (await state()));
     const rec2 = await waitFor(
       () =>
         db
