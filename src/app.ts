@@ -17,7 +17,8 @@ import { attachRealtime } from './realtime/gateway.js';
 import { attachEventWebhooks } from './webhooks/events.js';
 import { RecordingRetentionJob, repairUnfinishedRecordings } from './media/recordings.js';
 import { RecordingPipeline } from './recordings/pipeline.js';
-import { recoverAfterCrash } from './domain/recovery.js';
+import { recoverAfterCrash, resetStuckAgents } from './domain/recovery.js';
+import { ClusterOwnership } from './cluster/ownership.js';
 import { ccaiFamily } from './http/ccai/index.js';
 import { type FamilyPlugin, type HttpServer, buildHttpServer } from './http/server.js';
 import {
@@ -160,6 +161,32 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       },
     };
     const telephony = createTelephony(ctx);
+    const recoveryDeps = {
+      db: store.db,
+      statuses: ctx.statuses,
+      nodeId: config.nodeId,
+      now: () => clock.now(),
+    };
+    // A node found dead by a heartbeat leaves agents in Ringing/In-call/Wrap-up: resume them (docs/cluster.md).
+    telephony.node.onDeadCallsClosed(() => resetStuckAgents(recoveryDeps));
+    // Several nodes share PostgreSQL: each tenant's live call state runs on the node holding its lease.
+    const ownership = config.databaseUrl
+      ? new ClusterOwnership({
+          db: store.db,
+          clock,
+          nodeId: config.nodeId,
+          bus,
+          logger: logger.child({ module: 'cluster' }),
+          redisUrl: config.redisUrl ?? null,
+          channel: opts.pgSchema ?? config.databaseSchema ?? 'main',
+          hooks: {
+            tenantMoved: (tenantId) => telephony.acd.forgetTenant(tenantId),
+            recover: () => resetStuckAgents(recoveryDeps),
+            agentChanged: (tenantId, agentId) => telephony.acd.agentChanged(tenantId, agentId),
+          },
+        })
+      : null;
+    if (ownership) telephony.router.owners = ownership;
     ctx.clickToCall = telephony.clickToCall;
     ctx.webPhone = { credentials: (who) => telephony.sip.webCredentials(who) };
     ctx.liveCalls = telephony.live;
@@ -238,12 +265,8 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         if (opts.outboxWorker !== false) outbox.start();
         await telephony.start();
         await repairUnfinishedRecordings(store.db, clock, config.dataDir, config.nodeId);
-        await recoverAfterCrash({
-          db: store.db,
-          statuses: ctx.statuses,
-          nodeId: config.nodeId,
-          now: () => clock.now(),
-        });
+        await recoverAfterCrash(recoveryDeps);
+        await ownership?.start();
         if (opts.outboxWorker !== false) await recordings.start();
         retention.start();
         const addr = http.server.address();
@@ -254,6 +277,8 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         closed = true;
         await metricsListener?.close();
         await telephony.stop();
+        // After this node left telephony_nodes, so the next owner's recovery resumes the agents it held.
+        await ownership?.stop();
         await detachSipWs();
         await retention.stop();
         await recordings.stop();

@@ -92,6 +92,17 @@ export class AcdDriver {
     return this.queueIds.get(tenantId)?.has(queueId) ?? false;
   }
 
+  /** Another node changed an agent's status (docs/cluster.md): refresh it if this node runs the tenant's ACD. */
+  agentChanged(tenantId: number, agentId: number): void {
+    if (!this.revisions.has(tenantId)) return;
+    void this.refreshAgent(tenantId, agentId);
+  }
+
+  /** This node gained or lost the tenant: its next call reloads queues and agents' statuses from the store. */
+  forgetTenant(tenantId: number): void {
+    this.revisions.delete(tenantId);
+  }
+
   private async refreshAgent(tenantId: number, agentId: number): Promise<void> {
     const [v] = await this.d.statuses.getStatuses(tenantId, [agentId]);
     if (v) this.feed({ type: 'agent_availability', tenantId, agentId, presence: v.presence });

@@ -3,6 +3,7 @@ import type { AgentRow, TenantRow } from '../domain/call-store.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { Authenticator } from '../sip/auth.js';
 import type { SipIdentity } from '../sip/directory.js';
+import { realSource } from '../sip/edge-source.js';
 import { parseNameAddr } from '../sip/headers.js';
 import type { LocationService } from '../sip/location.js';
 import { type SipRequest, makeResponse } from '../sip/message.js';
@@ -28,6 +29,8 @@ export interface InviteRouterDeps {
   box: Pick<SecretBox, 'open'>;
   auth: Pick<Authenticator, 'authenticate' | 'authenticatePeer'>;
   location: Pick<LocationService, 'lookup'>;
+  /** SIP edges whose `X-Tongdai-Source` names the real sender (SIP_EDGE_ADDRESSES; src/sip/edge-source.ts). */
+  edges?: readonly string[];
   /** tongdai's public SIP address (the host of From headers it writes). */
   publicIp(): string;
   logger: Logger;
@@ -39,6 +42,12 @@ export interface InviteRouterDeps {
  * to another extension (internal) or to an external number through the tenant's trunk (outbound).
  */
 export class InviteRouter {
+  /**
+   * Tenant ownership on several nodes (docs/cluster.md): the SIP address of the node that owns a tenant when it is
+   * not this one. A carrier's call for a tenant owned elsewhere is redirected there (302) before any record.
+   */
+  owners?: { ownerElsewhere(tenantId: number): Promise<string | null> };
+
   /** Feature codes dialled by agents (`*91<ext>`…: supervisor monitoring), once the monitor exists. */
   features?: Pick<CallMonitor, 'fromPhone'>;
 
@@ -58,7 +67,8 @@ export class InviteRouter {
   private async route(req: SipRequest, tx: ServerTransaction): Promise<void> {
     const dialled = this.core.dialled(req);
     if (!dialled) return tx.respond(makeResponse(req, 404));
-    const target = await this.d.routing.inboundFrom(tx.remote.address, dialled);
+    const source = realSource(req, tx.remote.address, this.d.edges ?? []);
+    const target = await this.d.routing.inboundFrom(source, dialled);
     if (target.kind !== 'unknown') {
       // A trunk with credentials must also pass digest (realm: the tenant's SIP domain), not only its address.
       const { username, password_enc } = target.trunk;
@@ -84,6 +94,8 @@ export class InviteRouter {
     tx: ServerTransaction,
     target: Exclude<InboundTarget, { kind: 'unknown' }>,
   ) {
+    const owner = await this.owners?.ownerElsewhere(target.tenant.id);
+    if (owner) return tx.respond(redirectTo(req, owner));
     const caller = callerNumberOf(req);
     const start: CallStart = {
       tenantId: target.tenant.id,
@@ -181,4 +193,15 @@ export class InviteRouter {
   fromHeader(number: string): string {
     return `<sip:${number}@${this.d.publicIp()}>`;
   }
+}
+
+/**
+ * 302 to the owning node: the same Request-URI user at the owner's SIP address. The edge follows it (Kamailio's
+ * failure route, only towards its dispatcher set), so the carrier never sees it.
+ */
+function redirectTo(req: SipRequest, owner: string) {
+  const user = /^sips?:([^@;]+)@/i.exec(req.uri)?.[1] ?? '';
+  const res = makeResponse(req, 302, 'Moved Temporarily');
+  res.headers.add('contact', `<sip:${user}@${owner}>`);
+  return res;
 }

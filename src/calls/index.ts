@@ -46,6 +46,8 @@ export interface Telephony {
   readonly live: LiveCalls;
   /** Supervisor monitoring and recording control (docs/monitoring.md). */
   readonly callActions: CallActionsService;
+  /** The INVITE router (tenant ownership plugs its owner lookup in: `router.owners`). */
+  readonly router: InviteRouter;
   /** Close calls a crash left open, bind SIP (UDP+TCP), put open callbacks back; resolves with the SIP port. */
   start(): Promise<number>;
   stop(): Promise<void>;
@@ -142,6 +144,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     auth: sip.auth,
     location: sip.location,
     publicIp: () => sip.stack.publicIp,
+    edges: options.edgeAddresses,
     logger,
   });
   ref.router = router;
@@ -177,6 +180,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     core,
     acd,
     callbacks,
+    router,
     clickToCall,
     live: new LiveCalls(core, transfers),
     callActions,
@@ -185,6 +189,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
       const closed = await node.start();
       if (closed) logger.warn({ closed }, 'closed calls left open by a previous run or a stopped node');
       const port = await sip.start();
+      await node.advertise(sip.stack.hostport());
       const resumed = await callbacks.resume();
       if (resumed) logger.info({ resumed }, 'open callbacks back in their queues');
       return port;

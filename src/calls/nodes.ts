@@ -26,6 +26,7 @@ export const DEAD_AFTER_MS = 45_000;
  */
 export class TelephonyNode {
   private timer?: NodeJS.Timeout;
+  private afterDead?: () => Promise<unknown>;
 
   constructor(private readonly d: TelephonyNodeDeps) {}
 
@@ -33,18 +34,32 @@ export class TelephonyNode {
   async start(): Promise<number> {
     const { store, clock, nodeId } = this.d;
     await store.registerNode(nodeId, clock.now());
-    const closed = await this.closeDead(true);
+    const { closed } = await this.closeDead(true);
     this.timer = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.timer.unref();
     return closed;
+  }
+
+  /**
+   * Run `fn` after a heartbeat found a node dead (closed its calls or forgot its row): the composition root resumes
+   * the agents that node left in a call-owned status (its calls, or its wrap-up timers, died with it).
+   */
+  onDeadCallsClosed(fn: () => Promise<unknown>): void {
+    this.afterDead = fn;
+  }
+
+  /** Say where the edge reaches this node's SIP (a non-owner redirects a tenant's calls there). */
+  async advertise(sipAddress: string): Promise<void> {
+    await this.d.store.advertiseNode(this.d.nodeId, sipAddress);
   }
 
   /** One heartbeat: say we are alive, then close the calls of nodes that are not. */
   async beat(): Promise<void> {
     try {
       await this.d.store.touchNode(this.d.nodeId, this.d.clock.now());
-      const closed = await this.closeDead(false);
+      const { closed, pruned } = await this.closeDead(false);
       if (closed) this.d.logger.warn({ closed }, 'closed calls of a telephony node that stopped');
+      if (closed || pruned) await this.afterDead?.();
     } catch (err) {
       this.d.logger.warn({ err }, 'telephony node heartbeat failed');
     }
@@ -56,7 +71,7 @@ export class TelephonyNode {
     await this.d.store.removeNode(this.d.nodeId);
   }
 
-  private async closeDead(atStart: boolean): Promise<number> {
+  private async closeDead(atStart: boolean): Promise<{ closed: number; pruned: number }> {
     const { store, clock, nodeId } = this.d;
     const cutoff = clock.now() - DEAD_AFTER_MS;
     const live = await store.liveNodeIds(cutoff);
@@ -65,7 +80,7 @@ export class TelephonyNode {
       // Our own id at start, or no owner at all: left by a run of ours (or by a version without node ids).
       .filter((owner) => (owner === null || owner === nodeId ? atStart : !live.has(owner)));
     const closed = await closeInterruptedCalls(this.d, dead);
-    await store.pruneNodes(cutoff);
-    return closed;
+    const pruned = await store.pruneNodes(cutoff);
+    return { closed, pruned };
   }
 }

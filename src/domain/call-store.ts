@@ -30,6 +30,7 @@ import {
 import { recordingWanted } from './recording-policy.js';
 import { type RunnableFlow, ivrDirectory, runnableFlow } from './ivr-flows.js';
 import {
+  advertiseNode,
   liveNodeIds,
   openCallOwners,
   pruneNodes,
@@ -63,9 +64,10 @@ export interface CallRecordStore {
 export interface NodeStore {
   registerNode(nodeId: string, now: number): Promise<void>;
   touchNode(nodeId: string, now: number): Promise<void>;
+  advertiseNode(nodeId: string, sipAddress: string): Promise<void>;
   removeNode(nodeId: string): Promise<void>;
   liveNodeIds(cutoff: number): Promise<Set<string>>;
-  pruneNodes(cutoff: number): Promise<void>;
+  pruneNodes(cutoff: number): Promise<number>;
   openCallOwners(): Promise<(string | null)[]>;
 }
 
@@ -121,6 +123,7 @@ export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStor
     closeOpenCall: (c, e) => closeOpenCall(db, c, e),
     registerNode: (id, now) => registerNode(db, id, now),
     touchNode: (id, now) => touchNode(db, id, now),
+    advertiseNode: (id, address) => advertiseNode(db, id, address),
     removeNode: (id) => removeNode(db, id),
     liveNodeIds: (cutoff) => liveNodeIds(db, cutoff),
     pruneNodes: (cutoff) => pruneNodes(db, cutoff),

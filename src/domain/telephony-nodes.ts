@@ -14,6 +14,11 @@ export async function registerNode(db: Executor, nodeId: string, now: number): P
     .execute();
 }
 
+/** Advertise the SIP host:port this node is reached at (once its transport is bound). */
+export async function advertiseNode(db: Executor, nodeId: string, sipAddress: string): Promise<void> {
+  await db.updateTable('telephony_nodes').set({ sip_address: sipAddress }).where('id', '=', nodeId).execute();
+}
+
 export async function touchNode(db: Executor, nodeId: string, now: number): Promise<void> {
   await db.updateTable('telephony_nodes').set({ seen_at: now }).where('id', '=', nodeId).execute();
 }
@@ -28,9 +33,10 @@ export async function liveNodeIds(db: Executor, cutoff: number): Promise<Set<str
   return new Set(rows.map((r) => r.id));
 }
 
-/** Forget nodes not seen since `cutoff`. */
-export async function pruneNodes(db: Executor, cutoff: number): Promise<void> {
-  await db.deleteFrom('telephony_nodes').where('seen_at', '<', cutoff).execute();
+/** Forget nodes not seen since `cutoff`; returns how many went. */
+export async function pruneNodes(db: Executor, cutoff: number): Promise<number> {
+  const res = await db.deleteFrom('telephony_nodes').where('seen_at', '<', cutoff).executeTakeFirst();
+  return Number(res.numDeletedRows);
 }
 
 /** The nodes that run open calls (a few rows, through the open-calls index); null: calls no node claims. */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { FatalConfigError } from '../errors.js';
 import { type DigestAlgorithm, OFFERED_ALGORITHMS } from './digest.js';
 
@@ -29,6 +30,11 @@ export interface SipOptions {
   readonly wsGraceSec: number;
   /** Origins allowed on the SIP WebSocket besides the console's own (docs/webrtc.md). */
   readonly wsOrigins: readonly string[];
+  /**
+   * Addresses of the SIP edges (Kamailio) in front of this node (SIP_EDGE_ADDRESSES, comma-separated IPs): only a
+   * request from one of them may name its sender's real address in `X-Tongdai-Source` (docs/cluster.md).
+   */
+  readonly edgeAddresses: readonly string[];
 }
 
 export const DEFAULT_SCANNERS = [
@@ -61,6 +67,7 @@ export const DEFAULT_SIP_OPTIONS: SipOptions = Object.freeze({
   scannerUserAgents: DEFAULT_SCANNERS,
   wsGraceSec: 10,
   wsOrigins: [],
+  edgeAddresses: [],
 });
 
 function algorithms(raw: string | undefined): DigestAlgorithm[] {
@@ -88,6 +95,17 @@ function origins(raw: string | undefined): string[] {
     }
     if (!ok)
       throw new FatalConfigError(`SIP_WS_ORIGINS lists origins like https://crm.example.com, got "${o}"`);
+  }
+  return list;
+}
+
+function edgeAddresses(raw: string | undefined): string[] {
+  const list = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const a of list) {
+    if (isIP(a) === 0) throw new FatalConfigError(`SIP_EDGE_ADDRESSES lists IP addresses, got "${a}"`);
   }
   return list;
 }
@@ -120,7 +138,7 @@ export function userAgentList(raw: string | undefined, defaults: readonly string
 /**
  * SIP_NONCE_TTL_SEC, SIP_FAIL_LIMIT, SIP_FAIL_WINDOW_SEC, SIP_BLOCK_SEC, SIP_MIN_EXPIRES, SIP_MAX_EXPIRES,
  * SIP_DIGEST_ALGORITHMS, SIP_DIGEST_MD5_ONLY_UA, SIP_SCANNER_UA, SIP_TCP_PARTIAL_TIMEOUT_SEC, SIP_MAX_TRANSACTIONS,
- * SIP_WS_GRACE_SEC, SIP_WS_ORIGINS.
+ * SIP_WS_GRACE_SEC, SIP_WS_ORIGINS, SIP_EDGE_ADDRESSES.
  */
 export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
   const d = DEFAULT_SIP_OPTIONS;
@@ -138,5 +156,6 @@ export function sipOptionsFromEnv(env: NodeJS.ProcessEnv): SipOptions {
     scannerUserAgents: userAgentList(env.SIP_SCANNER_UA, d.scannerUserAgents),
     wsGraceSec: int(env, 'SIP_WS_GRACE_SEC', d.wsGraceSec, 0, 3600),
     wsOrigins: origins(env.SIP_WS_ORIGINS),
+    edgeAddresses: edgeAddresses(env.SIP_EDGE_ADDRESSES),
   });
 }

@@ -16,6 +16,7 @@ import { callbacks } from './migrations/0015_callbacks.js';
 import { transfers } from './migrations/0007_transfers.js';
 import { liveStatus } from './migrations/0018_live_status.js';
 import { ivr } from './migrations/0008_ivr.js';
+import { clusterNodes } from './migrations/0017_cluster_nodes.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0007_transfers': transfers,
   '0018_live_status': liveStatus,
   '0008_ivr': ivr,
+  '0017_cluster_nodes': clusterNodes,
 };
 
 class PortableProvider implements MigrationProvider {

@@ -354,6 +354,8 @@ export interface TelephonyNodeTable {
   id: string;
   started_at: number;
   seen_at: number;
+  /** The SIP host:port the edge reaches this node at (0017); null until bound. */
+  sip_address: string | null;
 }
 
 export interface CallTable {

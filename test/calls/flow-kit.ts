@@ -207,9 +207,10 @@ export class MemoryStore implements CallStore {
   closeOpenCall = () => Promise.resolve(false);
   registerNode = () => Promise.resolve();
   touchNode = () => Promise.resolve();
+  advertiseNode = () => Promise.resolve();
   removeNode = () => Promise.resolve();
   liveNodeIds = () => Promise.resolve(new Set<string>());
-  pruneNodes = () => Promise.resolve();
+  pruneNodes = () => Promise.resolve(0);
   openCallOwners = () => Promise.resolve([]);
   trunks = () => Promise.resolve([]);
   firstTrunk = () => Promise.resolve(undefined);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error: a plain .mjs script without types
@@ -81,8 +81,8 @@ let regSeq = 1;
 
 /** REGISTER agent `index` of `s` through the edge from local `port` (afterwards handed to sipp), with digest. */
 export async function registerThroughEdge(
-  edge: Edge,
-  s: TestServer,
+  edge: Pick<Edge, 'port'>,
+  s: Pick<TestServer, 'demo'>,
   index: number,
   port: number,
 ): Promise<void> {
@@ -111,8 +111,17 @@ export async function registerThroughEdge(
   }
 }
 
-/** A sipp agent phone (UAS, RTP echo) on `port`, reached through the edge; answers `calls` calls. */
-export async function edgeAgent(peers: Peers, edge: Edge, port: number, calls = 1) {
+/**
+ * A sipp agent phone (UAS, RTP echo) on `port`, reached through the edge; answers `calls` calls; killed after
+ * `lifeMs` (a test that waits out a dead node's heartbeat needs the phone longer than the default minute).
+ */
+export async function edgeAgent(
+  peers: Peers,
+  edge: Pick<Edge, 'port'>,
+  port: number,
+  calls = 1,
+  lifeMs = 60_000,
+) {
   return peers.sippRun(
     `127.0.0.1:${edge.port}`,
     [
@@ -128,12 +137,18 @@ export async function edgeAgent(peers: Peers, edge: Edge, port: number, calls = 
       '-m',
       String(calls),
     ],
-    60_000,
+    lifeMs,
   );
 }
 
 /** The carrier's customer calling `did` from `caller` through the edge (plays audio, hangs up after `talkMs`). */
-export async function edgeCustomer(peers: Peers, edge: Edge, did: string, caller: string, talkMs = 1500) {
+export async function edgeCustomer(
+  peers: Peers,
+  edge: Pick<Edge, 'port'>,
+  did: string,
+  caller: string,
+  talkMs = 1500,
+) {
   const csv = peers.csv(`edge-customer-${caller}.csv`, [[did, caller]]);
   return peers.sippRun(
     `127.0.0.1:${edge.port}`,
@@ -153,4 +168,12 @@ export async function edgeCustomer(peers: Peers, edge: Edge, did: string, caller
     ],
     60_000,
   );
+}
+
+/** The error traces sipp wrote (`-trace_err`) in the peers' directory, for a failed call's assertion message. */
+export function sippErrors(peers: Peers): string {
+  return readdirSync(peers.dir)
+    .filter((f) => f.endsWith('_errors.log'))
+    .map((f) => `${f}:\n${readFileSync(join(peers.dir, f), 'utf8').slice(-2000)}`)
+    .join('\n');
 }

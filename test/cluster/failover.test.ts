@@ -10,16 +10,47 @@ import {
 } from '../helpers/harness.js';
 import { closedCall } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
-import { Edge, edgeAgent, edgeCustomer, registerThroughEdge } from './edge.js';
+import { readLease } from '../../src/cluster/leases.js';
+import { UdpClient } from '../sip/helpers/udp-client.js';
+import { Edge, edgeAgent, edgeCustomer, registerThroughEdge, sippErrors } from './edge.js';
 
 const skip = !process.env.DATABASE_URL
   ? 'several nodes share one database: runs on PostgreSQL (DATABASE_URL and REDIS_URL, the integration suite)'
   : (await requireTool('kamailio')) || (await requireTool('sipp'));
 
+/** A carrier's INVITE for `did` straight to a node (no edge): the first response. */
+async function inviteDirect(sipPort: number, did: string) {
+  const c = await new UdpClient(sipPort).open();
+  try {
+    c.send(
+      [
+        `INVITE sip:${did}@127.0.0.1:${sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${c.port};branch=z9hG4bKredir1;rport`,
+        `From: <sip:0909888000@127.0.0.1>;tag=r1`,
+        `To: <sip:${did}@127.0.0.1>`,
+        `Call-ID: redirect-${c.port}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:0909888000@127.0.0.1:${c.port}>`,
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    for (;;) {
+      const r = await c.response(1);
+      if (r.status >= 200) return r;
+    }
+  } finally {
+    c.close();
+  }
+}
+
 /**
  * Two nodes on one PostgreSQL behind Kamailio: a phone registered through one node is reachable from the other
- * (shared location with its Path); when the node that took a call stops, Kamailio's probes and failover send the
- * next call to the other node, which rings the same phone through the edge and bridges it.
+ * (shared location with its Path); the tenant's calls run on the node holding its lease (a non-owner redirects
+ * them there, the edge follows); when the owner stops, the other node takes the lease, resumes the agent the
+ * owner left in Wrap-up, and the next call is offered to the agent and bridged there.
  */
 describe('two nodes behind Kamailio', { skip }, () => {
   let storage: Storage;
@@ -54,27 +85,61 @@ describe('two nodes behind Kamailio', { skip }, () => {
         `the registration on node ${n.config.nodeId}`,
       );
     }
-    const agent1 = await edgeAgent(peers, edge, agentPort);
+    const agent1 = await edgeAgent(peers, edge, agentPort, 2);
+    const db = nodes[1]!.t.ctx.db;
+    const lease = await waitFor(() => readLease(db, tenantId), 10_000, 'a lease on the tenant');
+    const leaseOwner = nodes.find((n) => n.config.nodeId === lease.nodeId)!;
+    const nonOwner = nodes.find((n) => n !== leaseOwner)!;
+    // A carrier's call reaching the node that does not own the tenant is redirected to the owner, unrecorded.
+    const redirect = await inviteDirect(nonOwner.t.sipPort, n1!.demo.hotline);
+    assert.equal(redirect.status, 302);
+    assert.match(
+      redirect.headers.get('contact') ?? '',
+      new RegExp(`@127\\.0\\.0\\.1:${leaseOwner.t.sipPort}>`),
+    );
 
     const first = await edgeCustomer(peers, edge, n1!.demo.hotline, '0909888001');
     const c1 = await first.done;
-    assert.equal(c1.code, 0, c1.stdout.slice(-1500) + edge.log.slice(-2000));
+    assert.equal(c1.code, 0, c1.stdout.slice(-800) + sippErrors(peers) + edge.log.slice(-1500));
     const rec1 = await closedCall(n1!, 'caller_number', '0909888001');
     assert.equal(rec1.hangup_cause, 'NORMAL_CLEARING');
-    const a1 = await agent1.done;
-    assert.equal(a1.code, 0, a1.stdout.slice(-1500) + a1.stderr);
-    const owner = nodes.find((n) => n.config.nodeId === rec1.node_id)!;
-    const other = nodes.find((n) => n !== owner)!;
-    assert.ok(owner && other, `the call ran on a known node (${rec1.node_id})`);
+    assert.equal(rec1.node_id, lease.nodeId, 'the call ran on the node owning the tenant');
+    assert.equal(rec1.agent_id, agentId);
+    const owner = leaseOwner;
+    const other = nonOwner;
 
     await owner.close();
+    // The stopped owner handed its lease back: the other node takes the tenant at its next round (3 s), and its
+    // recovery resumes the agent the stopped node left in Wrap-up.
+    const taken = await waitFor(
+      async () => {
+        const l = await readLease(other.t.ctx.db, tenantId);
+        return l?.nodeId === other.config.nodeId && l.token > lease.token ? l : null;
+      },
+      15_000,
+      'the other node owning the tenant',
+    );
+    assert.ok(taken.token > lease.token, 'a new fencing token');
+    await waitFor(
+      async () => {
+        const a = await other.t.ctx.db
+          .selectFrom('agents')
+          .select('status')
+          .where('id', '=', agentId)
+          .executeTakeFirst();
+        return a && !['Ringing', 'In-call', 'Wrap-up'].includes(a.status);
+      },
+      15_000,
+      "the agent out of the stopped node's wrap-up",
+    );
     const second = await edgeCustomer(peers, edge, n1!.demo.hotline, '0909888002');
     const c2 = await second.done;
     assert.equal(c2.code, 0, c2.stdout.slice(-1500) + edge.log.slice(-2000));
     const rec2 = await closedCall(other, 'caller_number', '0909888002');
     assert.equal(rec2.node_id, other.config.nodeId, 'the surviving node took the next call');
     assert.equal(rec2.hangup_cause, 'NORMAL_CLEARING');
-    // Not yet: the surviving node answers the call but does not offer it to the agent (its ACD/status state is
-    // per node until tenant leases drive it: docs/cluster.md "Not yet"), so rec2.agent_id is null today.
+    assert.equal(rec2.agent_id, agentId, 'the surviving node offered the call to the agent');
+    const a1 = await agent1.done;
+    assert.equal(a1.code, 0, a1.stdout.slice(-1500) + a1.stderr);
   });
 });
