@@ -166,6 +166,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       statuses: ctx.statuses,
       nodeId: config.nodeId,
       now: () => clock.now(),
+      inLiveCall: (tenantId: number, agentId: number) => telephony.core.involves(tenantId, agentId),
     };
     // A node found dead by a heartbeat leaves agents in Ringing/In-call/Wrap-up: resume them (docs/cluster.md).
     telephony.node.onDeadCallsClosed(() => resetStuckAgents(recoveryDeps));

@@ -59,6 +59,18 @@ export class CallCore {
     return c && c.tenantId === tenantId ? c : undefined;
   }
 
+  /** Whether a live call of this node involves the agent: its agent now, its caller or callee, or a transfer's. */
+  involves(tenantId: number, agentId: number): boolean {
+    for (const c of this.calls.values()) {
+      if (c.tenantId !== tenantId || c.ended) continue;
+      const r = c.record;
+      if (r.agentId === agentId || r.start.callerAgentId === agentId || r.start.calleeAgentId === agentId)
+        return true;
+      if (r.transfers.some((t) => t.toAgentId === agentId || t.fromAgentId === agentId)) return true;
+    }
+    return false;
+  }
+
   /** A live or recently ended call of `tenantId` (an action on it then names the state `ended`, even while
    * its record's end is still being written). */
   getOrRecent(tenantId: number, callId: string): Call | undefined {

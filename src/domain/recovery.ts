@@ -28,6 +28,11 @@ export interface RecoveryDeps {
   statuses: Pick<StatusService, 'resumeCustomStatus'>;
   nodeId: string;
   now: () => number;
+  /**
+   * Whether this node's own live calls involve the agent (a running node's recovery, e.g. after it took a tenant's
+   * lease: the database may not name a transfer's new agent on the call row until the call ends).
+   */
+  inLiveCall?: (tenantId: number, agentId: number) => boolean;
 }
 
 export interface RecoveryReport {
@@ -87,6 +92,7 @@ export async function resetStuckAgents(d: RecoveryDeps): Promise<number> {
   const otherLive = await otherLiveNodes(d);
   let reset = 0;
   for (const a of stuck) {
+    if (d.inLiveCall?.(a.tenant_id, a.id)) continue;
     if (await heldByLiveFlow(d.db, a.tenant_id, a.id, otherLive)) continue;
     const out = await d.statuses.resumeCustomStatus(a.tenant_id, a.id, RECOVERY_BY);
     if (out.result === 'changed') reset++;
