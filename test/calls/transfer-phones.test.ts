@@ -204,22 +204,31 @@ describe('transfers from real softphones', () => {
     return phone;
   }
 
+  /**
+   * Linphone for 1001, baresip for 1002 (registered, then away so the queue offers 1001 only), and a customer call
+   * from `caller` bridged to 1001, whose tone the caller hears.
+   */
+  async function linphoneCallWithAgent1Away(caller: string) {
+    const a1 = s.demo.agents[1]!;
+    const first = await linphone(0, TONES.first);
+    const second = await Baresip.start(peers, s, a1, { hz: TONES.second });
+    cleanups.push(() => second.quit());
+    await second.registered(s, a1);
+    await away(1);
+    const audio = await customer(caller);
+    const live = await liveCall(caller, (c) => c.state === 'bridged', 'the caller bridged to 1001');
+    const h = await customerHears(audio, (x) => x.first! >= HEARD);
+    assert.ok(h.first! >= HEARD, `before: the caller hears linphone 1001 ${JSON.stringify(h)}`);
+    return { first, second, live, audio };
+  }
+
   it(
     'linphone blind transfer (`transfer <uri>`): the caller goes to 1002',
     { skip: skipLinphone || skipBaresip },
     async () => {
       const [a0, a1] = s.demo.agents;
-      const first = await linphone(0, TONES.first);
-      const second = await Baresip.start(peers, s, a1!, { hz: TONES.second });
-      cleanups.push(() => second.quit());
-      await second.registered(s, a1!);
-      await away(1);
-
-      const audio = await customer('0909666002');
-      const live = await liveCall('0909666002', (c) => c.state === 'bridged', 'the caller bridged to 1001');
+      const { first, live, audio } = await linphoneCallWithAgent1Away('0909666002');
       assert.equal(live.record.agentId, a0!.agent_id);
-      let h = await customerHears(audio, (x) => x.first! >= HEARD);
-      assert.ok(h.first! >= HEARD, `before: the caller hears linphone 1001 ${JSON.stringify(h)}`);
 
       first.send(`transfer sip:${a1!.extension}@${s.demo.sip_domain}`);
       await waitFor(
@@ -229,7 +238,7 @@ describe('transfers from real softphones', () => {
       ).catch((e: Error) => {
         throw first.explain(new Error(`${e.message} (state ${live.state})`));
       });
-      h = await customerHears(audio, (x) => x.second! >= HEARD && x.first! <= ABSENT);
+      const h = await customerHears(audio, (x) => x.second! >= HEARD && x.first! <= ABSENT);
       assert.ok(
         h.second! >= HEARD && h.first! <= ABSENT,
         `after: the caller hears 1002 only ${JSON.stringify(h)}`,
@@ -246,16 +255,8 @@ describe('transfers from real softphones', () => {
     { skip: skipLinphone || skipBaresip },
     async () => {
       const [a0, a1] = s.demo.agents;
-      const first = await linphone(0, TONES.first);
-      const second = await Baresip.start(peers, s, a1!, { hz: TONES.second });
-      cleanups.push(() => second.quit());
-      await second.registered(s, a1!);
-      await away(1);
-
-      const audio = await customer('0909666003');
-      const live = await liveCall('0909666003', (c) => c.state === 'bridged', 'the caller bridged to 1001');
-      let h = await customerHears(audio, (x) => x.first! >= HEARD);
-      assert.ok(h.first! >= HEARD, `before: the caller hears linphone 1001 ${JSON.stringify(h)}`);
+      const { first, second, live, audio } = await linphoneCallWithAgent1Away('0909666003');
+      let h: Record<string, number>;
 
       // The consultation: linphone holds call 1 (`pause`: a re-INVITE, sendonly) and calls 1002.
       first.send('pause 1');
