@@ -181,7 +181,12 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
           redisUrl: config.redisUrl ?? null,
           channel: opts.pgSchema ?? config.databaseSchema ?? 'main',
           hooks: {
-            tenantMoved: (tenantId) => telephony.acd.forgetTenant(tenantId),
+            tenantMoved: (tenantId, owned) => {
+              if (!owned) return telephony.acd.forgetTenant(tenantId);
+              telephony.acd.tenantGained(tenantId).catch((err: unknown) => {
+                logger.warn({ err, tenantId }, 'reloading a gained tenant failed');
+              });
+            },
             recover: () => resetStuckAgents(recoveryDeps),
             agentChanged: (tenantId, agentId) => telephony.acd.agentChanged(tenantId, agentId),
           },

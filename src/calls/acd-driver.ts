@@ -98,9 +98,21 @@ export class AcdDriver {
     void this.refreshAgent(tenantId, agentId);
   }
 
-  /** This node gained or lost the tenant: its next call reloads queues and agents' statuses from the store. */
+  /** This node lost the tenant: its ACD stops following it; a later call reloads it from the store. */
   forgetTenant(tenantId: number): void {
     this.revisions.delete(tenantId);
+  }
+
+  /**
+   * This node gained the tenant's lease (docs/cluster.md): a tenant already loaded (open callbacks resumed at start
+   * load it before the first lease round) is reloaded now rather than forgotten, so its agents' status changes keep
+   * reaching the ACD; forgetting it dropped them until the next call entered, and a resumed callback was never
+   * offered.
+   */
+  async tenantGained(tenantId: number): Promise<void> {
+    if (!this.revisions.has(tenantId)) return;
+    this.revisions.set(tenantId, -1);
+    await this.ensureTenant(tenantId);
   }
 
   private async refreshAgent(tenantId: number, agentId: number): Promise<void> {

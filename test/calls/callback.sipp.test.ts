@@ -5,13 +5,7 @@ import { after, afterEach, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
-import {
-  type TestServer,
-  newStorage,
-  requireTool,
-  startTestServer,
-  storageKind,
-} from '../helpers/harness.js';
+import { type TestServer, newStorage, requireTool, startTestServer } from '../helpers/harness.js';
 import {
   closedCall,
   freeMediaPort,
@@ -21,13 +15,7 @@ import {
 } from '../sip/helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 
-// Known gap (docs/ivr.md, issue 16): on PostgreSQL, where tenant leases run, the callback resumed after the restart is
-// never offered to the agent (found when the cluster work merged; not yet diagnosed). SQLite covers the flow.
-const skip =
-  (await requireTool('sipp')) ||
-  (storageKind === 'postgres'
-    ? 'callback resume after a restart under tenant leases: known gap on PostgreSQL'
-    : false);
+const skip = await requireTool('sipp');
 const CALLER = '0909888001';
 
 describe('queued callback over SIP, with a restart while it waits', { skip }, () => {
