@@ -19,7 +19,7 @@ export interface ClickToCallDeps {
   legB: DialBDeps;
   follower: Pick<StatusFollower, 'set'>;
   limits: Pick<CallLimits, 'admit' | 'hold'>;
-  routing: Pick<Routing, 'agent' | 'tenant' | 'callerIdFor' | 'outboundTrunk'>;
+  routing: Pick<Routing, 'agent' | 'tenant' | 'trunkCallerId' | 'outboundTrunk'>;
   location: Pick<LocationService, 'lookup'>;
   media: Pick<MediaEngine, 'allocate'>;
   /** tongdai's SIP host:port and public address (the hosts of the From headers it writes). */
@@ -107,7 +107,7 @@ export class ClickToCall implements ClickToCallService {
       const code = status === 403 ? 'FORBIDDEN' : 'INVALID_INPUT';
       throw new DomainError(code, reason, 'destination_not_allowed');
     }
-    const callerId = (await d.routing.callerIdFor(agent)) ?? agent.extension;
+    const callerId = await d.routing.trunkCallerId(agent);
     const refusal = d.limits.admit(tenant);
     if (refusal) throw new DomainError('LIMIT_EXCEEDED', refusal.reason, 'call_limit');
     return { agent, number, bindings, tenant, target: out.target, callerId };

@@ -25,7 +25,7 @@ export interface InviteRouterDeps {
   /** Numbers pointing to an IVR flow (src/calls/ivr-flow.ts). */
   ivr: Pick<IvrFlows, 'enter'>;
   direct: DirectDeps;
-  routing: Pick<Routing, 'inboundFrom' | 'agentDestination' | 'callerIdFor' | 'outboundTrunk'>;
+  routing: Pick<Routing, 'inboundFrom' | 'agentDestination' | 'trunkCallerId' | 'outboundTrunk'>;
   box: Pick<SecretBox, 'open'>;
   auth: Pick<Authenticator, 'authenticate' | 'authenticatePeer'>;
   location: Pick<LocationService, 'lookup'>;
@@ -125,7 +125,7 @@ export class InviteRouter {
     if (code && this.features) return this.features.fromPhone(req, tx, id, code);
     const dest = await this.d.routing.agentDestination(id.tenant.id, dialled);
     if (dest.kind === 'extension') return this.internal(req, tx, id, dest.agent);
-    const callerId = (await this.d.routing.callerIdFor(id.agent)) ?? id.agent.extension;
+    const callerId = await this.d.routing.trunkCallerId(id.agent);
     const start: CallStart = {
       tenantId: id.tenant.id,
       direction: 'outbound',

@@ -109,6 +109,16 @@ export class Routing {
     return ids[0] ?? null;
   }
 
+  /**
+   * The number an agent's call through the trunk shows (the carrier's From user): their callout queue's caller id,
+   * else their extension. Outbound calls, click-to-call and transfers to an external number all use it.
+   */
+  async trunkCallerId(
+    agent: Pick<AgentRow, 'tenant_id' | 'callout_queue_id' | 'extension'>,
+  ): Promise<string> {
+    return (await this.callerIdFor(agent)) ?? agent.extension;
+  }
+
   /** The tenant a call belongs to (undefined when it was deleted). */
   tenant(tenantId: number): Promise<TenantRow | undefined> {
     return this.store.tenant(tenantId);

@@ -21,7 +21,10 @@ export type BlindTarget = TransferTarget | { kind: 'dialled'; dialled: string };
 export interface CallTransferDeps {
   legB: DialBDeps;
   follower: Pick<StatusFollower, 'set'>;
-  routing: Pick<Routing, 'agent' | 'agentDestination' | 'tenant' | 'outboundTrunk' | 'queueByNumber'>;
+  routing: Pick<
+    Routing,
+    'agent' | 'agentDestination' | 'tenant' | 'outboundTrunk' | 'queueByNumber' | 'trunkCallerId'
+  >;
   location: Pick<LocationService, 'lookup'>;
   /** A transfer to a queue: the target's check, and the caller's new visit of the ACD. */
   queues: Pick<QueueFlow, 'hasQueue' | 'transferIn'>;
@@ -73,22 +76,39 @@ export class CallTransfer {
     if (dest.targets.length === 0) {
       throw invalid(`${dest.to.to} has no registered SIP phone to ring`, 'agent_not_registered');
     }
+    const from = await this.fromHeader(call, dest.to, outbound);
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
     call.beginTransfer(dest.to, by, watch, outbound ? 'a' : 'b');
     const agentId = dest.agentId;
     if (agentId !== null) call.onEnd(() => void this.d.follower.set(call.tenantId, agentId, 'resume'));
-    // The new side sees who stays on the call: the caller, or an outbound call's customer.
-    const caller = outbound ? call.record.start.calleeNumber : call.record.start.callerNumber;
     await dialB(this.d.legB, call, {
       leg: 'transfer',
       targets: dest.targets,
-      from: `"${caller}" <sip:${caller}@${this.d.hostport()}>`,
+      from,
       agentId,
       answeringAgentId: agentId,
       recordFor: [],
       queueId: null,
       onFail: (status) => call.failTransfer(status),
     });
+  }
+
+  /**
+   * The new leg's From. An agent or extension sees who stays on the call (the caller, or an outbound call's
+   * customer). The carrier sees the caller id of an agent's own call through the trunk (Routing.trunkCallerId) of
+   * the agent who hands the call over: a carrier takes only the tenant's numbers as caller id, never the customer's.
+   */
+  private async fromHeader(call: Call, to: TransferTo, outbound: boolean): Promise<string> {
+    const start = call.record.start;
+    if (to.toKind === 'number') {
+      const fromAgentId = call.record.agentId;
+      const agent = fromAgentId === null ? undefined : await this.d.routing.agent(call.tenantId, fromAgentId);
+      // No agent on the call (it was never answered by one): the number it came in on is the tenant's own.
+      const id = agent ? await this.d.routing.trunkCallerId(agent) : (start.didNumber ?? start.calleeNumber);
+      return `<sip:${id}@${this.d.hostport()}>`;
+    }
+    const caller = outbound ? start.calleeNumber : start.callerNumber;
+    return `"${caller}" <sip:${caller}@${this.d.hostport()}>`;
   }
 
   private async toQueue(

@@ -245,7 +245,7 @@ describe('click-to-call legs through dialB', () => {
         agent: (_t, id) =>
           Promise.resolve({ id, tenant_id: 1, extension: '1007', callout_queue_id: null } as never),
         tenant: () => Promise.resolve(tenant as never),
-        callerIdFor: () => Promise.resolve('02873000000'),
+        trunkCallerId: () => Promise.resolve('02873000000'),
         outboundTrunk: () =>
           Promise.resolve({
             id: 1,
@@ -321,6 +321,7 @@ describe('blind transfer (state transferring)', () => {
         tenant: () => Promise.resolve(undefined),
         outboundTrunk: () => Promise.resolve(undefined),
         queueByNumber: () => Promise.resolve(null),
+        trunkCallerId: (a) => Promise.resolve(a.extension),
       },
       location: { lookup: (_t, agentId) => [k.binding(agentId)] },
       queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },

@@ -47,6 +47,7 @@ function setup(k: Kit, ready = [7, 8]) {
       outboundTrunk: () => Promise.resolve(undefined),
       // 19004 is queue 4's number.
       queueByNumber: (_t, n) => Promise.resolve(n === '19004' ? 4 : null),
+      trunkCallerId: (a) => Promise.resolve(a.extension),
     },
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
     queues: flow,

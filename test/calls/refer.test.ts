@@ -43,6 +43,8 @@ function referKit() {
       outboundTrunk: () =>
         Promise.resolve({ host: '127.0.0.1', port: 5099, transport: 'udp', credentials: null } as never),
       queueByNumber: () => Promise.resolve(null),
+      // Agent 100n's callout caller id is 0287300000n (what the trunk's From must show).
+      trunkCallerId: (a) => Promise.resolve(`028730000${a.extension.slice(2)}`),
     },
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
     queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
@@ -95,6 +97,23 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     assert.deepEqual(
       call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome, t.by, t.toAgentId]),
       [[7, 'agent 1008', 'done', 'refer', 8]],
+    );
+  });
+
+  it("to an external number: the trunk leg shows the transferring agent's caller id, not the caller's", async () => {
+    const k = referKit();
+    const { call, b } = await bridged(k);
+    const r = refer('0901234567');
+    onRefer(b).run(r);
+    await settle();
+    const c = k.dialer.last;
+    assert.equal(c.targets[0]!.requestUri, 'sip:0901234567@127.0.0.1:5099');
+    assert.equal(c.from, '<sip:02873000007@127.0.0.1:5060>', "agent 7's trunk caller id");
+    c.answer();
+    assert.deepEqual(r.sent, ['200 OK']);
+    assert.deepEqual(
+      call.transfers.map((t) => [t.fromAgentId, t.toKind, t.toNumber, t.outcome]),
+      [[7, 'number', '0901234567', 'done']],
     );
   });
 

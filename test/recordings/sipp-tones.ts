@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { encode } from '../../src/media/g711.js';
+import { fillTemplate } from '../sip/helpers/peers.js';
 import type { Law } from '../../src/media/sdp.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -71,10 +72,7 @@ export function toneScenarios(
   tonePcap(callerPcap, 'PCMA', caller.hz, caller.seconds);
   tonePcap(agentPcap, 'PCMU', agent.hz, agent.seconds);
   const fill = (file: string, vars: Record<string, string>) =>
-    Object.entries(vars).reduce(
-      (xml, [k, v]) => xml.replaceAll(`{{${k}}}`, v),
-      readFileSync(join(FIXTURES, file), 'utf8'),
-    );
+    fillTemplate(readFileSync(join(FIXTURES, file), 'utf8'), vars);
   const customer = join(dir, 'customer-tone.xml');
   writeFileSync(
     customer,

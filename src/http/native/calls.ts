@@ -392,7 +392,14 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
         summary: "Blind-transfer a bridged call's agent side to another agent, extension, number or queue",
         params: IdParams,
         body: TransferBody,
-        response: { 200: CallItem, 400: ErrorBody, 404: ErrorBody, 409: ConflictBody, 503: ErrorBody },
+        response: {
+          200: CallItem,
+          400: ErrorBody,
+          403: ErrorBody,
+          404: ErrorBody,
+          409: ConflictBody,
+          503: ErrorBody,
+        },
       },
     },
     async (req, reply) => {

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const SCENARIOS = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -21,6 +21,13 @@ export class Peers {
   csv(name: string, rows: string[][]): string {
     const path = join(this.dir, name);
     writeFileSync(path, ['SEQUENTIAL', ...rows.map((r) => r.join(';') + ';')].join('\n') + '\n');
+    return path;
+  }
+
+  /** Write `template` (a scenario with `{{NAME}}` placeholders) filled in with `vars` into the temp dir. */
+  scenario(template: string, vars: Record<string, string>, name = basename(template)): string {
+    const path = join(this.dir, name);
+    writeFileSync(path, fillTemplate(readFileSync(template, 'utf8'), vars));
     return path;
   }
 
@@ -65,6 +72,11 @@ export class Peers {
     for (const p of this.procs) p.kill('SIGKILL');
     this.procs.clear();
   }
+}
+
+/** `{{NAME}}` placeholders of a scenario template replaced by their values. */
+export function fillTemplate(text: string, vars: Record<string, string>): string {
+  return Object.entries(vars).reduce((xml, [k, v]) => xml.replaceAll(`{{${k}}}`, v), text);
 }
 
 // The SIP tests import these from here; they are defined once, in test/helpers.
