@@ -74,6 +74,7 @@ export const REASONS = [
   'no_trunk',
   'call_limit',
   'click_to_call_unavailable',
+  'queue_refused',
   // credentials and links
   'missing_credentials',
   'invalid_credentials',

@@ -12,6 +12,7 @@ import {
   ended,
   endWrapupEarly,
   enter,
+  entryRefusal,
   maxWait,
   miss,
   release,
@@ -20,7 +21,15 @@ import {
 import type { Core } from './model.js';
 import { settle } from './routing.js';
 import { toCounters } from './stats.js';
-import type { AcdDecision, AcdInput, AgentView, QueueCounters, QueueStats, WaitingCall } from './types.js';
+import type {
+  AcdDecision,
+  AcdInput,
+  AgentView,
+  QueueCounters,
+  QueueStats,
+  RejectReason,
+  WaitingCall,
+} from './types.js';
 
 /** Options of the engine; `random` feeds the random strategy (defaults to Math.random). */
 export interface AcdOptions {
@@ -105,6 +114,14 @@ export class Acd {
       timers.pop();
     }
     return null;
+  }
+
+  /**
+   * Why `queueId` would turn a caller away if they entered now (closed, nobody logged in, …), or null when it takes
+   * them: a transfer checks this before it releases the agent who has the caller. Read-only.
+   */
+  entryRefusal(tenantId: number, queueId: number, callerNumber: string): RejectReason | null {
+    return entryRefusal(this.core, tenantId, queueId, callerNumber);
   }
 
   /** Live statistics of one queue, or null if the queue is unknown. */

@@ -25,23 +25,20 @@ export function enter(core: Core, input: CallEntered): void {
     return;
   }
   const c = newCall(core, q, input);
-  const mt = q.cfg.managementType;
-  const number = normalizeNumber(input.callerNumber);
-  if (mt === 99) return refuse(core, c, 'closed');
-  if (mt === 4) {
-    const target = q.cfg.divertTarget;
-    if (!target) return refuse(core, c, 'no_target');
+  const rule = entryRule(core, q, input.callerNumber);
+  if (rule.kind === 'refuse') return refuse(core, c, rule.reason);
+  if (rule.kind === 'divert') {
     return finish(core, c, 'overflowed', null, 'divert', {
       type: 'overflow',
       tenantId,
       callId,
-      target,
+      target: rule.target,
       reason: 'divert',
     });
   }
-  if (mt === 3 && core.blacklist.get(tenantId)?.has(number)) return refuse(core, c, 'blacklisted');
-  if (q.loggedIn === 0) return noAgents(core, c);
-  if (mt === 2 && core.vip.get(tenantId)?.has(number)) {
+  if (rule.kind === 'no_agents') return noAgents(core, c);
+  const number = normalizeNumber(input.callerNumber);
+  if (q.cfg.managementType === 2 && core.vip.get(tenantId)?.has(number)) {
     c.vip = true;
     c.rank += VIP_RANK;
   }
@@ -53,6 +50,44 @@ export function enter(core: Core, input: CallEntered): void {
     if (c.ringing.size === 0) announce(core, c);
     armAnnounce(core, c);
   }
+}
+
+/** What a queue's entry rules do with a caller now (management type, blacklist, logged-in members). */
+export type EntryRule =
+  | { kind: 'refuse'; reason: RejectReason }
+  | { kind: 'divert'; target: string }
+  | { kind: 'no_agents' }
+  | { kind: 'queue' };
+
+export function entryRule(core: Core, q: QueueRec, callerNumber: string): EntryRule {
+  const mt = q.cfg.managementType;
+  if (mt === 99) return { kind: 'refuse', reason: 'closed' };
+  if (mt === 4) {
+    const target = q.cfg.divertTarget;
+    return target ? { kind: 'divert', target } : { kind: 'refuse', reason: 'no_target' };
+  }
+  if (mt === 3 && core.blacklist.get(q.tenantId)?.has(normalizeNumber(callerNumber))) {
+    return { kind: 'refuse', reason: 'blacklisted' };
+  }
+  return q.loggedIn === 0 ? { kind: 'no_agents' } : { kind: 'queue' };
+}
+
+/**
+ * Why the queue would turn a caller away on entry right now (closed, no divert target, blacklisted, nobody logged
+ * in and no overflow target), or null when it takes them (queues, diverts or overflows them by its own rules).
+ */
+export function entryRefusal(
+  core: Core,
+  tenantId: number,
+  queueId: number,
+  callerNumber: string,
+): RejectReason | null {
+  const q = core.queues.get(queueId);
+  if (!q || q.tenantId !== tenantId) return 'unknown_queue';
+  const rule = entryRule(core, q, callerNumber);
+  if (rule.kind === 'refuse') return rule.reason;
+  if (rule.kind === 'no_agents' && !q.cfg.overflowTarget) return 'no_agents';
+  return null;
 }
 
 function newCall(core: Core, q: QueueRec, input: CallEntered): CallRec {

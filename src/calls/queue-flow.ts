@@ -109,6 +109,16 @@ export class QueueFlow {
   }
 
   /**
+   * Why `queueId` would turn `callerNumber` away if they entered now (closed, blacklisted, nobody logged in and no
+   * overflow target: the queue's own entry rules), or null when it takes them. A transfer asks before it releases
+   * the agent who has the caller.
+   */
+  async entryRefusal(tenantId: number, queueId: number, callerNumber: string): Promise<RejectReason | null> {
+    await this.driver.ensureTenant(tenantId);
+    return this.driver.acd.entryRefusal(tenantId, queueId, callerNumber);
+  }
+
+  /**
    * A transfer put an answered caller back in the ACD (Call.queueTransfer left it `queued`): a new visit of
    * `queueId`, whose wait counts from now (the call's own start stays on the record). The queue's rules apply as
    * to any caller: offers by its strategy, its hold music, max wait and overflow; a closed queue hangs up.

@@ -27,6 +27,8 @@ const REASONS: Record<number, string> = {
 function statusOf(err: unknown): number {
   if (err instanceof CallStateError) return err.state === 'transferring' ? 491 : 403;
   if (!(err instanceof DomainError)) return 500;
+  // A target queue that turns the caller away: 480 (closed, nobody logged in), 403 for a blacklisted caller.
+  if (err.reason === 'queue_refused') return err.details?.queueReason === 'blacklisted' ? 403 : 480;
   const byCode: Partial<Record<DomainError['code'], number>> = {
     NOT_FOUND: 404,
     FORBIDDEN: 403,

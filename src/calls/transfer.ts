@@ -1,3 +1,4 @@
+import type { RejectReason } from '../acd/index.js';
 import type { TransferTarget } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { LocationService } from '../sip/location.js';
@@ -27,10 +28,21 @@ export interface CallTransferDeps {
   >;
   location: Pick<LocationService, 'lookup'>;
   /** A transfer to a queue: the target's check, and the caller's new visit of the ACD. */
-  queues: Pick<QueueFlow, 'hasQueue' | 'transferIn'>;
+  queues: Pick<QueueFlow, 'hasQueue' | 'entryRefusal' | 'transferIn'>;
   core: Pick<CallCore, 'incomingOf'>;
   hostport(): string;
 }
+
+/** Why a target queue turns a transferred caller away, as the refusal says it. */
+const QUEUE_REFUSALS: Record<RejectReason, string> = {
+  closed: 'it is closed (locked)',
+  no_agents: 'nobody is logged in to it and it has no overflow target',
+  blacklisted: "the caller's number is on the tenant's blacklist",
+  no_target: 'it diverts callers but has no divert target',
+  unknown_queue: 'it is not loaded',
+  queue_removed: 'it was removed',
+  max_wait: 'the maximum wait was reached',
+};
 
 type Resolved =
   | { kind: 'queue'; queueId: number }
@@ -125,6 +137,19 @@ export class CallTransfer {
     }
     if (!(await this.d.queues.hasQueue(call.tenantId, queueId))) {
       throw notFound(`queue ${queueId}`);
+    }
+    // The queue's own entry rules, before the agent is released: a caller it would turn away stays with them.
+    const refusal = await this.d.queues.entryRefusal(call.tenantId, queueId, call.record.start.callerNumber);
+    if (refusal) {
+      throw new DomainError(
+        'CONFLICT',
+        `queue ${queueId} refuses the caller: ${QUEUE_REFUSALS[refusal]}`,
+        'queue_refused',
+        {
+          state: call.state,
+          queueReason: refusal,
+        },
+      );
     }
     if (call.state !== 'bridged' && call.state !== 'held') throw new CallStateError(call.state, 'transfer');
     call.queueTransfer(

@@ -260,7 +260,8 @@ export interface Kit {
   /** A side A whose hang-ups are counted. */
   side(): Side & { hangups: number[] };
   call(start?: Partial<CallStart>): { call: Call; a: Side & { hangups: number[] } };
-  driver(ready?: number[]): AcdDriver;
+  /** The ACD driver: `ready` agents are ready, `offline` ones logged out, the others logged in but not ready. */
+  driver(ready?: number[], offline?: number[]): AcdDriver;
   binding(agentId: number): Binding;
 }
 
@@ -315,14 +316,12 @@ export function kit(clock: FakeClock, queue: Partial<InboundQueue> = {}): Kit {
       core.track(call, () => undefined);
       return { call, a };
     },
-    driver(ready = [7, 8]) {
+    driver(ready = [7, 8], offline: number[] = []) {
+      const presence = (id: number) =>
+        ready.includes(id) ? 'ready' : offline.includes(id) ? 'offline' : 'not_ready';
       const statuses = {
         getStatuses: (_t: number, ids: readonly number[]) =>
-          Promise.resolve(
-            ids.map(
-              (id) => ({ id, presence: ready.includes(id) ? 'ready' : 'not_ready' }) as AgentStatusView,
-            ),
-          ),
+          Promise.resolve(ids.map((id) => ({ id, presence: presence(id) }) as AgentStatusView)),
       };
       return new AcdDriver({ store, clock, bus, statuses, logger });
     },

@@ -324,7 +324,11 @@ describe('blind transfer (state transferring)', () => {
         trunkCallerId: (a) => Promise.resolve(a.extension),
       },
       location: { lookup: (_t, agentId) => [k.binding(agentId)] },
-      queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
+      queues: {
+        hasQueue: () => Promise.resolve(false),
+        entryRefusal: () => Promise.resolve(null),
+        transferIn: () => Promise.resolve(),
+      },
       core: { incomingOf: () => undefined },
       hostport: () => '127.0.0.1:5060',
     });

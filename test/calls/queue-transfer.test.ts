@@ -6,6 +6,7 @@ import { QueueFlow } from '../../src/calls/queue-flow.js';
 import { ReferTransfers } from '../../src/calls/refer.js';
 import { CallTransfer } from '../../src/calls/transfer.js';
 import { FakeClock } from '../../src/clock.js';
+import type { DomainError } from '../../src/errors.js';
 import { parseStoredTransfers } from '../../src/domain/call-transfers.js';
 import type { Envelope } from '../../src/domain/events.js';
 import type { CallStart } from '../../src/calls/records.js';
@@ -17,8 +18,8 @@ import { type FakeEndpoint, type Kit, kit, settle } from './flow-kit.js';
  * Transfer to a queue on a FakeClock: the real Call, QueueFlow, AcdDriver and ACD; the caller re-enters the ACD
  * (queue 4 of the kit: agents 7 and 8, top-down by priority) and the transferring agent is released.
  */
-function setup(k: Kit, ready = [7, 8]) {
-  const driver = k.driver(ready);
+function setup(k: Kit, ready = [7, 8], offline: number[] = []) {
+  const driver = k.driver(ready, offline);
   const flow = new QueueFlow({
     legB: k.legB,
     follower: k.follower,
@@ -229,6 +230,81 @@ describe('transfer to a queue (the caller re-enters the ACD)', () => {
     );
     inc.call.end('ORIGINATOR_CANCEL', 'caller', { from: inc.side });
     driver.stop();
+  });
+
+  /** A direct call to agent 7, bridged (agent 7's leg: `b`), with a REFER handler on its legs. */
+  async function directBridged(k: Kit, s: ReturnType<typeof setup>) {
+    k.legB.refer = new ReferTransfers({
+      transfers: s.transfers,
+      calls: () => k.core.calls.values(),
+      follower: k.follower,
+      logger: k.legB.logger,
+    });
+    const inc = s.incoming(null);
+    await connectDirect({ legB: k.legB, follower: k.follower }, inc, {
+      from: '<sip:0901@127.0.0.1>',
+      targets: [{ requestUri: 'sip:1007@127.0.0.1:5070', remote: k.binding(7).remote, to: '<sip:1007@t>' }],
+      calleeAgentId: 7,
+    });
+    const b = k.dialer.last;
+    b.answer();
+    return { call: inc.call, b };
+  }
+
+  for (const [what, queue, offline, reason, notify] of [
+    [
+      'closed (locked, management type 99)',
+      { management_type: 99 },
+      [],
+      'closed',
+      '480 Temporarily Unavailable',
+    ],
+    ['nobody logged in, no overflow target', {}, [7, 8], 'no_agents', '480 Temporarily Unavailable'],
+  ] as const) {
+    it(`a target queue that would turn the caller away (${what}): 409 / NOTIFY ${notify}, the call stays with the agent`, async () => {
+      const k = kit(new FakeClock(0), { agent_selector: 'top-down', ...queue });
+      const s = setup(k, [], [...offline]);
+      const { call, b } = await directBridged(k, s);
+      const attempts = k.dialer.attempts.length;
+      await assert.rejects(s.transfers.blind(call, { kind: 'queue', queueId: 4 }), (e: DomainError) => {
+        assert.equal(e.code, 'CONFLICT');
+        assert.equal(e.reason, 'queue_refused');
+        assert.deepEqual(e.details, { state: 'bridged', queueReason: reason });
+        assert.match(e.message, /queue 4 refuses the caller/);
+        return true;
+      });
+      const sent: string[] = [];
+      b.h.onRefer!.run({
+        uri: 'sip:19004@127.0.0.1',
+        user: '19004',
+        replaces: null,
+        notify: (status, r) => void sent.push(`${status} ${r}`),
+      });
+      await settle();
+      assert.deepEqual(sent, [notify]);
+      assert.equal(call.state, 'bridged', 'still with agent 7');
+      assert.equal(call.b?.media, b.media);
+      assert.deepEqual(b.byes, [], 'agent 7 is not hung up');
+      assert.deepEqual(call.transfers, [], 'nothing was tried');
+      assert.equal(k.dialer.attempts.length, attempts, 'nothing rang');
+      assert.ok(!k.follower.steps.includes('7:resume'), 'agent 7 is not released');
+      s.driver.stop();
+    });
+  }
+
+  it('a queue with nobody logged in but an overflow target takes the caller (its own rule sends them on)', async () => {
+    const k = kit(new FakeClock(0), { agent_selector: 'top-down', overflow_target: '1009' });
+    const s = setup(k, [], [7, 8]);
+    const { call, b } = await directBridged(k, s);
+    await s.transfers.blind(call, { kind: 'queue', queueId: 4 });
+    await settle();
+    assert.deepEqual(b.byes, [1], 'agent 7 is released');
+    assert.deepEqual(
+      call.transfers.map((t) => [t.toQueueId, t.by]),
+      [[4, 'api']],
+    );
+    if (!call.ended) call.end('NORMAL_CLEARING', 'system');
+    s.driver.stop();
   });
 
   it('the history keeps every transfer with its outcome: a miss (486) then a done one, stored with the end', async () => {

@@ -47,7 +47,11 @@ function referKit() {
       trunkCallerId: (a) => Promise.resolve(`028730000${a.extension.slice(2)}`),
     },
     location: { lookup: (_t, agentId) => [k.binding(agentId)] },
-    queues: { hasQueue: () => Promise.resolve(false), transferIn: () => Promise.resolve() },
+    queues: {
+      hasQueue: () => Promise.resolve(false),
+      entryRefusal: () => Promise.resolve(null),
+      transferIn: () => Promise.resolve(),
+    },
     core: { incomingOf: () => undefined },
     hostport: () => '127.0.0.1:5060',
   });

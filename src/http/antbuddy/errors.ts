@@ -62,6 +62,7 @@ const REASON_CODES: Record<Reason, string | null> = {
   no_trunk: 'no_trunk',
   call_limit: 'call_limit',
   click_to_call_unavailable: 'click_to_call_unavailable',
+  queue_refused: null,
   missing_credentials: 'missing_credentials',
   invalid_credentials: 'invalid_credentials',
   invalid_signature: 'invalid_signature',

@@ -118,7 +118,17 @@ const CallDetail = Type.Intersect([
 
 const ErrorBody = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String() }) });
 const ConflictBody = Type.Object({
-  error: Type.Object({ code: Type.Literal('CONFLICT'), message: Type.String(), state: Type.String() }),
+  error: Type.Object({
+    code: Type.Literal('CONFLICT'),
+    message: Type.String(),
+    state: Type.String(),
+    reason: Type.Optional(
+      Type.String({
+        description:
+          "Why a transfer's target queue turns the caller away: closed, no_agents, blacklisted, no_target",
+      }),
+    ),
+  }),
 });
 
 const ListQuery = Type.Object(
@@ -255,8 +265,10 @@ function legsOf(item: CallItem, live: LiveCallView | undefined): Static<typeof L
 }
 
 /** 409 in the native shape, with the call's state named beside the message. */
-function conflict(reply: FastifyReply, message: string, state: string) {
-  return reply.code(409).send({ error: { code: 'CONFLICT' as const, message, state } });
+function conflict(reply: FastifyReply, message: string, state: string, reason?: string) {
+  return reply
+    .code(409)
+    .send({ error: { code: 'CONFLICT' as const, message, state, ...(reason ? { reason } : {}) } });
 }
 
 /**
@@ -411,7 +423,15 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
         view = await engine().transfer(tenantId, id, target);
       } catch (e) {
         const state = isDomainError(e) ? e.details?.state : undefined;
-        if (typeof state === 'string') return conflict(reply, e instanceof Error ? e.message : '', state);
+        const why = isDomainError(e) ? e.details?.queueReason : undefined;
+        if (typeof state === 'string') {
+          return conflict(
+            reply,
+            e instanceof Error ? e.message : '',
+            state,
+            typeof why === 'string' ? why : undefined,
+          );
+        }
         throw e;
       }
       if (view) return liveItem(view);

@@ -85,6 +85,7 @@ export const OMICALL_CODES: Record<Reason, string> = {
   no_trunk: 'no_trunk',
   call_limit: 'call_limit',
   click_to_call_unavailable: 'click_to_call_unavailable',
+  queue_refused: 'queue_refused',
   missing_credentials: 'unauthorized',
   invalid_credentials: 'unauthorized',
   invalid_signature: 'invalid_signature',
