@@ -13,6 +13,7 @@ import {
   endWrapupEarly,
   enter,
   entryRefusal,
+  liftMaxWait,
   maxWait,
   miss,
   release,
@@ -78,6 +79,9 @@ export class Acd {
         break;
       case 'call_entered':
         enter(core, input);
+        break;
+      case 'max_wait_lifted':
+        liftMaxWait(core, input.callId);
         break;
       case 'call_abandoned':
         abandon(core, input.callId);

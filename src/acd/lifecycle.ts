@@ -44,7 +44,8 @@ export function enter(core: Core, input: CallEntered): void {
   }
   enqueue(c);
   core.calls.set(callId, c);
-  if (q.cfg.maxWaitSec) c.maxWaitToken = arm(core, 'max_wait', core.now + q.cfg.maxWaitSec * 1000, callId);
+  if (q.cfg.maxWaitSec && !input.noMaxWait)
+    c.maxWaitToken = arm(core, 'max_wait', core.now + q.cfg.maxWaitSec * 1000, callId);
   settle(core, [], [c]);
   if (q.cfg.announcePosition && core.calls.get(callId) === c) {
     if (c.ringing.size === 0) announce(core, c);
@@ -265,6 +266,12 @@ export function release(core: Core, a: AgentRec): void {
   refreshOfferable(core, a);
   core.out.push({ type: 'agent_released', tenantId: a.tenantId, agentId: a.id });
   settle(core, [a], []);
+}
+
+/** The call became a queued callback: its max-wait timer is disarmed (a timer fires only with its live token). */
+export function liftMaxWait(core: Core, callId: string): void {
+  const c = core.calls.get(callId);
+  if (c) c.maxWaitToken = 0;
 }
 
 /** Max wait reached: overflow when the queue has a target, otherwise hang up `max_wait`. */

@@ -68,7 +68,11 @@ export type AcdInput =
       queueId: number;
       callerNumber: string;
       priority?: number;
+      /** A queued callback (docs/ivr.md): the queue's max wait does not apply to it. */
+      noMaxWait?: boolean;
     }
+  /** A waiting caller's place became a queued callback: the queue's max wait no longer applies to it. */
+  | { type: 'max_wait_lifted'; callId: string }
   /** The caller hung up while waiting or ringing. */
   | { type: 'call_abandoned'; callId: string }
   | { type: 'agent_answered'; callId: string; agentId: number }

@@ -90,7 +90,46 @@ export class CallbackFlow {
   }): Promise<Callback> {
     const cb = await this.d.store.create(c);
     const live = this.adopt(cb, c.callId);
+    // A callback waits for its turn however long that takes: the queue's max wait is for callers on the line.
+    this.d.driver.feed({ type: 'max_wait_lifted', callId: c.callId });
     this.publish('callback.requested', live);
+    return cb;
+  }
+
+  /**
+   * Whether `number` may be called back for the tenant: its destination rules allow it and a trunk carries it.
+   * A refused number is told so when the key is pressed, not when its turn comes.
+   */
+  async accepts(tenantId: number, number: string): Promise<boolean> {
+    const tenant = await this.d.routing.tenant(tenantId);
+    const out = tenant ? await externalTarget(this.d.routing, tenant, number) : null;
+    return out !== null && !('refusal' in out);
+  }
+
+  /**
+   * A caller who never waited in the queue (an IVR menu's callback branch) asks to be called back: the row is
+   * written and the callback enters queue `queueId` now, with the queue's callback caller id (else `didNumber`).
+   */
+  async requestNew(c: {
+    tenantId: number;
+    queueId: number;
+    number: string;
+    callId: string;
+    didNumber: string;
+  }): Promise<Callback> {
+    await this.d.driver.ensureTenant(c.tenantId);
+    const opts = this.d.driver.callerOptions(c.queueId);
+    const cb = await this.d.store.create({
+      tenantId: c.tenantId,
+      queueId: c.queueId,
+      number: c.number,
+      callId: c.callId,
+      enteredAt: this.d.clock.now(),
+      callerId: opts.callbackCallerId ?? c.didNumber,
+    });
+    const live = this.adopt(cb, this.visitId(cb));
+    this.publish('callback.requested', live);
+    await this.reenter(live);
     return cb;
   }
 
@@ -167,6 +206,7 @@ export class CallbackFlow {
       tenantId: cb.tenantId,
       queueId: cb.queueId,
       callerNumber: cb.number,
+      noMaxWait: true,
     });
   }
 
@@ -286,6 +326,7 @@ export class CallbackFlow {
     const backoffMs = live.opts.callbackRetrySec * 1000 * 2 ** (live.cb.attempts - 1);
     const at = this.d.clock.now() + backoffMs;
     await this.change(live, { state: 'retry_wait', nextAttemptAt: at, outcome, agentId: null });
+    this.publish('callback.retrying', live);
     this.armRetry(live, at);
   }
 
@@ -328,7 +369,12 @@ export class CallbackFlow {
   }
 
   private publish(
-    type: 'callback.requested' | 'callback.offered' | 'callback.completed' | 'callback.failed',
+    type:
+      | 'callback.requested'
+      | 'callback.offered'
+      | 'callback.retrying'
+      | 'callback.completed'
+      | 'callback.failed',
     live: Live,
     agentId: number | null = null,
   ): void {
@@ -340,7 +386,7 @@ export class CallbackFlow {
       callId: cb.callId,
       agentId,
       attempts: cb.attempts,
-      outcome: type === 'callback.failed' ? cb.outcome : null,
+      outcome: type === 'callback.failed' || type === 'callback.retrying' ? cb.outcome : null,
       at: this.d.clock.now(),
     });
   }

@@ -126,6 +126,7 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   const ivr = new IvrFlows({
     store,
     queues,
+    callbacks,
     direct,
     routing,
     location: sip.location,

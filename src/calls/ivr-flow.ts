@@ -12,6 +12,7 @@ import {
 import type { IvrEvent, IvrState } from '../ivr/interpreter.js';
 import type { Flow } from '../ivr/schema.js';
 import type { LocationService } from '../sip/location.js';
+import type { CallbackFlow } from './callback-flow.js';
 import type { DialTarget } from './dialer.js';
 import { type DirectDeps, connectDirect } from './direct.js';
 import type { Incoming } from './engine.js';
@@ -23,6 +24,8 @@ import { externalTarget, phoneTargets } from './targets.js';
 export interface IvrFlowDeps {
   store: Pick<IvrStore, 'ivrFlow' | 'ivrDirectory'>;
   queues: Pick<QueueFlow, 'enter'>;
+  /** Queued callback for a menu's callback branch (absent: the branch waits in its queue like a caller). */
+  callbacks?: Pick<CallbackFlow, 'accepts' | 'requestNew'>;
   direct: DirectDeps;
   routing: Pick<Routing, 'agentDestination' | 'outboundTrunk' | 'tenant'>;
   location: Pick<LocationService, 'lookup'>;
@@ -131,7 +134,8 @@ class IvrCall {
           this.timer = this.d.clock.setTimeout(() => this.feed({ type: 'timeout' }), a.timeoutMs);
           break;
         case 'route':
-          call.leaveIvr();
+          // A callback branch may end the call in the flow (the caller is called back): it leaves on its own.
+          if (a.target.kind !== 'callback') call.leaveIvr();
           return this.route(a.target);
         case 'hangup':
           // Every way out of the flow says goodbye, unless the branch already said something.
@@ -153,9 +157,9 @@ class IvrCall {
     const caller = call.record.start.callerNumber;
     switch (t.kind) {
       case 'queue':
-      case 'callback':
-        // A callback branch waits in its queue like any caller until queued callback exists (docs/ivr.md).
         return this.d.queues.enter(this.inc, t.queueId, caller);
+      case 'callback':
+        return this.callback(t.queueId);
       case 'agent':
         return this.ring(phoneTargets(this.d.location.lookup(call.tenantId, t.agentId)), t.agentId);
       case 'extension': {
@@ -178,6 +182,34 @@ class IvrCall {
       case 'voicemail':
         return call.end('NORMAL_CLEARING', 'system', { reason: 'IVR: voicemail is not available yet' });
     }
+  }
+
+  /**
+   * A menu's callback branch: a number the tenant's destination rules bar hears `callback-refused` and waits in
+   * the queue instead; otherwise the callback enters the queue, the caller hears the confirmation and is hung up.
+   */
+  private async callback(queueId: number): Promise<void> {
+    const { call } = this.inc;
+    const start = call.record.start;
+    const cbs = this.d.callbacks;
+    const lang = this.run.flow.language;
+    if (!cbs || !(await cbs.accepts(call.tenantId, start.callerNumber))) {
+      if (cbs) await this.play(['callback-refused'], lang);
+      if (call.ended) return;
+      call.leaveIvr();
+      return this.d.queues.enter(this.inc, queueId, start.callerNumber);
+    }
+    if (call.ended) return;
+    call.listenDigits(null);
+    await cbs.requestNew({
+      tenantId: call.tenantId,
+      queueId,
+      number: start.callerNumber,
+      callId: call.callId,
+      didNumber: start.didNumber ?? start.calleeNumber,
+    });
+    await this.play(['callback-confirmed'], lang);
+    if (!call.ended) call.end('NORMAL_CLEARING', 'system', { reason: 'IVR: callback requested' });
   }
 
   private ring(targets: DialTarget[], agentId: number | null): Promise<void> {

@@ -203,9 +203,8 @@ export class QueueFlow {
     q.callback = 'asking';
     const opts = this.driver.callerOptions(q.queueId);
     const number = call.record.start.callerNumber;
-    const tenant = await this.d.routing.tenant(call.tenantId);
-    const out = tenant ? await externalTarget(this.d.routing, tenant, number) : null;
-    if (!out || 'refusal' in out || call.ended || q.ringing.size > 0 || q.agentId !== null) {
+    const accepted = await callbacks.accepts(call.tenantId, number);
+    if (!accepted || call.ended || q.ringing.size > 0 || q.agentId !== null) {
       q.callback = undefined;
       if (!call.ended) await side.media.endpoint.playPrompt(promptFiles(opts.language, ['callback-refused']));
       return;

@@ -49,8 +49,23 @@ export interface DomainEvents {
   /** Queued callback (src/calls/callback-flow.ts, docs/ivr.md): asked for, offered to an agent, done or given up. */
   'callback.requested': CallbackEventPayload;
   'callback.offered': CallbackEventPayload;
+  /** The customer was busy or did not answer: the callback waits for its next attempt (`outcome` says why). */
+  'callback.retrying': CallbackEventPayload;
   'callback.completed': CallbackEventPayload;
   'callback.failed': CallbackEventPayload;
+  /** A caller left a voicemail in an IVR flow (src/calls/voicemail.ts, docs/ivr.md). */
+  'voicemail.left': VoicemailEventPayload;
+}
+
+export interface VoicemailEventPayload {
+  voicemailId: number;
+  callId: string;
+  callerNumber: string;
+  mailbox: string | null;
+  durationMs: number;
+  /** The recording's public name (its signed link comes from `GET /api/voicemails`). */
+  recordingName: string;
+  at: number;
 }
 
 export interface CallbackEventPayload {

@@ -23,8 +23,10 @@ import {
 } from './kazoo.js';
 import {
   AGENT_STATUS_EVENT,
+  CALLBACK_EVENT,
   CALL_BINDING_EVENTS,
   DTMF_EVENT,
+  VOICEMAIL_EVENT,
   type RealtimeServer,
   type RealtimeSocket,
   type Target,
@@ -35,10 +37,16 @@ import {
   roomsFor,
 } from './protocol.js';
 import { EventRelay, type RelayedEvent } from './cluster.js';
+import { callbackWire, isCallbackEvent, voicemailWire } from './ivr-wire.js';
 import { registerSubscriptionHandlers } from './subscriptions.js';
 
 const PURGE_EVERY_MS = 60_000;
-const WIRE_TYPES: readonly string[] = [...CALL_BINDING_EVENTS, AGENT_STATUS_EVENT];
+const WIRE_TYPES: readonly string[] = [
+  ...CALL_BINDING_EVENTS,
+  AGENT_STATUS_EVENT,
+  CALLBACK_EVENT,
+  VOICEMAIL_EVENT,
+];
 
 type Unnumbered = Omit<WirePayload, 'event_id'>;
 interface Pending {
@@ -122,6 +130,20 @@ export class RealtimeGateway {
     } else if (e.type === 'agent.status_changed') {
       const env = e as Envelope<'agent.status_changed'>;
       void this.enqueue(e.tenantId, () => this.pushAgentStatus(env));
+    } else if (isCallbackEvent(e.type)) {
+      const type = e.type;
+      const p = (e as Envelope<typeof type>).payload;
+      void this.enqueue(e.tenantId, async () => {
+        const uid = p.agentId === null ? null : await this.agentUidOf(e.tenantId, p.agentId);
+        const wire = callbackWire(type, await this.accountOf(e.tenantId), p, uid);
+        this.push(e.tenantId, CALLBACK_EVENT, String(p.callbackId), wire, p.at);
+      });
+    } else if (e.type === 'voicemail.left') {
+      const p = (e as Envelope<'voicemail.left'>).payload;
+      void this.enqueue(e.tenantId, async () => {
+        const wire = voicemailWire(await this.accountOf(e.tenantId), p);
+        this.push(e.tenantId, VOICEMAIL_EVENT, String(p.voicemailId), wire, p.at);
+      });
     } else if (e.type === 'call.dtmf') {
       const p = (e as Envelope<'call.dtmf'>).payload;
       void this.enqueue(e.tenantId, async () =>

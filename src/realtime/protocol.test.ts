@@ -17,6 +17,15 @@ describe('parseBinding', () => {
     assert.deepEqual(parseBinding('agent.*'), [{ event: 'AGENT_STATUS_CHANGED', key: '*' }]);
   });
 
+  it('reads callback and voicemail bindings, for all or for one id', () => {
+    for (const b of ['callback.*', 'callback', 'callback.#']) {
+      assert.deepEqual(parseBinding(b), [{ event: 'CALLBACK', key: '*' }], b);
+    }
+    assert.deepEqual(parseBinding('callback.12'), [{ event: 'CALLBACK', key: '12' }]);
+    assert.deepEqual(parseBinding('voicemail.*'), [{ event: 'VOICEMAIL', key: '*' }]);
+    assert.deepEqual(parseBinding('voicemail.3'), [{ event: 'VOICEMAIL', key: '3' }]);
+  });
+
   it('keeps dotted call ids whole', () => {
     assert.deepEqual(parseBinding('call.CHANNEL_ANSWER.abc@10.0.0.1'), [
       { event: 'CHANNEL_ANSWER', key: 'abc@10.0.0.1' },

@@ -9,7 +9,16 @@ export const AGENT_STATUS_EVENT = 'AGENT_STATUS_CHANGED';
 export const DTMF_EVENT = 'DTMF';
 /** Everything a `call.` binding can select. */
 export const CALL_BINDING_EVENTS = [...CALL_EVENTS, DTMF_EVENT] as const;
-export type WireEventName = CallEventName | typeof DTMF_EVENT | typeof AGENT_STATUS_EVENT;
+/** A queued callback changed state (docs/ivr.md), bound with `callback.*` or `callback.<callback id>`. */
+export const CALLBACK_EVENT = 'CALLBACK';
+/** A caller left a voicemail in an IVR flow (docs/ivr.md), bound with `voicemail.*` or `voicemail.<voicemail id>`. */
+export const VOICEMAIL_EVENT = 'VOICEMAIL';
+export type WireEventName =
+  | CallEventName
+  | typeof DTMF_EVENT
+  | typeof AGENT_STATUS_EVENT
+  | typeof CALLBACK_EVENT
+  | typeof VOICEMAIL_EVENT;
 
 /** What every pushed event carries. */
 export interface WireBase {
@@ -70,7 +79,34 @@ export interface DtmfWire extends WireBase {
   leg: 'caller' | 'agent';
 }
 
-export type WirePayload = CallWire | DtmfWire | AgentStatusWire;
+export interface CallbackWire extends WireBase {
+  callback_id: number;
+  /** What happened: asked for, offered to an agent, the customer missed and a retry waits, done, given up. */
+  action: 'requested' | 'offered' | 'retrying' | 'completed' | 'failed';
+  /** The callback's state after it (as `GET /api/callbacks` shows it). */
+  state: 'waiting' | 'offered' | 'retry_wait' | 'completed' | 'failed';
+  queue_id: number;
+  /** The customer's number (called back). */
+  number: string;
+  /** The call whose caller asked. */
+  call_id: string;
+  /** The agent offered or who handled it (AntBuddy user id), else null. */
+  agent_id: string | null;
+  attempts: number;
+  outcome: string | null;
+}
+
+export interface VoicemailWire extends WireBase {
+  voicemail_id: number;
+  call_id: string;
+  caller_id_number: string;
+  mailbox: string | null;
+  duration_ms: number;
+  /** The recording's name (`GET /api/voicemails` gives its signed link). */
+  recording_name: string;
+}
+
+export type WirePayload = CallWire | DtmfWire | AgentStatusWire | CallbackWire | VoicemailWire;
 
 export interface SubscribeRequest {
   account_id?: unknown;
@@ -118,6 +154,8 @@ export interface ServerToClient {
   CHANNEL_DESTROY(p: CallWire): void;
   DTMF(p: DtmfWire): void;
   AGENT_STATUS_CHANGED(p: AgentStatusWire): void;
+  CALLBACK(p: CallbackWire): void;
+  VOICEMAIL(p: VoicemailWire): void;
   subscribed(p: SubscribeResult): void;
   unsubscribed(p: { bindings: string[] }): void;
   subscribe_error(e: SubscribeError): void;
@@ -145,7 +183,7 @@ const WILD = new Set(['*', '#', '']);
 
 /**
  * Kazoo binding strings: `call.<EVENT|DTMF|*>.<call id|*>`, `call.*`, `call.#`, `agent.status_changed.<user id|*>`,
- * `agent.*`. Call ids may contain dots, so everything after the second dot is the key.
+ * `agent.*`, `callback.<callback id|*>`, `voicemail.<voicemail id|*>`. Call ids may contain dots, so everything after the second dot is the key.
  */
 export function parseBinding(binding: string): Target[] | null {
   const b = binding.trim();
@@ -157,6 +195,11 @@ export function parseBinding(binding: string): Target[] | null {
     return (CALL_BINDING_EVENTS as readonly string[]).includes(event)
       ? [{ event: event as (typeof CALL_BINDING_EVENTS)[number], key }]
       : null;
+  }
+  if (domain === 'callback' || domain === 'voicemail') {
+    // `callback.*`, `callback.<id>`: everything after the first dot is the key.
+    const k = [event, ...rest].join('.');
+    return [{ event: domain === 'callback' ? CALLBACK_EVENT : VOICEMAIL_EVENT, key: WILD.has(k) ? '*' : k }];
   }
   if (domain === 'agent') {
     if (event === '*' || event === '#' || event === 'status_changed')

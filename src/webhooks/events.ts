@@ -23,8 +23,18 @@ const TO_WIRE: { [K in EventType]?: (p: DomainEvents[K]) => Record<string, unkno
   }),
   'callback.requested': callbackData,
   'callback.offered': callbackData,
+  'callback.retrying': callbackData,
   'callback.completed': callbackData,
   'callback.failed': callbackData,
+  'voicemail.left': (p) => ({
+    voicemail_id: p.voicemailId,
+    call_id: p.callId,
+    caller_number: p.callerNumber,
+    mailbox: p.mailbox,
+    duration_ms: p.durationMs,
+    recording_name: p.recordingName,
+    at: p.at,
+  }),
   'call.transferred': (p) => ({
     call_id: p.callId,
     kind: p.kind,

@@ -14,6 +14,8 @@ import {
   startCustomer,
 } from '../sip/helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { authToken } from '../antbuddy/helpers.js';
+import { type Recorder, record, subscribe } from '../realtime/helpers.js';
 
 const skip = await requireTool('sipp');
 const CALLER = '0909888001';
@@ -22,8 +24,22 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
   const peers = new Peers();
   const storage = newStorage();
   let s: TestServer | undefined;
+  const clients: Recorder[] = [];
+  /** A Kazoo-style Socket.IO client bound to `callback.*` (the CALLBACK events and their states). */
+  const watch = async (server: TestServer, demo: TestServer['demo']) => {
+    const c = record(server.url);
+    clients.push(c);
+    const ack = await subscribe(c.socket, {
+      account_id: demo.account_id,
+      auth_token: await authToken(server.url, demo.app_id, demo.app_secret),
+      binding: 'callback.*',
+    });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    return c;
+  };
   afterEach(() => peers.killAll());
   after(async () => {
+    for (const c of clients) c.close();
     peers.killAll();
     await s?.close();
     await storage.remove();
@@ -50,14 +66,21 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
     );
     await s.t.ctx.statuses.setCustomStatus(demo.tenant_id, [onBreak], 'Lunch', 'test');
 
+    const first = await watch(s, demo);
     const customer = await startCustomer(peers, s, 'customer-callback.xml', 0, CALLER);
     const c = await customer.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
-    const first = await closedCall(s, 'caller_number', CALLER);
-    assert.equal(first.reason, 'queue: callback requested');
+    const asked = await closedCall(s, 'caller_number', CALLER);
+    assert.equal(asked.reason, 'queue: callback requested');
     const [row] = await db.selectFrom('callbacks').selectAll().execute();
     assert.ok(row, 'the callback is saved');
     assert.deepEqual([row.number, row.state, row.caller_id], [CALLER, 'waiting', demo.hotline]);
+    const [requested] = await first.waitFor(['CALLBACK'], 1, 5000);
+    assert.deepEqual(
+      [requested!.data.action, requested!.data.state, requested!.data.callback_id, requested!.data.number],
+      ['requested', 'waiting', row.id, CALLER],
+    );
+    assert.equal(requested!.data.call_id, asked.call_id);
 
     // Restart on the same storage while the callback waits.
     await s.close();
@@ -73,6 +96,7 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
     s = { ...s2, demo, close: s2.close };
     const server = s;
     assert.equal(server.t.telephony.callbacks.active.length, 1, 'the open callback is back in its queue');
+    const second = await watch(server, demo);
 
     // The carrier listens on the trunk's port; the agent's phone registers (Available) and is offered the callback.
     const carrier = peers.sippRun(`127.0.0.1:${server.t.sipPort}`, [
@@ -101,5 +125,21 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
     assert.equal(rec.status_detail, 'SUCCESS');
     const types = events.filter((e) => e.type.startsWith('callback.')).map((e) => e.type);
     assert.deepEqual(types, ['callback.offered', 'callback.completed']);
+    const wire = await second.waitFor(['CALLBACK'], 2, 5000);
+    assert.deepEqual(
+      wire.map((e) => [e.data.action, e.data.state, e.data.callback_id]),
+      [
+        ['offered', 'offered', row.id],
+        ['completed', 'completed', row.id],
+      ],
+    );
+    const agentUid = (
+      await server.t.ctx.db
+        .selectFrom('agents')
+        .select('uid')
+        .where('id', '=', done.agent_id!)
+        .executeTakeFirstOrThrow()
+    ).uid;
+    assert.equal(wire[1]!.data.agent_id, agentUid, "the agent's AntBuddy user id");
   });
 });

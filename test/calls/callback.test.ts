@@ -7,10 +7,12 @@ import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CallbackFlow } from '../../src/calls/callback-flow.js';
 import type { Incoming } from '../../src/calls/engine.js';
+import { IvrFlows } from '../../src/calls/ivr-flow.js';
 import { QueueFlow } from '../../src/calls/queue-flow.js';
 import { FakeClock } from '../../src/clock.js';
 import type { CallTenant } from '../../src/domain/call-store.js';
 import type { Callback, CallbackChange, CallbackStore } from '../../src/domain/callbacks.js';
+import { validateFlow } from '../../src/ivr/validate.js';
 import type { UasSession } from '../../src/sip/uas.js';
 import type { InboundQueue } from '../../src/store/schema.js';
 import { type FakeEndpoint, type Kit, kit, settle } from './flow-kit.js';
@@ -268,5 +270,107 @@ describe('queued callback on a FakeClock', () => {
     assert.equal(rows.rows.get(2)!.state, 'waiting', 'the second re-entered at its retry time');
     driver.stop();
     callbacks.stop();
+  });
+});
+
+describe('queued callback and the queue max wait', () => {
+  it('a waiting callback is not timed out of the queue; a caller on the line is', async () => {
+    const { k, driver, rows, flow, callbacks } = setup({ max_wait_sec: 30 });
+    const { ep } = await waiting(k, flow);
+    ep.press('1');
+    await settle();
+    const other = await waiting(k, flow, '0907654321');
+    k.clock.advance(30_000);
+    await settle();
+    assert.equal(other.call.state, 'ended', 'the caller on the line reached the max wait');
+    k.clock.advance(600_000);
+    await settle();
+    assert.equal(rows.rows.get(1)!.state, 'waiting', 'the callback still waits for its turn');
+    assert.deepEqual(cbEvents(k), ['callback.requested']);
+    driver.feed({ type: 'agent_availability', tenantId: 1, agentId: 7, presence: 'ready' });
+    await settle();
+    assert.equal(
+      k.dialer.last.targets[0]!.requestUri,
+      'sip:1007@127.0.0.1:5070',
+      'offered when its turn came',
+    );
+    driver.stop();
+    callbacks.stop();
+  });
+});
+
+describe("an IVR menu's callback branch", () => {
+  const MENU = {
+    language: 'en',
+    start: 'main',
+    nodes: {
+      main: { type: 'menu', prompt: ['welcome'], options: { '3': { type: 'callback', queueId: 4 } } },
+    },
+  };
+
+  async function inFlow(callerNumber: string) {
+    const base = setup({ callback_caller_id: '02873019000' });
+    const { k, flow, callbacks } = base;
+    k.store.flows.set(1, { flowId: 1, version: 1, flow: validateFlow(MENU) });
+    const ivr = new IvrFlows({
+      store: k.store,
+      queues: flow,
+      callbacks,
+      direct: { legB: k.legB, follower: k.follower },
+      routing: {
+        agentDestination: () => Promise.resolve({ kind: 'invalid' }),
+        outboundTrunk: () => Promise.resolve(trunk),
+        tenant: () => Promise.resolve(tenant as never),
+      },
+      location: { lookup: () => [] },
+      promptFile: (_t, lang, p) => `${lang}/${p}`,
+      hostport: () => '127.0.0.1:5060',
+      clock: k.clock,
+      logger: k.legB.logger,
+    });
+    const { call, a } = k.call({ callerNumber, calleeNumber: '02873019555', didNumber: '02873019555' });
+    const session = { answer: () => undefined, progress: () => undefined } as unknown as UasSession;
+    await ivr.enter({ call, session, side: a, answerSdp: 'v=0' }, 1);
+    await settle();
+    return { ...base, call, ep: a.media.endpoint as FakeEndpoint };
+  }
+
+  it("the key asks for a callback in queue 4: confirmed, hung up as IVR, offered to the agent with the queue's caller id", async () => {
+    const { k, driver, rows, callbacks, call, ep } = await inFlow('0901234567');
+    ep.press('3');
+    await settle();
+    assert.deepEqual(ep.prompts.slice(1), [['en/callback-confirmed']]);
+    assert.equal(call.state, 'ended');
+    const row = k.store.rows.get(call.callId)!;
+    assert.deepEqual([row.end?.reason, row.end?.statusDetail], ['IVR: callback requested', 'IVR']);
+    const cb = rows.rows.get(1)!;
+    assert.deepEqual(
+      [cb.queueId, cb.number, cb.callId, cb.callerId, cb.state],
+      [4, '0901234567', call.callId, '02873019000', 'waiting'],
+    );
+    driver.feed({ type: 'agent_availability', tenantId: 1, agentId: 7, presence: 'ready' });
+    await settle();
+    const agentLeg = k.dialer.last;
+    assert.equal(agentLeg.targets[0]!.requestUri, 'sip:1007@127.0.0.1:5070', 'the agent rings first');
+    agentLeg.answer();
+    await settle();
+    assert.equal(k.dialer.last.targets[0]!.requestUri, 'sip:0901234567@127.0.0.1:5099');
+    assert.match(k.dialer.last.from, /02873019000/);
+    assert.deepEqual(cbEvents(k), ['callback.requested', 'callback.offered']);
+    driver.stop();
+    callbacks.stop();
+  });
+
+  it('a number the destination rules bar is refused at the key with a prompt and waits in the queue instead', async () => {
+    const { k, driver, rows, call, ep } = await inFlow('00441632960000');
+    ep.press('3');
+    await settle();
+    assert.deepEqual(ep.prompts.slice(1)[0], ['en/callback-refused']);
+    assert.equal(rows.rows.size, 0, 'nothing saved');
+    assert.equal(call.state, 'queued', 'the caller waits in queue 4');
+    assert.equal(cbEvents(k).length, 0);
+    call.end('ORIGINATOR_CANCEL', 'caller', {});
+    await settle();
+    driver.stop();
   });
 });
