@@ -189,6 +189,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
             },
             recover: () => resetStuckAgents(recoveryDeps),
             agentChanged: (tenantId, agentId) => telephony.acd.agentChanged(tenantId, agentId),
+            ownerDied: (nodeId) => telephony.node.closeCallsOf(nodeId),
           },
         })
       : null;

@@ -27,6 +27,7 @@ export const DEAD_AFTER_MS = 45_000;
 export class TelephonyNode {
   private timer?: NodeJS.Timeout;
   private afterDead?: () => Promise<unknown>;
+  private sipAddress?: string;
 
   constructor(private readonly d: TelephonyNodeDeps) {}
 
@@ -50,13 +51,31 @@ export class TelephonyNode {
 
   /** Say where the edge reaches this node's SIP (a non-owner redirects a tenant's calls there). */
   async advertise(sipAddress: string): Promise<void> {
+    this.sipAddress = sipAddress;
     await this.d.store.advertiseNode(this.d.nodeId, sipAddress);
+  }
+
+  /**
+   * Another node found dead before the heartbeat bound (its tenants' leases expired and it does not answer SIP,
+   * src/cluster/ownership.ts): close its open calls with a cause and forget its row, so recovery resumes the agents
+   * it held. Returns how many calls that closed.
+   */
+  async closeCallsOf(nodeId: string): Promise<number> {
+    if (nodeId === this.d.nodeId) return 0;
+    const closed = await closeInterruptedCalls(this.d, [nodeId]);
+    await this.d.store.removeNode(nodeId);
+    if (closed) this.d.logger.warn({ closed, node: nodeId }, 'closed calls of a telephony node that stopped');
+    return closed;
   }
 
   /** One heartbeat: say we are alive, then close the calls of nodes that are not. */
   async beat(): Promise<void> {
     try {
-      await this.d.store.touchNode(this.d.nodeId, this.d.clock.now());
+      if (!(await this.d.store.touchNode(this.d.nodeId, this.d.clock.now()))) {
+        // Judged dead while alive (a long stall): come back, or other nodes would close our next calls.
+        await this.d.store.registerNode(this.d.nodeId, this.d.clock.now());
+        if (this.sipAddress) await this.d.store.advertiseNode(this.d.nodeId, this.sipAddress);
+      }
       const { closed, pruned } = await this.closeDead(false);
       if (closed) this.d.logger.warn({ closed }, 'closed calls of a telephony node that stopped');
       if (closed || pruned) await this.afterDead?.();

@@ -63,7 +63,7 @@ export interface CallRecordStore {
 /** The telephony nodes' table (src/calls/nodes.ts). */
 export interface NodeStore {
   registerNode(nodeId: string, now: number): Promise<void>;
-  touchNode(nodeId: string, now: number): Promise<void>;
+  touchNode(nodeId: string, now: number): Promise<boolean>;
   advertiseNode(nodeId: string, sipAddress: string): Promise<void>;
   removeNode(nodeId: string): Promise<void>;
   liveNodeIds(cutoff: number): Promise<Set<string>>;

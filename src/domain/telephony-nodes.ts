@@ -19,8 +19,14 @@ export async function advertiseNode(db: Executor, nodeId: string, sipAddress: st
   await db.updateTable('telephony_nodes').set({ sip_address: sipAddress }).where('id', '=', nodeId).execute();
 }
 
-export async function touchNode(db: Executor, nodeId: string, now: number): Promise<void> {
-  await db.updateTable('telephony_nodes').set({ seen_at: now }).where('id', '=', nodeId).execute();
+/** Refresh this node's heartbeat; false when its row is gone (another node judged it dead and forgot it). */
+export async function touchNode(db: Executor, nodeId: string, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('telephony_nodes')
+    .set({ seen_at: now })
+    .where('id', '=', nodeId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 export async function removeNode(db: Executor, nodeId: string): Promise<void> {

@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
 import { sql } from 'kysely';
+import { optionsPing } from '../sip/ping.js';
 import type { Db } from '../store/db.js';
 
 /** One component's state in `/readyz`; extra fields say what was checked. */
@@ -82,40 +80,14 @@ export function databaseCheck(db: Db, dialect: string): ComponentCheck {
  */
 export function sipCheck(host: string, port: () => number): ComponentCheck {
   const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return (signal) =>
-    new Promise((resolve, reject) => {
-      const p = port();
-      if (!p) return reject(new Error('the SIP socket is not bound'));
-      const sock = createSocket(isIPv6(target) ? 'udp6' : 'udp4');
-      const id = randomBytes(8).toString('hex');
-      let finished = false;
-      const done = (err?: Error) => {
-        if (finished) return;
-        finished = true;
-        sock.close();
-        if (err) reject(err);
-        else resolve({ port: p, transport: 'udp' });
-      };
-      sock.on('error', (e) => done(e));
-      signal.addEventListener('abort', () => done(new Error('no answer to OPTIONS')), { once: true });
-      sock.on('message', (buf) => {
-        const text = buf.toString('latin1');
-        if (!text.includes(`readyz-${id}`)) return;
-        const status = /^SIP\/2\.0 (\d{3})/.exec(text)?.[1];
-        if (status === '200') done();
-        else done(new Error(`OPTIONS answered ${status ?? 'unparsable'}`));
-      });
-      sock.bind(0, () => {
-        const local = sock.address();
-        const host = isIPv6(target) ? `[${target}]` : target;
-        const msg =
-          `OPTIONS sip:readyz@${host}:${p} SIP/2.0\r\n` +
-          `Via: SIP/2.0/UDP ${isIPv6(local.address) ? `[${local.address}]` : local.address}:${local.port};branch=z9hG4bK-${id};rport\r\n` +
-          `Max-Forwards: 70\r\nFrom: <sip:readyz@tongdai.invalid>;tag=${id}\r\nTo: <sip:readyz@${host}>\r\n` +
-          `Call-ID: readyz-${id}\r\nCSeq: 1 OPTIONS\r\nUser-Agent: tongdai-readyz\r\nContent-Length: 0\r\n\r\n`;
-        sock.send(msg, p, target);
-      });
-    });
+  return async (signal) => {
+    const p = port();
+    if (!p) throw new Error('the SIP socket is not bound');
+    const status = await optionsPing(target, p, signal, 'tongdai-readyz');
+    if (status === null) throw new Error('no answer to OPTIONS');
+    if (status !== 200) throw new Error(`OPTIONS answered ${status || 'unparsable'}`);
+    return { port: p, transport: 'udp' };
+  };
 }
 
 /** The media engine can open an RTP port (what the next call needs), closed again at once. */

@@ -206,7 +206,7 @@ export class MemoryStore implements CallStore {
   openCalls = () => Promise.resolve([]);
   closeOpenCall = () => Promise.resolve(false);
   registerNode = () => Promise.resolve();
-  touchNode = () => Promise.resolve();
+  touchNode = () => Promise.resolve(true);
   advertiseNode = () => Promise.resolve();
   removeNode = () => Promise.resolve();
   liveNodeIds = () => Promise.resolve(new Set<string>());

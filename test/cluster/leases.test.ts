@@ -23,13 +23,14 @@ describe('tenant leases with fencing', () => {
 
   it('one owner at a time; a dead owner loses the tenant within 15 s and its token is fenced off', async () => {
     const db = s.t.ctx.db;
-    const tenantId = s.demo.tenant_id;
+    // A tenant id of this test's own: on PostgreSQL the server's own lease loop runs every tenant in the table.
+    const tenantId = 900_000_000 + Math.floor(Math.random() * 1_000_000);
     const tenants = async () => [tenantId];
     const a = new TenantLeases({ db, clock, nodeId: 'node-a', tenants });
     const b = new TenantLeases({ db, clock, nodeId: 'node-b', tenants });
     const seen: string[] = [];
     a.onChange((t, owned) => seen.push(`a:${t}:${owned}`));
-    b.onChange((t, owned) => seen.push(`b:${t}:${owned}`));
+    b.onChange((t, owned, _l, previous) => seen.push(`b:${t}:${owned}` + (previous ? `<${previous}` : '')));
 
     await a.tick();
     await b.tick();
@@ -68,7 +69,7 @@ describe('tenant leases with fencing', () => {
     // a comes back from its pause: it learns it lost the tenant and does not take it back.
     await a.tick();
     assert.equal(a.owns(tenantId), null);
-    assert.deepEqual(seen, [`a:${tenantId}:true`, `b:${tenantId}:true`, `a:${tenantId}:false`]);
+    assert.deepEqual(seen, [`a:${tenantId}:true`, `b:${tenantId}:true<node-a`, `a:${tenantId}:false`]);
     assert.equal(await acquireLease(db, tenantId, 'node-a', clock.now()), null);
 
     // A graceful stop hands the tenant over at once.
@@ -76,5 +77,50 @@ describe('tenant leases with fencing', () => {
     await a.tick();
     assert.equal(a.owns(tenantId)?.token, second.token + 1);
     await a.stop();
+  });
+
+  it('a round costs two statements whatever the number of tenants; a dead owner’s 300 tenants move in one round', async () => {
+    let statements = 0;
+    const counted = s.t.ctx.db.withPlugin({
+      transformQuery: (args) => (statements++, args.node),
+      transformResult: (args) => Promise.resolve(args.result),
+    });
+    const base = 800_000_000 + Math.floor(Math.random() * 1_000_000);
+    const ids = Array.from({ length: 300 }, (_, i) => base + i);
+    const tenants = async () => ids;
+    const a = new TenantLeases({ db: counted, clock, nodeId: 'bulk-a', tenants });
+    const b = new TenantLeases({ db: counted, clock, nodeId: 'bulk-b', tenants });
+    const from = new Map<number, string | null>();
+    b.onChange((t, owned, _l, previous) => owned && from.set(t, previous));
+    await a.tick();
+    assert.ok(
+      ids.every((t) => a.owns(t)),
+      'the first node takes every free tenant',
+    );
+    statements = 0;
+    await a.tick();
+    assert.equal(statements, 2, 'renewal round: one UPDATE for all 300 leases, one read of the leases');
+    assert.ok(ids.every((t) => a.owns(t)));
+    statements = 0;
+    await b.tick();
+    assert.equal(statements, 2, 'a non-owner’s round while the owner lives: no writes');
+    assert.ok(ids.every((t) => !b.owns(t)));
+    clock.advance(LEASE_MS);
+    await b.tick();
+    assert.ok(
+      ids.every((t) => b.owns(t)),
+      'every expired lease taken in one round',
+    );
+    assert.ok(
+      ids.every((t) => from.get(t) === 'bulk-a'),
+      'each gain names the dead owner',
+    );
+    await b.stop();
+    await a.stop(false);
+    await s.t.ctx.db
+      .deleteFrom('tenant_leases')
+      .where('tenant_id', '>=', base)
+      .where('tenant_id', '<', base + 300)
+      .execute();
   });
 });
