@@ -86,6 +86,7 @@ export class Call {
     private readonly clock: Clock,
   ) {
     this.sideA = a;
+    this.agentOnA = record.start.callerAgentId ?? null;
     this.machine = new CallStateMachine(() => clock.now());
   }
 
@@ -293,14 +294,24 @@ export class Call {
     this.end('NORMAL_CLEARING', by, { from: side });
   }
 
-  /** Which side a transfer replaces: B (the agent of an inbound or internal call) or A (an outbound call's agent). */
+  /** Which side a transfer replaces: B (the agent of an inbound or internal call) or A (an agent who placed it). */
   private leaving: 'a' | 'b' = 'b';
+  /** The agent on side A (who placed the call; after a transfer of side A, the one who took it over). */
+  private agentOnA: number | null;
   /** Side A hung up while its transfer rang. */
   private aLeft = false;
 
   /** The side that stays (and hears hold music) while a transfer rings. */
   private get staying(): Side | undefined {
     return this.leaving === 'a' ? this.b : this.a;
+  }
+
+  /**
+   * The agent who hands the call over when `side` is transferred: side A's agent (who placed the call), or the
+   * call's agent for side B.
+   */
+  transferringAgent(side: 'a' | 'b'): number | null {
+    return side === 'a' ? this.agentOnA : this.record.agentId;
   }
 
   /** Transfers of this call so far, oldest first (the native API lists them; the record stores them). */
@@ -353,7 +364,7 @@ export class Call {
     this.transferAsked = false;
     this.record.transfers.push({
       at: this.clock.now(),
-      fromAgentId: this.record.agentId,
+      fromAgentId: this.transferringAgent(leaving),
       ...to,
       by,
       outcome: 'ringing',
@@ -403,7 +414,11 @@ export class Call {
       // Side A's endpoint is closed by the call's end only for the side A it then has.
       replacedA?.media.endpoint.close();
     });
-    if (agentId !== null) this.record.agentId = agentId;
+    if (this.leaving === 'a') this.agentOnA = agentId;
+    // The record counts the call for its agent side: A of an outbound call, B otherwise (an internal call whose
+    // caller handed it over keeps its callee as the call's agent).
+    const agentSide = this.record.start.direction === 'outbound' ? 'a' : 'b';
+    if (agentId !== null && this.leaving === agentSide) this.record.agentId = agentId;
     if (t) this.record.transferred(t, kind);
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
   }
@@ -460,7 +475,12 @@ export class Call {
    * consulted) replaces B of this call, whose caller is bridged to it; the consultation call ends (its side A, the
    * transferring phone's second dialog, is hung up) and its B keeps its media, now in this call.
    */
-  takeOver(consult: Call, label: string, watch?: (outcome: 'done' | 'failed', status: number) => void): Side {
+  takeOver(
+    consult: Call,
+    label: string,
+    watch?: (outcome: 'done' | 'failed', status: number) => void,
+    leaving: 'a' | 'b' = 'b',
+  ): Side {
     const c = consult.b;
     if (consult.state !== 'bridged' && consult.state !== 'held') {
       throw new CallStateError(consult.state, 'attended transfer (consultation call)');
@@ -473,6 +493,7 @@ export class Call {
       { toKind: 'agent', toAgentId: to, toQueueId: null, toNumber: null, to: label },
       'attended',
       watch,
+      leaving,
     );
     consult.handedOver = { side: c, to: this };
     consult.b = undefined;

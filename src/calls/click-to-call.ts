@@ -60,6 +60,10 @@ export class ClickToCall implements ClickToCallService {
     d.core.track(call, release);
     const agentId = p.agent.id;
     call.onEnd(() => void d.follower.set(call.tenantId, agentId, 'resume'));
+    // The agent's phone handed the customer over (REFER, or the API): the agent is back to their status at once.
+    call.onTransferred((from) => {
+      if (from === agentId) void d.follower.set(call.tenantId, agentId, 'resume');
+    });
     const ringback = ensureRingback(d.dataDir);
     await dialB(d.legB, call, {
       leg: 'a',

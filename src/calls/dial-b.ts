@@ -14,7 +14,7 @@ export interface DialBDeps {
   /** Transfers asked by a leg's phone (REFER, src/calls/refer.ts); without it a REFER is answered 405. */
   refer?: {
     check(call: Call, side: Side): ReferRefusal | null;
-    run(call: Call, refer: ReferRequest): void;
+    run(call: Call, refer: ReferRequest, side: Side): void;
   };
 }
 
@@ -104,11 +104,12 @@ export async function dialB(d: DialBDeps, call: Call, o: DialBOptions): Promise<
       },
       onHangup: () => side && call.legHungUp(side, first ? 'caller' : 'callee'),
       onReinvite: () => side && call.holdChanged(side),
-      ...(d.refer && !first
+      // Any leg's phone may ask (click-to-call's agent leg too); ReferTransfers decides which side may transfer.
+      ...(d.refer
         ? {
             onRefer: {
               check: () => (side ? d.refer!.check(call, side) : { status: 481 }),
-              run: (r) => d.refer!.run(call, r),
+              run: (r) => side && d.refer!.run(call, r, side),
             },
           }
         : {}),

@@ -10,6 +10,7 @@ import { UasSession } from '../sip/uas.js';
 import { dtmfOfInfo } from '../sip/dtmf-info.js';
 import type { CallTenant } from '../domain/call-store.js';
 import { Call, type Side, uasSide } from './call.js';
+import type { DialBDeps } from './dial-b.js';
 import type { CallLimits } from './limits.js';
 import { MediaLeg } from './media-leg.js';
 import { CallRecord, type CallStart, type RecordDeps } from './records.js';
@@ -50,6 +51,12 @@ export class CallCore {
   readonly recent = new Map<string, Call>();
   /** Side A's INVITE of calls that came in as one (a transfer to a queue puts the caller back in the ACD with it). */
   private readonly incomings = new WeakMap<Call, Incoming>();
+
+  /**
+   * Transfers asked by side A's phone (an in-dialog REFER on tongdai's UAS leg: an agent who placed the call);
+   * bound by the composition root with the legs' (src/calls/refer.ts). Without it such a REFER gets 405.
+   */
+  refer?: DialBDeps['refer'];
 
   constructor(private readonly d: CallCoreDeps) {}
 
@@ -153,6 +160,13 @@ export class CallCore {
         const answer = media.answer(sdp);
         if (answer !== null) ref.call?.holdChanged(side);
         return answer;
+      },
+      onRefer: {
+        check: () =>
+          ref.call && this.refer
+            ? this.refer.check(ref.call, side)
+            : { status: 405, reason: 'Method Not Allowed' },
+        run: (r) => ref.call && this.refer?.run(ref.call, r, side),
       },
     });
     const side = uasSide(session, media);

@@ -172,6 +172,8 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   });
   // A REFER from a leg's phone is a transfer through the same rules (bound here: transfers ring through legB).
   legB.refer = new ReferTransfers({ transfers, calls: () => core.calls.values(), follower, logger });
+  // … and from side A's phone (an agent who placed the call: tongdai's UAS leg).
+  core.refer = legB.refer;
   const node = new TelephonyNode({ store, bus, clock, nodeId: ctx.config.nodeId, logger });
   const callActions = createCallActions(ctx, core, sip, registry, media, legB.dialer, store);
   router.features = callActions.monitor;

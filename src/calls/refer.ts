@@ -4,7 +4,7 @@ import type { ReferRefusal, ReferRequest } from '../sip/dialog-refer.js';
 import type { Call, Side } from './call.js';
 import { CallStateError } from './state.js';
 import type { StatusFollower } from './presence.js';
-import type { CallTransfer } from './transfer.js';
+import { type CallTransfer, agentSideOf } from './transfer.js';
 
 /** The reason phrase of each status a transfer's NOTIFY may carry. */
 const REASONS: Record<number, string> = {
@@ -62,21 +62,26 @@ export class ReferTransfers {
   /** Whether `side` of `call` may transfer now (refused with 403 or 491 before the 202). */
   check(call: Call, side: Side): ReferRefusal | null {
     if (call.ended) return { status: 481, reason: 'Call Does Not Exist' };
-    if (side !== call.b) return { status: 403, reason: 'Only the agent side transfers' };
+    if (!agentSideOf(call, side)) return { status: 403, reason: 'Only an agent side transfers' };
     if (call.state === 'transferring') return { status: 491, reason: 'Transfer Pending' };
     if (call.state !== 'bridged' && call.state !== 'held') return { status: 403, reason: 'Not Connected' };
     return null;
   }
 
-  run(call: Call, refer: ReferRequest): void {
+  run(call: Call, refer: ReferRequest, side: Side): void {
     const notify = (status: number) => refer.notify(status, REASONS[status] ?? 'Failed');
-    if (refer.replaces) return this.attended(call, refer, notify);
+    const leaving = agentSideOf(call, side);
+    if (!leaving) return notify(403);
+    if (refer.replaces) return this.attended(call, refer, notify, leaving);
     if (!refer.user) return notify(404);
     const log = { callId: call.callId, referTo: refer.uri };
     call.transferRequested();
     this.d.transfers
-      .blind(call, { kind: 'dialled', dialled: refer.user }, (outcome, status) =>
-        notify(outcome === 'done' ? 200 : status),
+      .blind(
+        call,
+        { kind: 'dialled', dialled: refer.user },
+        (outcome, status) => notify(outcome === 'done' ? 200 : status),
+        leaving,
       )
       .catch((err: unknown) => {
         const status = statusOf(err);
@@ -92,7 +97,12 @@ export class ReferTransfers {
    * through tongdai (the consultation call, whose side A is the dialog Replaces names); the caller is bridged to
    * that agent and both of the transferring phone's dialogs are hung up. 481 when no such call is live.
    */
-  private attended(call: Call, refer: ReferRequest, notify: (status: number) => void): void {
+  private attended(
+    call: Call,
+    refer: ReferRequest,
+    notify: (status: number) => void,
+    leaving: 'a' | 'b',
+  ): void {
     const id = refer.replaces!.callId;
     const consult = [...this.d.calls()].find(
       (c) => c !== call && c.tenantId === call.tenantId && !c.ended && c.a.sipCallId === id,
@@ -100,8 +110,11 @@ export class ReferTransfers {
     if (!consult) return notify(481);
     const agentId = consult.record.agentId;
     try {
-      call.takeOver(consult, refer.user ? `agent ${refer.user}` : 'consultation call', (outcome, status) =>
-        notify(outcome === 'done' ? 200 : status),
+      call.takeOver(
+        consult,
+        refer.user ? `agent ${refer.user}` : 'consultation call',
+        (outcome, status) => notify(outcome === 'done' ? 200 : status),
+        leaving,
       );
     } catch (err) {
       return notify(statusOf(err));

@@ -3,7 +3,7 @@ import type { TransferTarget } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { LocationService } from '../sip/location.js';
 import type { TransferBy } from '../domain/call-transfers.js';
-import type { Call, TransferTo } from './call.js';
+import type { Call, Side, TransferTo } from './call.js';
 import { type DialBDeps, dialB } from './dial-b.js';
 import type { DialTarget } from './dialer.js';
 import type { CallCore } from './engine.js';
@@ -49,12 +49,25 @@ type Resolved =
   | { kind: 'ring'; targets: DialTarget[]; agentId: number | null; to: TransferTo };
 
 /**
+ * Which side of `call` an agent's phone transferring it from `side` hands over, or null when that side is not an
+ * agent's: B of an inbound or internal call (tongdai rang the agent), A of an outbound or internal call (the agent
+ * placed it from their phone, or answered click-to-call's first leg). The customer's carrier never transfers.
+ */
+export function agentSideOf(call: Call, side: Side): 'a' | 'b' | null {
+  const direction = call.record.start.direction;
+  if (side === call.b && direction !== 'outbound') return 'b';
+  if (side === call.a && direction !== 'inbound') return 'a';
+  return null;
+}
+
+/**
  * Blind transfer of side B (the agent of an inbound or internal call) to another agent, extension or external
  * number: the caller hears hold music while the new side rings (state `transferring`); its answer replaces B, a
  * miss gives the call back to B (or ends it when B already hung up). The destination's rules are the targets'
  * (registered phones, allowed destinations and the tenant's trunk). To a queue: B is released at once and the
  * caller waits in that queue like any caller (Call.queueTransfer, QueueFlow.transferIn). An outbound call an agent
- * placed from their phone is transferred the other way round: the agent (side A) is replaced, the customer stays.
+ * placed (from their phone or by click-to-call) is transferred the other way round: the agent (side A) is replaced,
+ * the customer stays; a phone on side A may ask by REFER too (agentSideOf).
  */
 export class CallTransfer {
   constructor(private readonly d: CallTransferDeps) {}
@@ -67,30 +80,34 @@ export class CallTransfer {
     call: Call,
     target: BlindTarget,
     watch?: (outcome: 'done' | 'failed', status: number) => void,
+    side?: 'a' | 'b',
   ): Promise<void> {
     const refuse = () => new CallStateError(call.state, 'transfer');
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
-    // An outbound call an agent placed from their phone: the agent (side A) hands the customer (side B) over, by
-    // the API only (a REFER would come from the customer's carrier) and not to a queue.
-    const outbound = call.record.start.direction === 'outbound';
-    if (outbound && (target.kind === 'dialled' || target.kind === 'queue' || !this.d.core.incomingOf(call))) {
-      throw new DomainError(
-        'CONFLICT',
-        "an outbound call is transferred by the API only, from the agent's own call, to an agent, extension or number",
-        undefined,
-        { state: call.state },
-      );
-    }
+    // Which side hands the call over: the phone that sent the REFER; through the API the agent's side (side A of
+    // an outbound call an agent placed, from their phone or by click-to-call; side B otherwise).
+    const leaving = side ?? (call.record.start.direction === 'outbound' ? 'a' : 'b');
     // A target kind `dialled` is what a phone asked for by REFER; the others come from the API (or console).
     const by: TransferBy = target.kind === 'dialled' ? 'refer' : 'api';
     const dest = await this.resolve(call.tenantId, target);
-    if (dest.kind === 'queue') return this.toQueue(call, dest.queueId, by, watch);
+    if (dest.kind === 'queue') {
+      // Only a caller who came in by an INVITE (side A stays) can wait in a queue.
+      if (leaving === 'a') {
+        throw new DomainError(
+          'CONFLICT',
+          'the customer of an outbound call an agent placed cannot be transferred to a queue (only to an agent, extension or number)',
+          undefined,
+          { state: call.state },
+        );
+      }
+      return this.toQueue(call, dest.queueId, by, watch);
+    }
     if (dest.targets.length === 0) {
       throw invalid(`${dest.to.to} has no registered SIP phone to ring`, 'agent_not_registered');
     }
-    const from = await this.fromHeader(call, dest.to, outbound);
+    const from = await this.fromHeader(call, dest.to, leaving);
     if (call.state !== 'bridged' && call.state !== 'held') throw refuse();
-    call.beginTransfer(dest.to, by, watch, outbound ? 'a' : 'b');
+    call.beginTransfer(dest.to, by, watch, leaving);
     const agentId = dest.agentId;
     if (agentId !== null) call.onEnd(() => void this.d.follower.set(call.tenantId, agentId, 'resume'));
     await dialB(this.d.legB, call, {
@@ -110,16 +127,16 @@ export class CallTransfer {
    * customer). The carrier sees the caller id of an agent's own call through the trunk (Routing.trunkCallerId) of
    * the agent who hands the call over: a carrier takes only the tenant's numbers as caller id, never the customer's.
    */
-  private async fromHeader(call: Call, to: TransferTo, outbound: boolean): Promise<string> {
+  private async fromHeader(call: Call, to: TransferTo, leaving: 'a' | 'b'): Promise<string> {
     const start = call.record.start;
     if (to.toKind === 'number') {
-      const fromAgentId = call.record.agentId;
+      const fromAgentId = call.transferringAgent(leaving);
       const agent = fromAgentId === null ? undefined : await this.d.routing.agent(call.tenantId, fromAgentId);
       // No agent on the call (it was never answered by one): the number it came in on is the tenant's own.
       const id = agent ? await this.d.routing.trunkCallerId(agent) : (start.didNumber ?? start.calleeNumber);
       return `<sip:${id}@${this.d.hostport()}>`;
     }
-    const caller = outbound ? start.calleeNumber : start.callerNumber;
+    const caller = leaving === 'a' ? start.calleeNumber : start.callerNumber;
     return `"${caller}" <sip:${caller}@${this.d.hostport()}>`;
   }
 

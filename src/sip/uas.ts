@@ -1,4 +1,5 @@
 import { type SipRequest, type SipResponse, makeResponse, methodNotAllowed } from './message.js';
+import { type ReferHandler, acceptRefer } from './dialog-refer.js';
 import { parseCSeq } from './headers.js';
 import { Dialog } from './dialog.js';
 import type { DialogOwner, DialogRegistry } from './dialogs.js';
@@ -16,6 +17,8 @@ export interface UasHandlers {
   onReinvite(sdp: string): string | null;
   /** An in-dialog INFO (answered 200 first), e.g. a phone's application/dtmf-relay key press. */
   onInfo?(req: SipRequest): void;
+  /** The caller's phone asks to transfer the call (in-dialog REFER, e.g. an agent who placed it); else 405. */
+  onRefer?: ReferHandler;
 }
 
 export type LegState = 'early' | 'confirmed' | 'ended';
@@ -115,8 +118,13 @@ export class UasSession implements DialogOwner {
       tx.respond(res);
       return this.oks.start(res, parseCSeq(req.headers.get('cseq')!).seq, this.tx.remote);
     }
-    // Transfers are asked by the agent's leg (tongdai's UAC side, src/sip/uac.ts), not by the caller's.
-    if (req.method === 'REFER') return tx.respond(methodNotAllowed(req));
+    if (req.method === 'REFER') {
+      const h = this.handlers.onRefer;
+      if (!h || this.state !== 'confirmed') return tx.respond(methodNotAllowed(req));
+      const refer = acceptRefer(this.stack, this.dialog, req, tx, () => h.check());
+      if (refer) h.run(refer);
+      return;
+    }
     tx.respond(makeResponse(req, 200));
     if (req.method === 'INFO') this.handlers.onInfo?.(req);
   }
@@ -130,7 +138,10 @@ export class UasSession implements DialogOwner {
     const to = res.headers.get('to')!;
     if (!/;\s*tag=/i.test(to)) res.headers.set('to', `${to};tag=${this.tx.toTag}`);
     res.headers.add('contact', `<${this.contact()}>`);
-    res.headers.add('allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE');
+    res.headers.add(
+      'allow',
+      `INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE${this.handlers.onRefer ? ', REFER, NOTIFY' : ''}`,
+    );
     return this.withSdp(res, sdp);
   }
 
