@@ -4,6 +4,7 @@ import { noAgents, refuse } from './lifecycle.js';
 import { agentFor, normalizeNumber, refreshOfferable } from './model.js';
 import type { AgentRec, Core, QueueRec, Tier } from './model.js';
 import { settle, settleQueue, withdraw } from './routing.js';
+import { skillMap } from './skills.js';
 import { StatsBook } from './stats.js';
 import type { AcdInput, QueueConfig } from './types.js';
 
@@ -123,4 +124,15 @@ export function setPresence(core: Core, input: Availability): void {
 export function setCallerLists(core: Core, tenantId: number, vip: string[], blacklist: string[]): void {
   core.vip.set(tenantId, new Set(vip.map(normalizeNumber)));
   core.blacklist.set(tenantId, new Set(blacklist.map(normalizeNumber)));
+}
+
+type AgentSkills = Extract<AcdInput, { type: 'agent_skills' }>;
+
+/** Replaces the agent's skills; calls waiting for a skill they now hold are offered to them. */
+export function setAgentSkills(core: Core, input: AgentSkills): void {
+  const a = agentFor(core, input.tenantId, input.agentId);
+  if (!a) return;
+  // An agent ringing for a call keeps ringing: like a changed queue, new skills apply to the next offer.
+  a.skills = skillMap(input.skills);
+  if (a.offerable) settle(core, [a], []);
 }

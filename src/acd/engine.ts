@@ -1,7 +1,7 @@
 // The Acd class: the one object the call engine holds. It owns the state (model.ts), runs due timers
 // before each input so decisions always follow the clock, and exposes read-only views for stats.
 import type { Clock } from '../clock.js';
-import { applyQueueConfig, removeQueue, setCallerLists, setPresence } from './config.js';
+import { applyQueueConfig, removeQueue, setAgentSkills, setCallerLists, setPresence } from './config.js';
 import { TimerHeap } from './heap.js';
 import type { Timer } from './heap.js';
 import {
@@ -16,6 +16,7 @@ import {
   liftMaxWait,
   maxWait,
   miss,
+  relax,
   release,
   widen,
 } from './lifecycle.js';
@@ -76,6 +77,9 @@ export class Acd {
         break;
       case 'agent_availability':
         setPresence(core, input);
+        break;
+      case 'agent_skills':
+        setAgentSkills(core, input);
         break;
       case 'call_entered':
         enter(core, input);
@@ -189,6 +193,7 @@ export class Acd {
       callId: a.callId,
       offerable: a.offerable,
       queueIds: [...a.queues.keys()],
+      skills: [...a.skills].map(([skillId, proficiency]) => ({ skillId, proficiency })),
       consecutiveMisses: a.misses,
       callsAnswered: a.answered,
       talkSec: Math.round(a.talkMs / 1000),
@@ -234,6 +239,8 @@ export class Acd {
         return c.widenToken === t.token;
       case 'retry':
         return c.retryToken === t.token;
+      case 'relax':
+        return c.relaxToken === t.token;
     }
   }
 
@@ -255,6 +262,8 @@ export class Acd {
         return widen(core, c!);
       case 'retry':
         return settle(core, [], [c!]);
+      case 'relax':
+        return relax(core, c!);
     }
   }
 }

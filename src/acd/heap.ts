@@ -3,7 +3,7 @@
 // whose token no longer matches is dropped. That keeps every re-arm O(log n) without searching.
 
 /** What a timer does when it fires. */
-export type TimerKind = 'ring' | 'max_wait' | 'announce' | 'widen' | 'retry' | 'wrapup';
+export type TimerKind = 'ring' | 'max_wait' | 'announce' | 'widen' | 'retry' | 'wrapup' | 'relax';
 
 /** One pending timer; `callId`/`agentId` name its subject, `token` tells whether it is still live. */
 export interface Timer {

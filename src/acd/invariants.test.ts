@@ -4,12 +4,48 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { AGENT_SELECTORS } from '../domain/queues.js';
-import { Shadow } from './shadow.js';
+import { firstChoice, mergeReqs, Shadow } from './shadow.js';
 import { queueConfig, Rig, TENANT } from './testkit.js';
-import type { AcdDecision, AcdInput, AgentSelector, Presence, QueueConfig } from './types.js';
+import type {
+  AcdDecision,
+  AcdInput,
+  AgentSelector,
+  AgentSkill,
+  Presence,
+  QueueConfig,
+  SkillRequirement,
+} from './types.js';
 
 const VIP_NUMBER = '0900000000';
+const SKILLS = [101, 102, 103];
 const selectorArb = fc.constantFrom<AgentSelector | null>(...AGENT_SELECTORS, null);
+/** A requirement that relaxes in zero to two steps, each lower than the one before (0 drops it). */
+const requirementArb: fc.Arbitrary<SkillRequirement> = fc
+  .record({
+    skillId: fc.constantFrom(...SKILLS),
+    minProficiency: fc.integer({ min: 1, max: 5 }),
+    steps: fc.array(
+      fc.record({ afterSec: fc.integer({ min: 1, max: 60 }), drop: fc.integer({ min: 1, max: 3 }) }),
+      {
+        maxLength: 2,
+      },
+    ),
+  })
+  .map(({ skillId, minProficiency, steps }) => {
+    let level = minProficiency;
+    let after = 0;
+    const relax = steps.map((st) => {
+      after += st.afterSec;
+      level = Math.max(0, level - st.drop);
+      return { afterSec: after, minProficiency: level };
+    });
+    return { skillId, minProficiency, ...(relax.length > 0 ? { relax } : {}) };
+  });
+const requirementsArb = fc.uniqueArray(requirementArb, { selector: (r) => r.skillId, maxLength: 2 });
+const agentSkillsArb: fc.Arbitrary<AgentSkill[]> = fc.uniqueArray(
+  fc.record({ skillId: fc.constantFrom(...SKILLS), proficiency: fc.integer({ min: 1, max: 5 }) }),
+  { selector: (x) => x.skillId, maxLength: 3 },
+);
 const queueArb = (id: number, agents: number) =>
   fc
     .record({
@@ -28,6 +64,7 @@ const queueArb = (id: number, agents: number) =>
       ),
       priorities: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: agents, maxLength: agents }),
       overflow: fc.boolean(),
+      skills: fc.option(requirementsArb, { nil: undefined }),
     })
     .map((r) =>
       queueConfig({
@@ -36,6 +73,7 @@ const queueArb = (id: number, agents: number) =>
         announceIntervalSec: 15,
         overflowTarget: r.overflow ? 'overflow' : null,
         members: r.members.map((agentId) => ({ agentId, priority: r.priorities[agentId - 1]! })),
+        ...(r.skills ? { skills: r.skills } : {}),
       }),
     );
 
@@ -47,6 +85,7 @@ const commandArb = fc.oneof(
       q: fc.integer({ min: 1, max: 2 }),
       vip: fc.boolean(),
       prio: fc.integer({ min: 0, max: 1 }),
+      branch: fc.option(requirementsArb, { nil: undefined }),
     }),
   },
   {
@@ -73,7 +112,9 @@ const commandArb = fc.oneof(
     selector: selectorArb,
     mask: fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
     priorities: fc.array(fc.integer({ min: 1, max: 2 }), { minLength: 5, maxLength: 5 }),
+    skills: fc.option(requirementsArb, { nil: undefined }),
   }),
+  fc.record({ k: fc.constant('skills' as const), agent: fc.nat(), skills: agentSkillsArb }),
   fc.record({ k: fc.constant('advance' as const), sec: fc.integer({ min: 1, max: 40 }) }),
 );
 type Command = typeof commandArb extends fc.Arbitrary<infer T> ? T : never;
@@ -102,6 +143,7 @@ function toInput(
           queueId: cmd.q,
           callerNumber: cmd.vip ? VIP_NUMBER : '0912345678',
           priority: cmd.prio,
+          ...(cmd.branch ? { skills: cmd.branch } : {}),
         },
         valid:
           (s.entered.add(callId),
@@ -111,6 +153,8 @@ function toInput(
             seq: s.seq++,
             ringing: new Set(),
             offered: false,
+            enteredAt: s.now(),
+            reqs: mergeReqs(q.skills, cmd.branch),
           }),
           true),
       };
@@ -164,20 +208,57 @@ function toInput(
     case 'config': {
       // Strategy and membership change while calls wait and ring.
       const ids = Array.from({ length: agents }, (_, i) => i + 1).filter((id) => cmd.mask[id - 1]);
+      const { skills: _old, ...rest } = s.queues.get(cmd.q)!;
       const queue: QueueConfig = {
-        ...s.queues.get(cmd.q)!,
+        ...rest,
         selector: cmd.selector,
         members: ids.map((agentId) => ({ agentId, priority: cmd.priorities[agentId - 1]! })),
+        ...(cmd.skills ? { skills: cmd.skills } : {}),
       };
       s.queues.set(cmd.q, queue);
       return { input: { type: 'queue_config', queue }, valid: true };
+    }
+    case 'skills': {
+      const agentId = (cmd.agent % agents) + 1;
+      s.skills.set(agentId, new Map(cmd.skills.map((x) => [x.skillId, x.proficiency])));
+      return { input: { type: 'agent_skills', tenantId: TENANT, agentId, skills: cmd.skills }, valid: true };
     }
     case 'advance':
       return { input: null, valid: true };
   }
 }
 
-function run(agents: number, q1: QueueConfig, q2: QueueConfig, commands: Command[], seed: number): void {
+/**
+ * A call that entered and was offered at once went to the best choice the shadow saw before the input: the
+ * best tier with an eligible agent, the highest skill score there (ring-all: every eligible agent).
+ */
+function checkFirstOffer(s: Shadow, callId: string, choice: Set<number> | null, out: AcdDecision[]): void {
+  const first = out.find((d) => d.type === 'offer' && d.callId === callId);
+  if (!choice || first?.type !== 'offer') {
+    if (choice && choice.size > 0 && s.active.has(callId))
+      assert.fail(`${callId} entered with ${[...choice].join(',')} free and eligible but was not offered`);
+    return;
+  }
+  const q = s.queues.get(s.active.get(callId)?.queueId ?? 0);
+  if (q?.selector === 'ring-all') {
+    assert.deepEqual(new Set(first.agentIds), choice, `${callId}: ring-all rings every eligible agent`);
+    return;
+  }
+  assert.equal(first.agentIds.length, 1);
+  assert.ok(
+    choice.has(first.agentIds[0]!),
+    `${callId} offered to ${first.agentIds[0]}, not one of ${[...choice]}`,
+  );
+}
+
+function run(
+  agents: number,
+  q1: QueueConfig,
+  q2: QueueConfig,
+  commands: Command[],
+  seed: number,
+  initialSkills: AgentSkill[][] = [],
+): void {
   let rnd = seed;
   const rig = new Rig(() => (rnd = (rnd * 16807) % 2147483647) / 2147483647);
   const queues = new Map([
@@ -196,6 +277,10 @@ function run(agents: number, q1: QueueConfig, q2: QueueConfig, commands: Command
   feed(rig.send({ type: 'caller_lists', tenantId: TENANT, vip: [VIP_NUMBER], blacklist: [] }));
   feed(rig.send({ type: 'queue_config', queue: q1 }));
   feed(rig.send({ type: 'queue_config', queue: q2 }));
+  for (const [agentId, skills] of initialSkills.entries()) {
+    s.skills.set(agentId + 1, new Map(skills.map((x) => [x.skillId, x.proficiency])));
+    feed(rig.send({ type: 'agent_skills', tenantId: TENANT, agentId: agentId + 1, skills }));
+  }
   let n = 0;
   const nextId = () => `c${++n}`;
   for (const cmd of commands) {
@@ -205,9 +290,14 @@ function run(agents: number, q1: QueueConfig, q2: QueueConfig, commands: Command
     }
     const { input, valid } = toInput(s, cmd, agents, nextId);
     if (!input) continue;
+    // What the call that enters may be offered, judged before the ACD sees it.
+    const entering = input.type === 'call_entered' ? s.active.get(input.callId) : undefined;
+    const q = entering ? s.queues.get(entering.queueId) : undefined;
+    const choice = entering && q ? firstChoice(s, entering, q) : null;
     const out = rig.send(input);
     if (!valid) assert.deepEqual(out, [], `ignored input ${JSON.stringify(input)}`);
     feed(out);
+    if (entering && input.type === 'call_entered') checkFirstOffer(s, input.callId, choice, out);
   }
   // Drain: every call still in a queue is abandoned, every conversation ends.
   for (const callId of [...s.active.keys()]) feed(rig.send({ type: 'call_abandoned', callId }));
@@ -232,11 +322,41 @@ describe('ACD invariants over random event sequences', () => {
           queueArb(2, agents),
           fc.array(commandArb, { minLength: 1, maxLength: 80 }),
           fc.integer({ min: 1, max: 1e6 }),
+          fc.array(agentSkillsArb, { minLength: agents, maxLength: agents }),
         ),
       );
     fc.assert(
-      fc.property(scenario, ([agents, q1, q2, commands, seed]) => run(agents, q1, q2, commands, seed)),
+      fc.property(scenario, ([agents, q1, q2, commands, seed, skills]) =>
+        run(agents, q1, q2, commands, seed, skills),
+      ),
       { numRuns: 1000 },
+    );
+  });
+
+  it('hold with every call requiring skills that relax (500 sequences)', () => {
+    // Both queues require skills and agents hold few of them, so calls wait for the relaxation steps.
+    const scenario = fc.integer({ min: 2, max: 5 }).chain((agents) =>
+      fc.tuple(
+        fc.constant(agents),
+        queueArb(1, agents),
+        queueArb(2, agents),
+        requirementsArb.filter((r) => r.length > 0),
+        fc.array(commandArb, { minLength: 1, maxLength: 80 }),
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.array(agentSkillsArb, { minLength: agents, maxLength: agents }),
+      ),
+    );
+    fc.assert(
+      fc.property(scenario, ([agents, q1, q2, reqs, commands, seed, skills]) => {
+        // Everyone starts ready, so a call that no free agent qualifies for waits next to them until it relaxes.
+        const ready: Command[] = Array.from({ length: agents }, (_, i) => ({
+          k: 'presence',
+          agent: i,
+          p: 'ready',
+        }));
+        run(agents, { ...q1, skills: reqs }, { ...q2, skills: reqs }, [...ready, ...commands], seed, skills);
+      }),
+      { numRuns: 500 },
     );
   });
 
@@ -253,6 +373,7 @@ describe('ACD invariants over random event sequences', () => {
             q: fc.integer({ min: 1, max: 2 }),
             vip: fc.boolean(),
             prio: fc.integer({ min: 0, max: 1 }),
+            branch: fc.constant(undefined),
           }),
           { minLength: 2, maxLength: 12 },
         ),

@@ -3,6 +3,7 @@
 import { arm, dequeue, enqueue, next, normalizeNumber, positionOf, refreshOfferable } from './model.js';
 import type { AgentRec, CallRec, Core, QueueRec } from './model.js';
 import { armWiden, settle, withdraw } from './routing.js';
+import { compileSkills, nextRelaxAt } from './skills.js';
 import type { AcdDecision, AcdInput, CallOutcome, RejectReason } from './types.js';
 
 const VIP_RANK = 1e9;
@@ -46,6 +47,7 @@ export function enter(core: Core, input: CallEntered): void {
   core.calls.set(callId, c);
   if (q.cfg.maxWaitSec && !input.noMaxWait)
     c.maxWaitToken = arm(core, 'max_wait', core.now + q.cfg.maxWaitSec * 1000, callId);
+  armRelax(core, c);
   settle(core, [], [c]);
   if (q.cfg.announcePosition && core.calls.get(callId) === c) {
     if (c.ringing.size === 0) announce(core, c);
@@ -108,6 +110,9 @@ function newCall(core: Core, q: QueueRec, input: CallEntered): CallRec {
     ringing: new Map(),
     width: q.cfg.selector === 'ring-all' ? Infinity : 1,
     declined: new Set(),
+    skills: compileSkills(q.cfg.skills, input.skills, core.now),
+    relaxToken: 0,
+    relaxAt: 0,
     maxWaitToken: 0,
     announceToken: 0,
     widenToken: 0,
@@ -304,6 +309,29 @@ export function armAnnounce(core: Core, c: CallRec): void {
   if (c.queue.cfg.announceIntervalSec <= 0) return;
   const every = c.queue.cfg.announceIntervalSec;
   c.announceToken = arm(core, 'announce', core.now + every * 1000, c.id);
+}
+
+/** Arms the timer of the call's next requirement step, if it has one. */
+export function armRelax(core: Core, c: CallRec): void {
+  const at = c.skills ? nextRelaxAt(c.skills, core.now) : null;
+  c.relaxAt = at ?? 0;
+  c.relaxToken = at === null ? 0 : arm(core, 'relax', at, c.id);
+}
+
+/**
+ * A requirement of `c` relaxed: more agents may take it. Calls ahead of it in its queue whose own step falls due
+ * at this very moment (their timers have not fired yet) are dispatched first, in queue order; the others' minimums
+ * have not changed since the queue was last at rest.
+ */
+export function relax(core: Core, c: CallRec): void {
+  const due: CallRec[] = [];
+  for (const x of c.queue.queued) {
+    if (x === c) break;
+    if (x.relaxToken !== 0 && x.relaxAt <= core.now) due.push(x);
+  }
+  due.push(c);
+  settle(core, [], due);
+  if (core.calls.get(c.id) === c) armRelax(core, c);
 }
 
 /** ring-progressively: one more agent may ring for the call. */

@@ -4,6 +4,7 @@
 // it becomes offerable), so longest-idle is the first element and nobody scans all agents.
 import type { Presence } from '../domain/statuses.js';
 import type { Timer, TimerHeap, TimerKind } from './heap.js';
+import type { CallSkills } from './skills.js';
 import type { StatsBook } from './stats.js';
 import type { AcdDecision, QueueConfig } from './types.js';
 
@@ -20,6 +21,8 @@ export interface AgentRec {
   idleSeq: number;
   /** queueId → member priority. */
   queues: Map<number, number>;
+  /** skillId → proficiency (1–5). */
+  skills: Map<number, number>;
   misses: number;
   answered: number;
   talkMs: number;
@@ -82,6 +85,11 @@ export interface CallRec {
   /** Before this time (ms) no new round starts: agents who declined are not rung again. */
   roundAt: number;
   retryToken: number;
+  /** What the call requires of agents (null: nothing), fixed at entry. */
+  skills: CallSkills | null;
+  relaxToken: number;
+  /** When the call's relax timer is due (ms; meaningful while relaxToken is set). */
+  relaxAt: number;
   maxWaitToken: number;
   announceToken: number;
   widenToken: number;
@@ -138,6 +146,7 @@ export function agentFor(core: Core, tenantId: number, agentId: number): AgentRe
       offerable: false,
       idleSeq: 0,
       queues: new Map(),
+      skills: new Map(),
       misses: 0,
       answered: 0,
       talkMs: 0,

@@ -4,7 +4,7 @@
 // only ever creates offers, so it cannot cascade.
 import { arm, capacity, servedBefore, refreshOfferable } from './model.js';
 import type { AgentRec, CallRec, Core, QueueRec } from './model.js';
-import { pickAgents } from './select.js';
+import { pickAgents, skillsAdmit } from './select.js';
 import type { StopReason } from './types.js';
 
 const DEFAULT_PROGRESSIVE_STEP_SEC = 10;
@@ -48,12 +48,12 @@ function dispatchAgent(core: Core, a: AgentRec, strict: boolean): void {
   offer(core, best, [a]);
 }
 
-/** The first call of the queue this agent may be offered. */
+/** The first call of the queue this agent may be offered (skills permitting). */
 function firstCandidate(core: Core, q: QueueRec, a: AgentRec, strict: boolean): CallRec | null {
   for (const c of q.queued) {
     if (capacity(c) <= 0) continue;
-    if (!c.declined.has(a.id)) return c;
-    if (!strict && newRound(core, c)) return c;
+    if (c.declined.has(a.id) && (strict || !newRound(core, c))) continue;
+    if (skillsAdmit(core, c, a)) return c;
   }
   return null;
 }

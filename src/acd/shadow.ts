@@ -1,7 +1,7 @@
 // Test support for invariants.test.ts: a shadow model that replays the ACD's decisions and fails
 // on the first broken invariant of issue 6.
 import assert from 'node:assert/strict';
-import type { AcdDecision, AgentSelector, Presence, QueueConfig } from './types.js';
+import type { AcdDecision, AgentSelector, Presence, QueueConfig, SkillRequirement } from './types.js';
 
 /** Strategies allowed to ring several agents for one call. */
 export const MULTI: readonly (AgentSelector | null)[] = ['ring-all', 'ring-progressively'];
@@ -13,6 +13,32 @@ export interface ShadowCall {
   seq: number;
   ringing: Set<number>;
   offered: boolean;
+  enteredAt: number;
+  /** The queue's requirements at entry with the branch's added (the branch wins for a skill in both). */
+  reqs: SkillRequirement[];
+}
+
+/** The minimum a requirement asks for after `waitMs` of waiting (0 = dropped), computed from scratch. */
+export function levelAfter(r: SkillRequirement, waitMs: number): number {
+  let level = r.minProficiency;
+  let reached = -1;
+  for (const step of r.relax ?? []) {
+    const at = step.afterSec * 1000;
+    if (step.afterSec > 0 && at <= waitMs && at >= reached) {
+      reached = at;
+      level = step.minProficiency;
+    }
+  }
+  return level;
+}
+
+/** The requirements of a call: the queue's, replaced skill by skill by the branch's. */
+export function mergeReqs(
+  queue: SkillRequirement[] = [],
+  branch: SkillRequirement[] = [],
+): SkillRequirement[] {
+  const out = queue.filter((q) => !branch.some((b) => b.skillId === q.skillId));
+  return [...out, ...branch];
 }
 
 /** The shadow's view of an agent's engagement; `ending` = call_ended sent, wrap-up not yet seen. */
@@ -29,6 +55,8 @@ export class Shadow {
   finished = new Map<string, number>();
   /** Agents who missed each call, and when the last miss was (the retry pause runs from it). */
   missed = new Map<string, { agents: Set<number>; at: number }>();
+  /** agent → skill → proficiency, as last sent to the ACD. */
+  skills = new Map<number, Map<number, number>>();
   seq = 0;
   now = () => 0;
 
@@ -48,6 +76,21 @@ export class Shadow {
 
   offerable(a: number): boolean {
     return this.presence.get(a) === 'ready' && this.engOf(a).state === 'idle';
+  }
+
+  /** Whether agent `a` holds every requirement of the call at its level now. */
+  eligible(c: ShadowCall, a: number): boolean {
+    const mine = this.skills.get(a);
+    return c.reqs.every((r) => {
+      const level = levelAfter(r, this.now() - c.enteredAt);
+      return level <= 0 || (mine?.get(r.skillId) ?? 0) >= level;
+    });
+  }
+
+  /** How well agent `a` matches the call: the sum of their proficiencies in its required skills. */
+  score(c: ShadowCall, a: number): number {
+    const mine = this.skills.get(a);
+    return c.reqs.reduce((n, r) => n + (mine?.get(r.skillId) ?? 0), 0);
   }
 
   apply(d: AcdDecision): void {
@@ -95,6 +138,7 @@ export class Shadow {
         q.members.some((m) => m.agentId === a),
         `agent ${a} is not a member of ${c.queueId}`,
       );
+      assert.ok(this.eligible(c, a), `agent ${a} lacks a skill ${callId} requires now`);
       this.eng.set(a, { state: 'offered', callId });
       c.ringing.add(a);
     }
@@ -102,8 +146,10 @@ export class Shadow {
       assert.ok(c.ringing.size <= 1, `${callId} rings ${c.ringing.size} agents`);
     if (!c.offered) {
       for (const [id, other] of this.active) {
-        if (other.queueId === c.queueId && other.key === c.key && other.seq < c.seq) {
-          assert.ok(other.offered, `${callId} offered before the earlier ${id}`);
+        if (other.queueId === c.queueId && other.key === c.key && other.seq < c.seq && !other.offered) {
+          // Skills may hold the earlier call back: it waits only for agents who could not take it anyway.
+          const taker = agentIds.find((a) => this.eligible(other, a));
+          assert.ok(taker === undefined, `${callId} offered to ${taker} before the earlier ${id}`);
         }
       }
     }
@@ -145,9 +191,26 @@ export class Shadow {
       const m = this.missed.get(id);
       const pausedUntil = (m?.at ?? 0) + (q.retrySec ?? 5) * 1000;
       const idle = q.members.find(
-        (x) => this.offerable(x.agentId) && !(m?.agents.has(x.agentId) && this.now() < pausedUntil),
+        (x) =>
+          this.offerable(x.agentId) &&
+          this.eligible(c, x.agentId) &&
+          !(m?.agents.has(x.agentId) && this.now() < pausedUntil),
       );
       assert.ok(!idle, `${id} waits unrung while agent ${idle?.agentId} is free`);
     }
   }
+}
+
+/**
+ * The agents a call that just entered may be offered first, from what the shadow knows before the input: the
+ * eligible offerable members of the best tier that has one, keeping only the highest skill score (ring-all: every
+ * eligible offerable member of every tier).
+ */
+export function firstChoice(s: Shadow, c: ShadowCall, q: QueueConfig): Set<number> {
+  const free = q.members.filter((m) => s.offerable(m.agentId) && s.eligible(c, m.agentId));
+  if (q.selector === 'ring-all') return new Set(free.map((m) => m.agentId));
+  const tier = Math.min(...free.map((m) => m.priority));
+  const inTier = free.filter((m) => m.priority === tier);
+  const top = Math.max(...inTier.map((m) => s.score(c, m.agentId)));
+  return new Set(inTier.filter((m) => s.score(c, m.agentId) === top).map((m) => m.agentId));
 }

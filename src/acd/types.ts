@@ -14,6 +14,29 @@ export interface QueueMember {
   priority: number;
 }
 
+/** One step of a requirement's relaxation: once the caller has waited `afterSec`, the minimum becomes `minProficiency`. */
+export interface RelaxStep {
+  afterSec: number;
+  /** 0 drops the requirement (anyone may take the call as far as this skill goes). */
+  minProficiency: number;
+}
+
+/**
+ * A skill a call needs: agents with `skillId` at `minProficiency` (1–5) or more are eligible. `relax` lowers the
+ * minimum (or drops it, 0) in steps as the caller waits, TaskRouter/Genesys style; steps apply in `afterSec` order.
+ */
+export interface SkillRequirement {
+  skillId: number;
+  minProficiency: number;
+  relax?: RelaxStep[];
+}
+
+/** An agent's proficiency (1–5) in one skill. */
+export interface AgentSkill {
+  skillId: number;
+  proficiency: number;
+}
+
 /** The full configuration of one inbound queue, as the ACD needs it. Ids are database ids (unique across tenants). */
 export interface QueueConfig {
   id: number;
@@ -42,6 +65,8 @@ export interface QueueConfig {
   overflowTarget: string | null;
   divertTarget: string | null;
   members: QueueMember[];
+  /** Skills every call of the queue requires (a call takes the queue's list at entry; docs/acd.md, Skills). */
+  skills?: SkillRequirement[];
 }
 
 /** Why a call is refused or hung up by the ACD. */
@@ -61,6 +86,8 @@ export type AcdInput =
   | { type: 'caller_lists'; tenantId: number; vip: string[]; blacklist: string[] }
   /** The agent's presence from the status model (presenceOf); ringing/in_call/wrapup echoes of ACD calls are ignored. */
   | { type: 'agent_availability'; tenantId: number; agentId: number; presence: Presence }
+  /** The agent's whole skill list (replaces the previous one). */
+  | { type: 'agent_skills'; tenantId: number; agentId: number; skills: AgentSkill[] }
   | {
       type: 'call_entered';
       callId: string;
@@ -70,6 +97,8 @@ export type AcdInput =
       priority?: number;
       /** A queued callback (docs/ivr.md): the queue's max wait does not apply to it. */
       noMaxWait?: boolean;
+      /** Requirements added by the way the caller came (an IVR menu branch); a skill the queue also requires takes this one. */
+      skills?: SkillRequirement[];
     }
   /** A waiting caller's place became a queued callback: the queue's max wait no longer applies to it. */
   | { type: 'max_wait_lifted'; callId: string }
@@ -187,6 +216,7 @@ export interface AgentView {
   callId: string | null;
   offerable: boolean;
   queueIds: number[];
+  skills: AgentSkill[];
   consecutiveMisses: number;
   callsAnswered: number;
   talkSec: number;
