@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { Acd, type AcdDecision, type AcdInput, type ManagementType, type QueueConfig } from '../acd/index.js';
+import {
+  Acd,
+  type AcdDecision,
+  type AcdInput,
+  type ManagementType,
+  type QueueConfig,
+  type SkillRequirement,
+} from '../acd/index.js';
 import type { Clock, Timer } from '../clock.js';
 import type { AcdSetup, AcdStore } from '../domain/call-store.js';
 import type { EventBus } from '../domain/events.js';
@@ -43,6 +50,8 @@ export class AcdDriver {
   private readonly options = new Map<number, CallerOptions>();
   /** Each loaded tenant's inbound queue ids (a transfer's target is checked against them). */
   private readonly queueIds = new Map<number, Set<number>>();
+  /** Each loaded tenant's skill ids (an IVR branch may name a skill deleted since the flow was saved). */
+  private readonly skillIds = new Map<number, Set<number>>();
   private timer?: Timer;
   private sink?: DecisionSink;
   private readonly unsubscribe: () => void;
@@ -71,12 +80,18 @@ export class AcdDriver {
     this.revisions.set(tenantId, rev);
     const setup = await this.d.store.acdSetup(tenantId);
     this.queueIds.set(tenantId, new Set(setup.queues.map((q) => q.queue.id)));
+    this.skillIds.set(tenantId, setup.skills.skillIds);
+    const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
+    // Skills before queues: a queue's waiting calls are re-dispatched with the agents' current skills.
+    for (const agentId of agentIds) {
+      const skills = setup.skills.agents.get(agentId) ?? [];
+      this.feed({ type: 'agent_skills', tenantId, agentId, skills });
+    }
     for (const q of setup.queues) {
       this.options.set(q.queue.id, callerOptionsOf(q.queue));
-      this.feed({ type: 'queue_config', queue: queueConfigOf(q) });
+      this.feed({ type: 'queue_config', queue: queueConfigOf(q, setup.skills.queues.get(q.queue.id)) });
     }
     this.feed({ type: 'caller_lists', tenantId, vip: setup.vip, blacklist: setup.blacklist });
-    const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
     for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
       this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
     }
@@ -85,6 +100,12 @@ export class AcdDriver {
   /** The caller options of a queue loaded by ensureTenant (defaults for a queue it has not seen). */
   callerOptions(queueId: number): CallerOptions {
     return this.options.get(queueId) ?? callerOptionsOf({});
+  }
+
+  /** The requirements an IVR branch adds, without skills the tenant (loaded by ensureTenant) no longer has. */
+  branchSkills(tenantId: number, skills: readonly SkillRequirement[] | undefined): SkillRequirement[] {
+    const known = this.skillIds.get(tenantId);
+    return (skills ?? []).filter((s) => known?.has(s.skillId));
   }
 
   /** Whether the tenant (loaded by ensureTenant) has inbound queue `queueId`. */
@@ -148,7 +169,10 @@ export class AcdDriver {
 }
 
 /** The ACD's view of one inbound queue row and its members. */
-function queueConfigOf({ queue: q, members }: AcdSetup['queues'][number]): QueueConfig {
+function queueConfigOf(
+  { queue: q, members }: AcdSetup['queues'][number],
+  skills: SkillRequirement[] = [],
+): QueueConfig {
   const tenantId = q.tenant_id;
   return {
     id: q.id,
@@ -165,6 +189,7 @@ function queueConfigOf({ queue: q, members }: AcdSetup['queues'][number]): Queue
     overflowTarget: q.overflow_target,
     divertTarget: q.divert_target,
     members,
+    skills,
   };
 }
 

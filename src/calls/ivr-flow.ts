@@ -157,7 +157,7 @@ class IvrCall {
     const caller = call.record.start.callerNumber;
     switch (t.kind) {
       case 'queue':
-        return this.d.queues.enter(this.inc, t.queueId, caller);
+        return this.d.queues.enter(this.inc, t.queueId, caller, t.skills);
       case 'callback':
         return this.callback(t.queueId);
       case 'agent':

@@ -1,4 +1,4 @@
-import type { AcdDecision, RejectReason, StopReason } from '../acd/index.js';
+import type { AcdDecision, RejectReason, SkillRequirement, StopReason } from '../acd/index.js';
 import type { Clock } from '../clock.js';
 import type { AcdStore } from '../domain/call-store.js';
 import type { StatusService } from '../domain/status-service.js';
@@ -87,12 +87,20 @@ export class QueueFlow {
     d.driver.attach({ carryOut: (dec) => this.carryOut(dec) });
   }
 
-  /** A caller reached a queue: enter the ACD, then answer with hold music unless refused outright. */
-  async enter(inc: Incoming, queueId: number, callerNumber: string): Promise<void> {
+  /**
+   * A caller reached a queue: enter the ACD, then answer with hold music unless refused outright. `skills`: what
+   * the way they came (an IVR branch) requires on top of the queue's own.
+   */
+  async enter(
+    inc: Incoming,
+    queueId: number,
+    callerNumber: string,
+    skills?: SkillRequirement[],
+  ): Promise<void> {
     const { call, session } = inc;
     await this.driver.ensureTenant(call.tenantId);
     if (call.ended) return;
-    const q = this.join(inc, queueId, callerNumber);
+    const q = this.join(inc, queueId, callerNumber, skills);
     // A call the ACD refused at once (closed, blacklisted, nobody logged in) is refused unanswered (4xx);
     // otherwise the caller is answered and waits with hold music.
     if (call.ended) return;
@@ -149,7 +157,7 @@ export class QueueFlow {
   }
 
   /** The call's visit of a queue: its ACD entry, and the hooks that tell the ACD how it ends. */
-  private join(inc: Incoming, queueId: number, callerNumber: string): Queued {
+  private join(inc: Incoming, queueId: number, callerNumber: string, skills?: SkillRequirement[]): Queued {
     const { call } = inc;
     const q: Queued = {
       inc,
@@ -181,12 +189,14 @@ export class QueueFlow {
       q.transferred = true;
       this.driver.feed({ type: 'call_ended', callId: call.callId });
     });
+    const required = this.driver.branchSkills(call.tenantId, skills);
     this.driver.feed({
       type: 'call_entered',
       callId: call.callId,
       tenantId: call.tenantId,
       queueId,
       callerNumber,
+      ...(required.length > 0 ? { skills: required } : {}),
     });
     return q;
   }

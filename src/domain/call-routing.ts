@@ -1,5 +1,6 @@
 import type { Executor } from '../store/db.js';
 import type { Agent, InboundQueue, Tenant } from '../store/schema.js';
+import { type SkillSetup, skillSetupOf } from './skills.js';
 
 /**
  * The reads the call engine routes with: trunks, numbers, extensions, caller ids, the tenant's limits, and the
@@ -122,18 +123,20 @@ export async function calloutCallerIds(db: Executor, tenantId: number, queueId: 
   }
 }
 
-/** The ACD's view of one tenant: its queues with their members, and its VIP and blacklist numbers. */
+/** The ACD's view of one tenant: its queues with their members, its VIP and blacklist numbers, its skills. */
 export interface AcdSetup {
   queues: { queue: InboundQueue; members: { agentId: number; priority: number }[] }[];
   vip: string[];
   blacklist: string[];
+  skills: SkillSetup;
 }
 
 export async function acdSetupOf(db: Executor, tenantId: number): Promise<AcdSetup> {
-  const [queues, members, lists] = await Promise.all([
+  const [queues, members, lists, skills] = await Promise.all([
     db.selectFrom('inbound_queues').selectAll().where('tenant_id', '=', tenantId).execute(),
     db.selectFrom('queue_members').selectAll().where('tenant_id', '=', tenantId).execute(),
     db.selectFrom('caller_lists').selectAll().where('tenant_id', '=', tenantId).execute(),
+    skillSetupOf(db, tenantId),
   ]);
   return {
     queues: queues.map((queue) => ({
@@ -144,6 +147,7 @@ export async function acdSetupOf(db: Executor, tenantId: number): Promise<AcdSet
     })),
     vip: lists.filter((l) => l.list === 'vip').map((l) => l.number),
     blacklist: lists.filter((l) => l.list === 'blacklist').map((l) => l.number),
+    skills,
   };
 }
 

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.js';
 import { conflict, invalid, notFound } from '../errors.js';
 import type { Flow } from '../ivr/schema.js';
 import { validateFlow } from '../ivr/validate.js';
+import { checkFlowSkills } from './skills.js';
 import { type Db, type Executor, inTransaction, isUniqueViolation } from '../store/db.js';
 import { bumpRevision } from './tenants.js';
 
@@ -90,7 +91,7 @@ export async function createIvrFlow(
   input: { name: string; flow: unknown },
 ): Promise<IvrFlowView> {
   const name = flowName(input.name);
-  validateFlow(input.flow);
+  await checkFlowSkills(db, tenantId, validateFlow(input.flow));
   const id = await inTransaction(db, async (tx) => {
     try {
       const now = clock.now();
@@ -118,7 +119,7 @@ export async function updateIvrFlow(
   input: { name?: string; flow?: unknown },
 ): Promise<IvrFlowView> {
   const name = input.name === undefined ? undefined : flowName(input.name);
-  if (input.flow !== undefined) validateFlow(input.flow);
+  if (input.flow !== undefined) await checkFlowSkills(db, tenantId, validateFlow(input.flow));
   await inTransaction(db, async (tx) => {
     const row = await flowRow(tx, tenantId, id);
     const version = input.flow === undefined ? row.current_version : row.current_version + 1;

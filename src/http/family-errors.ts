@@ -38,7 +38,8 @@ export function classify(err: FastifyErrorLike, env: FamilyEnvelope): Failure {
   }
   if (err.validation) {
     const message = (env.describe ?? describeValidation)(err);
-    return { status: 400, code: 'INVALID_INPUT', message };
+    const path = validationPointer(err);
+    return { status: 400, code: 'INVALID_INPUT', message, ...(path !== undefined ? { path } : {}) };
   }
   const status = err.statusCode ?? 500;
   if (status < 500) {
@@ -46,6 +47,15 @@ export function classify(err: FastifyErrorLike, env: FamilyEnvelope): Failure {
     return { status: env.clientErrorsAre400 && status !== 404 ? 400 : status, code, message: err.message };
   }
   return { status: 500, code: 'INTERNAL', message: 'internal error' };
+}
+
+/** The JSON pointer of the first invalid body field (`/skills/0/proficiency`), for envelopes that show one. */
+function validationPointer(err: FastifyErrorLike): string | undefined {
+  const v = err.validation?.[0];
+  if (!v || (err.validationContext ?? 'body') !== 'body') return undefined;
+  const params = v.params ?? {};
+  const named = params.missingProperty ?? params.additionalProperty;
+  return (v.instancePath ?? '') + (typeof named === 'string' ? `/${named}` : '');
 }
 
 /** Send `f` in the family's shape, with the headers every family sets (Retry-After on 429). */

@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../clock.js';
 import { hoursBranch } from './hours.js';
+import type { SkillRequirement } from '../acd/types.js';
 import type { Action, Flow, MenuNode } from './schema.js';
 
 /** What the flow may route to, looked up when the branch is taken (a queue may be deleted since). */
@@ -20,7 +21,8 @@ export interface FlowEnv {
 }
 
 export type RouteTarget =
-  | { kind: 'queue'; queueId: number }
+  /** `skills`: what the branch requires on top of the queue's own (docs/acd.md, Skills). */
+  | { kind: 'queue'; queueId: number; skills?: SkillRequirement[] }
   | { kind: 'agent'; agentId: number }
   | { kind: 'extension'; extension: string }
   | { kind: 'external'; number: string }
@@ -126,7 +128,7 @@ class Run {
         return this.wait('done');
       case 'queue':
         return this.route(
-          { kind: 'queue', queueId: action.queueId },
+          { kind: 'queue', queueId: action.queueId, ...(action.skills ? { skills: action.skills } : {}) },
           this.env.directory.queueExists(action.queueId),
         );
       case 'callback':

@@ -14,11 +14,39 @@ const Prompts = Type.Array(Prompt, { maxItems: 50 });
 const Id = Type.Integer({ minimum: 1 });
 const NodeName = Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$' });
 const before = { prompt: Type.Optional(Prompts) };
+/**
+ * A skill a queue branch requires on top of the queue's own (docs/acd.md, Skills): agents need `skillId` at
+ * `minProficiency` or more; each `relax` step lowers the minimum after the caller waited `afterSec` (0 drops it).
+ */
+const SkillRequirement = Type.Object(
+  {
+    skillId: Id,
+    minProficiency: Type.Integer({ minimum: 1, maximum: 5 }),
+    relax: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            afterSec: Type.Integer({ minimum: 1, maximum: 86_400 }),
+            minProficiency: Type.Integer({ minimum: 0, maximum: 4 }),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 5 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** What a branch does; `prompt` (optional) plays first. Keyed by `type`. */
 export const ACTION_SCHEMAS = {
   queue: Type.Object(
-    { type: Type.Literal('queue'), queueId: Id, ...before },
+    {
+      type: Type.Literal('queue'),
+      queueId: Id,
+      skills: Type.Optional(Type.Array(SkillRequirement, { maxItems: 20 })),
+      ...before,
+    },
     { additionalProperties: false },
   ),
   agent: Type.Object(

@@ -116,6 +116,52 @@ function checkAction(action: unknown, path: string, ctx: RefCtx): void {
   if (type === 'goto' && a.type === 'goto' && !ctx.names.has(a.node)) {
     throw new FlowInvalid(`${path}/node`, `no node named "${a.node}"`);
   }
+  if (a.type === 'queue' && a.skills) checkSkills(a.skills, `${path}/skills`);
+}
+
+/** A branch's requirements: each skill once; relax steps later and lower than the one before, none after a drop. */
+function checkSkills(skills: NonNullable<Extract<Action, { type: 'queue' }>['skills']>, path: string): void {
+  const seen = new Set<number>();
+  skills.forEach((r, i) => {
+    if (seen.has(r.skillId))
+      throw new FlowInvalid(`${path}/${i}/skillId`, `skill ${r.skillId} is listed twice`);
+    seen.add(r.skillId);
+    let after = 0;
+    let level = r.minProficiency;
+    (r.relax ?? []).forEach((step, j) => {
+      const p = `${path}/${i}/relax/${j}`;
+      if (level === 0) throw new FlowInvalid(p, 'the requirement is already dropped by the step before');
+      if (step.afterSec <= after)
+        throw new FlowInvalid(`${p}/afterSec`, `must be later than the step before (${after} s)`);
+      if (step.minProficiency >= level)
+        throw new FlowInvalid(`${p}/minProficiency`, `must be lower than the minimum before (${level})`);
+      after = step.afterSec;
+      level = step.minProficiency;
+    });
+  });
+}
+
+/** Every skill a validated flow's queue branches name, with the JSON pointer of each (checked against the tenant). */
+export function flowSkillRefs(flow: Flow): { path: string; skillId: number }[] {
+  const out: { path: string; skillId: number }[] = [];
+  const visit = (a: Action | undefined, path: string) => {
+    if (a?.type === 'queue')
+      a.skills?.forEach((r, i) => out.push({ path: `${path}/skills/${i}/skillId`, skillId: r.skillId }));
+  };
+  for (const [name, node] of Object.entries(flow.nodes)) {
+    const base = `/nodes/${name}`;
+    if (node.type === 'menu') {
+      for (const [digit, action] of Object.entries(node.options)) visit(action, `${base}/options/${digit}`);
+      visit(node.onFail, `${base}/onFail`);
+    } else if (node.type === 'play') visit(node.next, `${base}/next`);
+    else {
+      visit(node.open, `${base}/open`);
+      visit(node.closed, `${base}/closed`);
+      visit(node.holiday, `${base}/holiday`);
+    }
+  }
+  visit(flow.onError, '/onError');
+  return out;
 }
 
 function checkPrompts(prompts: string[], path: string, ctx: RefCtx): void {

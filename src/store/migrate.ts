@@ -17,6 +17,7 @@ import { transfers } from './migrations/0007_transfers.js';
 import { liveStatus } from './migrations/0018_live_status.js';
 import { ivr } from './migrations/0008_ivr.js';
 import { clusterNodes } from './migrations/0017_cluster_nodes.js';
+import { skills } from './migrations/0019_skills.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0018_live_status': liveStatus,
   '0008_ivr': ivr,
   '0017_cluster_nodes': clusterNodes,
+  '0019_skills': skills,
 };
 
 class PortableProvider implements MigrationProvider {

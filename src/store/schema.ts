@@ -219,19 +219,29 @@ export interface CallbackTable {
   updated_at: Ms;
 }
 
+export interface SkillTable {
+  id: Id;
+  tenant_id: number;
+  name: string;
+  description: Generated<string>;
+  created_at: Ms;
+  updated_at: Ms;
+}
+
 export interface AgentSkillTable {
   tenant_id: number;
   agent_id: number;
-  skill: string;
+  skill_id: number;
   proficiency: number;
 }
 
 export interface QueueSkillTable {
   tenant_id: number;
   queue_id: number;
-  skill: string;
-  min_proficiency: Generated<number>;
-  relax_after_sec: number | null;
+  skill_id: number;
+  min_proficiency: number;
+  /** JSON list of relax steps `{after_sec, min_proficiency}`. */
+  relax: Generated<string>;
 }
 
 export interface QueueMemberTable {
@@ -499,6 +509,7 @@ export interface Database {
   inbound_queues: InboundQueueTable;
   queue_members: QueueMemberTable;
   callbacks: CallbackTable;
+  skills: SkillTable;
   agent_skills: AgentSkillTable;
   queue_skills: QueueSkillTable;
   outbound_queues: OutboundQueueTable;
@@ -528,6 +539,7 @@ export type NewAgent = Insertable<AgentTable>;
 export type AgentUpdate = Updateable<AgentTable>;
 export type InboundQueue = Selectable<InboundQueueTable>;
 export type InboundQueueUpdate = Updateable<InboundQueueTable>;
+export type Skill = Selectable<SkillTable>;
 export type Call = Selectable<CallTable>;
 export type Status = Selectable<StatusTable>;
 export type ApiKey = Selectable<ApiKeyTable>;

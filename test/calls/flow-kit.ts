@@ -188,6 +188,7 @@ export class MemoryStore implements CallStore {
       ],
       vip: [],
       blacklist: [],
+      skills: { agents: new Map(), queues: new Map(), skillIds: new Set() },
     };
   }
 

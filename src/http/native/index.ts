@@ -14,6 +14,7 @@ import { registerNativeCallRoutes } from './calls.js';
 import { registerNativeCallActionRoutes } from './call-actions.js';
 import { registerNativeCallbackRoutes } from './callbacks.js';
 import { registerNativeIvrRoutes } from './ivr.js';
+import { registerNativeSkillRoutes } from './skills.js';
 
 /** The native tongdai API (`/api/...`): API key in `X-Api-Key` or `Authorization: Bearer`. */
 export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -35,6 +36,7 @@ export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promi
     await registerNativeCallActionRoutes(api, ctx);
     await registerNativeCallbackRoutes(api, ctx);
     await registerNativeIvrRoutes(api, ctx);
+    await registerNativeSkillRoutes(api, ctx);
     api.get(
       '/api/tenant',
       {
