@@ -33,6 +33,11 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Socket.IO connections without a successful `subscribe` by then are closed (REALTIME_AUTH_TIMEOUT_MS). */
   readonly realtimeAuthTimeoutMs: number;
+  /**
+   * Realtime events of a tenant go out at most once per this many ms (REALTIME_BATCH_MS, 0 = at once): an event
+   * after a quiet spell leaves at once, events closer together share one write per socket (docs/api/antbuddy.md).
+   */
+  readonly realtimeBatchMs: number;
   readonly logLevel: LogLevel;
   /** Base URL used in links tongdai hands out (signed recording URLs); derived from the port when unset. */
   readonly publicUrl: string;
@@ -159,6 +164,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       30_000,
       50,
       600_000,
+    ),
+    realtimeBatchMs: int(
+      'REALTIME_BATCH_MS',
+      pick('realtimeBatchMs', 'REALTIME_BATCH_MS') as string,
+      20,
+      0,
+      1_000,
     ),
     logLevel: logLevel as LogLevel,
     publicUrl: (publicUrl ?? `http://127.0.0.1:${port}`).replace(/\/+$/, ''),

@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { FanOut, FanOutItem } from '../../src/realtime/fanout.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const self = fileURLToPath(import.meta.url);
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
   const calls = Number(values.calls);
   const gapMs = Number(values.gap);
   const { createTongdai } = await import('../../src/app.js');
+  const { FanOut } = await import('../../src/realtime/fanout.js');
   const { loadConfig } = await import('../../src/config.js');
   const { ensureDemoTenant, demoCredentials } = await import('../../src/domain/demo.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-bench-events-'));
@@ -136,22 +138,18 @@ async function main(): Promise<void> {
   const broadcast: number[] = [];
   // CPU time of the broadcast (user + system): what it costs without the other processes sharing the cores.
   const broadcastCpu: number[] = [];
-  const to = t.io.to.bind(t.io);
-  t.io.to = ((room: string | string[]) => {
-    const op = to(room);
-    const emit = op.emit.bind(op);
-    op.emit = ((ev: string, payload: { caller_id_number: string }) => {
-      const start = now();
-      const cpu0 = process.cpuUsage();
-      queued.push(start - Number(payload.caller_id_number));
-      const r = emit(ev, payload);
-      broadcast.push(now() - start);
-      const cpu = process.cpuUsage(cpu0);
-      broadcastCpu.push((cpu.user + cpu.system) / 1000);
-      return r;
-    }) as typeof op.emit;
-    return op;
-  }) as typeof t.io.to;
+  const send = FanOut.prototype.send;
+  FanOut.prototype.send = function (this: FanOut, items: readonly FanOutItem[]) {
+    const start = now();
+    const cpu0 = process.cpuUsage();
+    for (const item of items)
+      queued.push(start - Number((item.payload as { caller_id_number: string }).caller_id_number));
+    const r = send.call(this, items);
+    broadcast.push(now() - start);
+    const cpu = process.cpuUsage(cpu0);
+    broadcastCpu.push((cpu.user + cpu.system) / 1000);
+    return r;
+  };
   const serverStats = () => {
     const q = [...queued].sort((a, b) => a - b);
     const b = [...broadcast].sort((a, b2) => a - b2);

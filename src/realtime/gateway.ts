@@ -38,6 +38,7 @@ import {
 } from './protocol.js';
 import { EventRelay, type RelayedEvent } from './cluster.js';
 import { callbackWire, isCallbackEvent, voicemailWire } from './ivr-wire.js';
+import { FanOut } from './fanout.js';
 import { registerSubscriptionHandlers } from './subscriptions.js';
 
 const PURGE_EVERY_MS = 60_000;
@@ -63,6 +64,7 @@ interface Pending {
  */
 export class RealtimeGateway {
   private readonly io: RealtimeServer;
+  private readonly fanOut: FanOut;
   private readonly chains = new Map<number, Promise<void>>();
   private readonly accounts = new Map<number, string>();
   // Account and user ids never change, so one lookup each serves every later event.
@@ -72,6 +74,9 @@ export class RealtimeGateway {
   private relay: EventRelay | null = null;
   /** Per tenant, events ready to persist and emit: the next flush in the tenant's chain writes them in one go. */
   private readonly pending = new Map<number, Pending[]>();
+  /** Per tenant, when its last batch went out (monotonic ms), and the timer holding back its next one. */
+  private readonly lastSent = new Map<number, number>();
+  private readonly held = new Map<number, NodeJS.Timeout>();
   /** Transfer legs still up, for their CHANNEL_DESTROY. */
   private readonly legs = new TransferLegs();
   /** Sockets that just resumed, with the last offset their replay covered (relayed events up to it are dupes). */
@@ -82,6 +87,7 @@ export class RealtimeGateway {
     io: Server,
   ) {
     this.io = io as unknown as RealtimeServer;
+    this.fanOut = new FanOut(io);
   }
 
   start(): this {
@@ -100,6 +106,10 @@ export class RealtimeGateway {
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
+    for (const [tenantId, timer] of this.held) {
+      clearTimeout(timer);
+      this.release(tenantId);
+    }
     await Promise.allSettled([...this.chains.values()]);
     await this.relay?.close();
   }
@@ -205,20 +215,36 @@ export class RealtimeGateway {
   /**
    * Queue the event for the tenant's next flush, which the first queued event schedules at the end of the chain:
    * events published together (a call's end moves its agent too) are persisted in one transaction instead of one
-   * commit each, and still emitted in chain order, after their offsets exist.
+   * commit each, and still emitted in chain order, after their offsets exist. A flush leaves at least
+   * `realtimeBatchMs` after the tenant's previous one (an event after a quiet spell at once): on a busy floor the
+   * events of that span share one write per socket, which is what 1,000 subscribed sockets cost (docs/performance.md).
+   * The wait is on the wall clock (it paces socket writes, it decides nothing); a resume releases it first.
    */
   private push(tenantId: number, event: WireEventName, key: string, wire: Unnumbered, at: number): void {
     let batch = this.pending.get(tenantId);
     if (!batch) {
       this.pending.set(tenantId, (batch = []));
-      void this.enqueue(tenantId, () => this.flush(tenantId));
+      const wait =
+        (this.lastSent.get(tenantId) ?? -Infinity) + this.ctx.config.realtimeBatchMs - performance.now();
+      if (wait <= 0 || this.unsubscribe === null) this.release(tenantId);
+      else {
+        const timer = setTimeout(() => this.release(tenantId), wait);
+        this.held.set(tenantId, timer);
+      }
     }
     batch.push({ event, key, wire, at });
+  }
+
+  private release(tenantId: number): void {
+    this.held.delete(tenantId);
+    void this.enqueue(tenantId, () => this.flush(tenantId));
   }
 
   private async flush(tenantId: number): Promise<void> {
     const batch = this.pending.get(tenantId) ?? [];
     this.pending.delete(tenantId);
+    // From the start: events queued while this batch is persisted wait for the next slot, not right behind it.
+    this.lastSent.set(tenantId, performance.now());
     const ids = await this.ctx.db.transaction().execute(async (tx) => {
       const out: number[] = [];
       for (const b of batch)
@@ -227,27 +253,28 @@ export class RealtimeGateway {
         );
       return out;
     });
-    for (const [i, b] of batch.entries()) {
-      const payload = { ...b.wire, event_id: ids[i]! } as WirePayload;
-      // The data is the event's only argument (Kazoo clients take exactly one); its event_id is the resume point.
-      (this.io.to(roomsFor(tenantId, b.event, b.key)).emit as (ev: string, p: WirePayload) => boolean)(
-        b.event,
-        payload,
-      );
-      this.relay?.publish({ tenantId, event: b.event, key: b.key, payload });
-    }
+    // The data is the event's only argument (Kazoo clients take exactly one); its event_id is the resume point.
+    const items = batch.map((b, i) => ({
+      event: b.event,
+      key: b.key,
+      payload: { ...b.wire, event_id: ids[i]! } as WirePayload,
+      rooms: roomsFor(tenantId, b.event, b.key),
+    }));
+    this.fanOut.send(items);
+    for (const { event, key, payload } of items) this.relay?.publish({ tenantId, event, key, payload });
   }
 
   /** Another node's event, already persisted there: emit it here, except to sockets whose replay included it. */
   private emitRelayed(e: RelayedEvent): void {
     const now = Date.now();
-    const except: string[] = [];
+    const except = new Set<string>();
     for (const [socketId, m] of this.resumeMarks) {
       if (now - m.at > 60_000) this.resumeMarks.delete(socketId);
-      else if (m.tenantId === e.tenantId && m.upTo >= e.payload.event_id) except.push(socketId);
+      else if (m.tenantId === e.tenantId && m.upTo >= e.payload.event_id) except.add(socketId);
     }
-    const op = this.io.to(roomsFor(e.tenantId, e.event, e.key)).except(except);
-    (op.emit as (ev: string, p: WirePayload) => boolean)(e.event, e.payload);
+    this.fanOut.send([
+      { event: e.event, payload: e.payload, rooms: roomsFor(e.tenantId, e.event, e.key), except },
+    ]);
   }
 
   /**
@@ -267,6 +294,12 @@ export class RealtimeGateway {
       return 0;
     }
     let replayed = 0;
+    // Events held back for the next batch go first: a resume replays everything published before it.
+    const held = this.held.get(tenantId);
+    if (held) {
+      clearTimeout(held);
+      this.release(tenantId);
+    }
     await this.enqueue(tenantId, async () => {
       const notBefore = this.ctx.clock.now() - EVENT_LOG_RETENTION_MS;
       let upTo = since;
