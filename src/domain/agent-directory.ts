@@ -108,7 +108,8 @@ const MAX_PAGES = 1000;
  * after each commit and which is checked against `tenants.status_version` (read in the same one-row query as the
  * revision), so calls committing all the time cost the list nothing and any other writer is still seen at once.
  * On PostgreSQL (one node or several) the page's statuses are read with the revision in the same round trip:
- * the database is the one truth every node shares (docs/performance.md).
+ * the database is the one truth every node shares; the page is memoised until a commit to the directory or the
+ * statuses, which the commit watch reports (src/store/pg-commits.ts, docs/performance.md).
  */
 export class AgentDirectory {
   private readonly snapshots = new Map<number, Snapshot>();
@@ -139,10 +140,11 @@ export class AgentDirectory {
     seenVersion?: number,
   ): Promise<DirectoryPage> {
     const live = this.live;
-    if (!live) return this.read(tenantId, filter, page, size);
     return this.pages.get(
       `${tenantId}|${filter.active ?? ''}|${filter.queueId ?? ''}|${page}|${size}`,
-      () => this.readLive(live, tenantId, filter, page, size),
+      live
+        ? () => this.readLive(live, tenantId, filter, page, size)
+        : () => this.read(tenantId, filter, page, size),
       seenVersion,
     );
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../clock.js';
 
@@ -66,6 +67,8 @@ end
 table.insert(counts, 1, ok)
 return counts`;
 
+const ADMIT_SHA = createHash('sha1').update(ADMIT_SCRIPT).digest('hex');
+
 /** Counters shared by every node through Redis: the check and the increments run as one script, atomically. */
 export class RedisCounterStore implements CounterStore {
   constructor(
@@ -78,13 +81,19 @@ export class RedisCounterStore implements CounterStore {
     limits: number[],
     ttlMs: number,
   ): Promise<{ admitted: boolean; counts: number[] }> {
-    const res = (await this.redis.eval(
-      ADMIT_SCRIPT,
+    const args: [number, ...string[]] = [
       keys.length,
       ...keys.map((k) => this.prefix + k),
       ...limits.map(String),
       String(ttlMs),
-    )) as number[];
+    ];
+    // By digest: Redis keeps the script once loaded, so a request sends 40 bytes, not the script (and Redis hashes
+    // nothing); EVAL loads it the first time and after a SCRIPT FLUSH or a restart.
+    const res = (await this.redis.evalsha(ADMIT_SHA, ...args).catch((err: unknown) => {
+      if (err instanceof Error && err.message.startsWith('NOSCRIPT'))
+        return this.redis.eval(ADMIT_SCRIPT, ...args);
+      throw err;
+    })) as number[];
     const [ok, ...counts] = res.map(Number);
     return { admitted: ok === 1, counts };
   }

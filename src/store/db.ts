@@ -7,6 +7,7 @@ import { FatalConfigError } from '../errors.js';
 import type { Database } from './schema.js';
 import type { Dialect } from './migrations/helpers.js';
 import { migrateToLatest } from './migrate.js';
+import { PgCommitWatch } from './pg-commits.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -61,6 +62,13 @@ async function openPostgres(opts: StoreOptions & { databaseUrl: string }): Promi
     connectionTimeoutMillis: 5000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  const watch = new PgCommitWatch({
+    connectionString: opts.databaseUrl,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // Before the first connection: every pooled client's statements must be seen.
+  pool.on('connect', (client) => watch.watch(client));
   pool.on('error', () => {
     // An idle client dropped by the server: the pool replaces it; queries report their own errors.
   });
@@ -80,12 +88,18 @@ async function openPostgres(opts: StoreOptions & { databaseUrl: string }): Promi
     );
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await watch.start();
+  watches.set(db, watch);
   return {
     db,
     dialect: 'postgres',
     location: `postgres://${where}${schema ? ` (schema ${schema})` : ''}`,
     migrate: () => migrateToLatest(db as Kysely<unknown>, 'postgres'),
-    close: () => db.destroy(),
+    close: async () => {
+      watches.delete(db);
+      await watch.close();
+      await db.destroy();
+    },
     poolStats: () => ({
       total: pool.totalCount,
       idle: pool.idleCount,
@@ -161,6 +175,8 @@ interface SyncReader {
 
 /** Embedded stores' second, read-only connection, for the hot reads of `readCommitted`. */
 const readers = new WeakMap<Db, SyncReader>();
+/** PostgreSQL stores' commit notifications, their `committedVersion`. */
+const watches = new WeakMap<Db, PgCommitWatch>();
 
 /**
  * Run a read-only compiled query against committed data. On SQLite it runs synchronously on a second, read-only
@@ -218,21 +234,25 @@ export function isUniqueViolation(e: unknown): boolean {
 /**
  * A number that changes whenever anything commits to the embedded database: this process's writes, the CLI's,
  * another process's (SQLite's `data_version`, read on the read-only connection, ~4 µs). Read it before the data
- * it guards, so a result is never tagged newer than it is, and drop memoised results when it moves. Undefined on
- * PostgreSQL, which has no such cheap counter: callers read afresh there.
+ * it guards, so a result is never tagged newer than it is, and drop memoised results when it moves. On PostgreSQL
+ * it moves after each commit that wrote a table the memoised reads use (`PgCommitWatch`: this process's own
+ * commits at once, every other writer's by notification), and is undefined while notifications may be missed:
+ * callers read afresh then.
  */
 export function committedVersion(db: Db): number | undefined {
-  return readers.get(db)?.version();
+  return readers.get(db)?.version() ?? watches.get(db)?.version();
 }
 
 /**
  * Results of reads memoised until the next commit to the database (see `committedVersion`): a hot read of data
  * that rarely changes (an API key, a page of the agent list) costs one counter read instead of its queries. On
- * PostgreSQL it never memoises. Bounded: past `max` entries it starts over.
+ * PostgreSQL only commits to the tables of migration 0020 move the version: memoise reads of those tables only.
+ * Bounded: past `max` entries it starts over.
  */
 export class CommitMemo<V> {
   private version: number | undefined;
   private readonly entries = new Map<string, V>();
+  private readonly loading = new Map<string, { version: number; value: Promise<V> }>();
 
   constructor(
     private readonly db: Db,
@@ -248,6 +268,7 @@ export class CommitMemo<V> {
     if (v === undefined) return read();
     if (this.version === undefined || v > this.version) {
       this.entries.clear();
+      this.loading.clear();
       this.version = v;
     } else if (v < this.version) {
       // The memo already moved past the caller's version: read afresh, keep the newer entries.
@@ -255,13 +276,28 @@ export class CommitMemo<V> {
     }
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit;
-    const value = await read();
-    // Another commit while reading: the value may be newer than `v`, which only costs a re-read next time.
-    if (this.version === v) {
-      if (this.entries.size >= this.max) this.entries.clear();
-      this.entries.set(key, value);
+    // Concurrent misses at one version share one read (after a commit, every request in flight misses at once).
+    let loading = this.loading.get(key);
+    if (loading?.version !== v) {
+      const p = read();
+      loading = { version: v, value: p };
+      this.loading.set(key, loading);
+      const own = loading;
+      void p.then(
+        (value) => {
+          if (this.loading.get(key) === own) this.loading.delete(key);
+          // Another commit while reading: the value may be newer than `v`, which only costs a re-read next time.
+          if (this.version === v) {
+            if (this.entries.size >= this.max) this.entries.clear();
+            this.entries.set(key, value);
+          }
+        },
+        () => {
+          if (this.loading.get(key) === own) this.loading.delete(key);
+        },
+      );
     }
-    return value;
+    return loading.value;
   }
 }
 

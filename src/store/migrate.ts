@@ -18,6 +18,7 @@ import { liveStatus } from './migrations/0018_live_status.js';
 import { ivr } from './migrations/0008_ivr.js';
 import { clusterNodes } from './migrations/0017_cluster_nodes.js';
 import { skills } from './migrations/0019_skills.js';
+import { commitNotify } from './migrations/0020_commit_notify.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0008_ivr': ivr,
   '0017_cluster_nodes': clusterNodes,
   '0019_skills': skills,
+  '0020_commit_notify': commitNotify,
 };
 
 class PortableProvider implements MigrationProvider {
