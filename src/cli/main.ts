@@ -10,6 +10,7 @@ import { DomainError, FatalConfigError, invalid } from '../errors.js';
 import { type Store, openStore } from '../store/db.js';
 import { printResult, fail } from './output.js';
 import { registerTeamCommands } from './teams.js';
+import { registerSkillCommands } from './skills.js';
 import { registerIvrCommands } from './ivr.js';
 import { registerUserCommands } from './users.js';
 import { registerDirectoryCommands } from './directory.js';
@@ -321,6 +322,11 @@ registerUserCommands(program, {
   tenantId,
 });
 registerTeamCommands(program, {
+  withDb: (fn) => withStore((store) => fn(store.db)),
+  json: () => globals().json,
+  tenantId,
+});
+registerSkillCommands(program, {
   withDb: (fn) => withStore((store) => fn(store.db)),
   json: () => globals().json,
   tenantId,
