@@ -418,7 +418,8 @@ export class Call {
     // The record counts the call for its agent side: A of an outbound call, B otherwise (an internal call whose
     // caller handed it over keeps its callee as the call's agent).
     const agentSide = this.record.start.direction === 'outbound' ? 'a' : 'b';
-    if (agentId !== null && this.leaving === agentSide) this.record.agentId = agentId;
+    // Written to the call row at once (not only with the end): recovery and other nodes see who has the call now.
+    if (this.leaving === agentSide) this.record.reassigned(agentId);
     if (t) this.record.transferred(t, kind);
     for (const h of this.transferHooks) h(t?.fromAgentId ?? null);
   }

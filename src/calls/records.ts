@@ -110,7 +110,10 @@ export class CallRecord {
     this.publish('call.answered');
   }
 
-  /** The call is counted for another agent from now on (a queue a transfer sent it to answered). */
+  /**
+   * The call is counted for another agent from now on (a transfer completed, or the queue a transfer sent it to
+   * answered): kept here and written to the call's row at once.
+   */
   reassigned(agentId: number | null): void {
     if (this.ended || this.answeredAt === null || agentId === null) return;
     this.agentId = agentId;

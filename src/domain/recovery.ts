@@ -30,7 +30,8 @@ export interface RecoveryDeps {
   now: () => number;
   /**
    * Whether this node's own live calls involve the agent (a running node's recovery, e.g. after it took a tenant's
-   * lease: the database may not name a transfer's new agent on the call row until the call ends).
+   * lease). A completed transfer writes its new agent to the call row at once (CallRecord.reassigned); this still
+   * covers the agent a transfer is ringing, who is on no row yet.
    */
   inLiveCall?: (tenantId: number, agentId: number) => boolean;
 }

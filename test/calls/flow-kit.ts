@@ -151,7 +151,7 @@ export class FakeDialer {
 export class MemoryStore implements CallStore {
   readonly rows = new Map<
     string,
-    { tenantId: number; answeredAt: number | null; end: CallEndWrite | null }
+    { tenantId: number; answeredAt: number | null; agentId?: number | null; end: CallEndWrite | null }
   >();
   readonly setup: AcdSetup;
 
@@ -196,8 +196,9 @@ export class MemoryStore implements CallStore {
     this.rows.set(c.callId, { tenantId, answeredAt: null, end: null });
     return Promise.resolve();
   };
-  markAnswered = (_t: number, callId: string, at: number) => {
+  markAnswered = (_t: number, callId: string, at: number, agentId: number | null) => {
     this.rows.get(callId)!.answeredAt = at;
+    this.rows.get(callId)!.agentId = agentId;
     return Promise.resolve();
   };
   markEnded = (_t: number, callId: string, e: CallEndWrite) => {

@@ -98,6 +98,9 @@ describe('transfer by REFER (RFC 3515) on a FakeClock', () => {
     assert.deepEqual(r.sent, ['200 OK']);
     assert.deepEqual(b.byes, [1], 'agent 7 is hung up');
     assert.equal(call.record.agentId, 8);
+    await call.record.flushed();
+    assert.equal(call.ended, false);
+    assert.equal(k.store.rows.get(call.callId)!.agentId, 8, 'the call row names agent 8 while the call runs');
     assert.deepEqual(
       call.transfers.map((t) => [t.fromAgentId, t.to, t.outcome, t.by, t.toAgentId]),
       [[7, 'agent 1008', 'done', 'refer', 8]],
