@@ -226,15 +226,25 @@ export class Call {
   async startRecording(
     open: () => Promise<{ id: number; path: string }>,
     done: (id: number, r: RecordingResult) => Promise<void>,
+    paused = false,
   ): Promise<void> {
-    if (this.ended || !this.b || !this.bridge) return;
+    // Already recording (e.g. a transfer carried the recording on): no second row and file.
+    if (this.ended || !this.b || !this.bridge || this.bridge.recordingState !== 'off') return;
     const rec = await open();
     if (this.ended || !this.b || !this.bridge) return;
     // Into the live bridge: no re-bridge, so the relay never gaps and a supervisor's monitor stays joined.
     if (!this.bridge.record({ path: rec.path, callerIsA: true })) return;
+    if (paused) this.bridge.pauseRecording();
     this.record.recordingId = rec.id;
+    this.recorder = { open, done };
     this.onRecording = (r) => void done(rec.id, r);
   }
+
+  /** Where the running recording's files come from: a transfer starts the next segment's file with them. */
+  private recorder?: {
+    open: () => Promise<{ id: number; path: string }>;
+    done: (id: number, r: RecordingResult) => Promise<void>;
+  };
 
   /** Side A is the caller's (the recording's left channel); digits are announced by the record. */
   private readonly dtmf = (from: 'a' | 'b', digit: string, durationMs: number): void =>
@@ -403,11 +413,17 @@ export class Call {
     old?.hangup();
     this.staying?.media.endpoint.stopMoh();
     const prev = this.bridge;
+    // A recording running until now ends with this segment; the next segment (the new side) gets a file of its
+    // own on the same call, paused if it was paused.
+    const segment = this.onRecording && prev && prev.recordingState !== 'off' ? this.recorder : undefined;
+    const paused = prev?.recordingState === 'paused';
     this.bridge = this.b
       ? this.media.bridge(this.a.media.endpoint, this.b.media.endpoint, { onDtmf: this.dtmf })
       : undefined;
     const finish = this.onRecording;
     this.onRecording = undefined;
+    this.recorder = undefined;
+    if (segment) void this.startRecording(segment.open, segment.done, paused);
     const replacedA = this.leaving === 'a' ? old : undefined;
     void prev?.stop().then((r) => {
       if (r.recording) finish?.(r.recording);
@@ -460,6 +476,7 @@ export class Call {
     this.bridge = undefined;
     const finish = this.onRecording;
     this.onRecording = undefined;
+    this.recorder = undefined;
     void prev?.stop().then((r) => {
       if (r.recording) finish?.(r.recording);
       old?.media.endpoint.close();

@@ -35,7 +35,7 @@ export async function openRecordingRow(
   clock: Clock,
   r: { tenantId: number; callId: string; dir: string; day: string },
 ): Promise<{ id: number; rel: string; name: string }> {
-  const [tenant, call] = await Promise.all([
+  const [tenant, call, earlier] = await Promise.all([
     db.selectFrom('tenants').select('recording_format').where('id', '=', r.tenantId).executeTakeFirst(),
     db
       .selectFrom('calls')
@@ -43,10 +43,18 @@ export async function openRecordingRow(
       .where('tenant_id', '=', r.tenantId)
       .where('call_id', '=', r.callId)
       .executeTakeFirst(),
+    db
+      .selectFrom('recordings')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', r.tenantId)
+      .where('call_id', '=', r.callId)
+      .executeTakeFirst(),
   ]);
   const format: RecordingFormat =
     tenant && isRecordingFormat(tenant.recording_format) ? tenant.recording_format : 'mp3';
-  const safe = r.callId.replace(/[^A-Za-z0-9_-]/g, '_');
+  // A call's later segments (a transfer started a new file) are <call id>-2, -3, … beside the first.
+  const n = Number(earlier?.n ?? 0);
+  const safe = r.callId.replace(/[^A-Za-z0-9_-]/g, '_') + (n > 0 ? `-${n + 1}` : '');
   const name = `${safe}.${format}`;
   const rel = join(r.dir, `${safe}.wav`);
   const row = await db

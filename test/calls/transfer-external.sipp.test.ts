@@ -6,13 +6,16 @@
  * hotline), as an agent's own outbound call shows. Tones prove the customer is then bridged to the carrier.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { DEMO_HOTLINE } from '../../src/domain/demo.js';
-import { bumpRevision } from '../../src/domain/tenants.js';
+import { bumpRevision, updateTenantLimits } from '../../src/domain/tenants.js';
+import { parseWav } from '../../src/media/wav.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { ABSENT, HEARD, TonePhone } from '../media/tones.js';
+import { ABSENT, HEARD, TonePhone, toneAmplitude } from '../media/tones.js';
 import { closedCall, freeMediaPort, startAgent } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, sleep, waitFor } from '../sip/helpers/peers.js';
 
@@ -33,6 +36,8 @@ describe('transfer to an external number through the trunk (real peers)', { skip
     s = await startTestServer({ clock: systemClock, env: { DEMO_TRUNK_PORT: String(trunkPort) } });
     // Long enough to see agent 0 wrap up after handing the call over, short enough for the next test.
     await s.t.ctx.db.updateTable('inbound_queues').set({ wrapup_sec: WRAPUP_SEC }).execute();
+    // Recordings stay WAV so the test reads each segment's channels.
+    await updateTenantLimits(s.t.ctx.db, s.demo.tenant_id, { recordingFormat: 'wav' });
     await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
   });
   afterEach(() => {
@@ -212,5 +217,55 @@ describe('transfer to an external number through the trunk (real peers)', { skip
     assert.equal((await post(`/api/calls/${id}/hangup`)).status, 200);
     const c = await carr.run.done;
     assert.equal(c.code, 0, 'the carrier took the INVITE (number and From checked) and the BYE: ' + c.stdout);
+  });
+
+  it('a recording running at the transfer: one file per segment on the one call (agent 0, then the carrier)', async () => {
+    const carr = await carrier(DEMO_HOTLINE);
+    const phone = await startAgent(peers, s, 0, 'agent-answer.xml', { pauseMs: 200 });
+    const cust = await customer('0909777003');
+    const id = await bridgedToAgent('0909777003', cust.audio);
+    const rec = await post(`/api/calls/${id}/recording`, { action: 'start' });
+    assert.equal(rec.status, 200, JSON.stringify(rec.body));
+    await sleep(2000);
+    assert.equal((await post(`/api/calls/${id}/transfer`, { number: NUMBER })).status, 200);
+    assert.equal((await phone.done).code, 0);
+    await bridgedToCarrier(id, cust.audio, carr.audio);
+    await sleep(1500);
+    assert.equal((await post(`/api/calls/${id}/hangup`)).status, 200);
+    assert.equal((await carr.run.done).code, 0);
+
+    const db = s.t.ctx.db;
+    const rows = await waitFor(
+      async () => {
+        const r = await db
+          .selectFrom('recordings')
+          .selectAll()
+          .where('call_id', '=', id)
+          .orderBy('id')
+          .execute();
+        return r.length === 2 && r.every((x) => x.state === 'stored') ? r : null;
+      },
+      30_000,
+      'two stored recordings of the call',
+    );
+    const call = await closedCall(s, 'call_id', id);
+    assert.equal(call.recording_id, rows[1]!.id, "the call's recording link names the last segment");
+    const channels = (path: string) => {
+      const wav = parseWav(readFileSync(isAbsolute(path) ? path : join(s.t.ctx.config.dataDir, path)));
+      return wav.channels.map((c) => Int16Array.from(c, (x) => Math.round(x * 32767)));
+    };
+    const amp = (pcm: Int16Array) => ({
+      customer: Math.round(toneAmplitude(pcm, TONES.customer)),
+      carrier: Math.round(toneAmplitude(pcm, TONES.carrier)),
+    });
+    const [l1, r1] = channels(rows[0]!.path).map(amp);
+    const [l2, r2] = channels(rows[1]!.path).map(amp);
+    const all = JSON.stringify({ l1, r1, l2, r2 });
+    assert.ok(
+      l1!.customer >= HEARD / 2 && l2!.customer >= HEARD / 2,
+      `the customer on the left of both: ${all}`,
+    );
+    assert.ok(r1!.customer >= HEARD / 2 && r1!.carrier <= ABSENT, `segment 1, right: agent 0's echo: ${all}`);
+    assert.ok(r2!.carrier >= HEARD / 2 && r2!.customer <= ABSENT, `segment 2, right: the carrier: ${all}`);
   });
 });
