@@ -1,4 +1,4 @@
-import type { MediaEngine } from '../media/engine.js';
+import type { MediaEngine, WebRtcOffer } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
 import type { SipStack } from '../sip/stack.js';
 import type { ReferHandler } from '../sip/dialog-refer.js';
@@ -36,6 +36,8 @@ export interface DialTarget {
   credentials?: { username: string; password: string };
   /** Route header values of the INVITE (the Path of a phone registered through Kamailio), first hop first. */
   route?: string[];
+  /** A browser registered over a SIP WebSocket: offered WebRTC (DTLS-SRTP through werift), not plain RTP. */
+  webrtc?: boolean;
 }
 
 /** How a call attempt in progress is stopped (CANCEL every fork still ringing). */
@@ -59,12 +61,23 @@ export class Dialer {
     const sdp = media.offer();
     const attempt = new Attempt(media, targets.length, h);
     for (const t of targets) {
+      let webrtc: WebRtcOffer | null = null;
+      if (t.webrtc) {
+        try {
+          webrtc = await media.offerWebRtc();
+        } catch {
+          // werift could not gather a candidate: this fork cannot carry media, the others still ring.
+          attempt.skip(488, 'WebRTC offer failed');
+          continue;
+        }
+        attempt.offers.add(webrtc);
+      }
       const opts = {
         requestUri: t.requestUri,
         remote: t.remote,
         from,
         to: t.to,
-        sdp,
+        sdp: webrtc ? webrtc.sdp : sdp,
         credentials: t.credentials,
         ...(t.route?.length ? { extraHeaders: t.route.map((r): [string, string] => ['route', r]) } : {}),
       };
@@ -72,7 +85,7 @@ export class Dialer {
         this.stack,
         this.registry,
         opts,
-        attempt.handlersFor(() => session),
+        attempt.handlersFor(() => session, webrtc),
       );
       attempt.add(session);
     }
@@ -92,6 +105,8 @@ class Attempt implements Dialing {
   private early = false;
   private failed = 0;
   private best = { status: 480, reason: 'Temporarily Unavailable' };
+  /** The WebRTC offers made to browser forks: the losers' peer connections are closed. */
+  readonly offers = new Set<WebRtcOffer>();
 
   constructor(
     private readonly media: MediaLeg,
@@ -110,7 +125,25 @@ class Attempt implements Dialing {
     queueMicrotask(() => this.h.onFail(480, 'Not Registered'));
   }
 
-  handlersFor(session: () => UacSession): UacHandlers {
+  /** A fork that could not be sent counts as failed with `status`. */
+  skip(status: number, reason: string): void {
+    queueMicrotask(() => this.forkFailed(status, reason));
+  }
+
+  private closeOffers(): void {
+    for (const o of this.offers) o.close();
+    this.offers.clear();
+  }
+
+  private forkFailed(status: number, reason: string): void {
+    if (rank(status) >= rank(this.best.status)) this.best = { status, reason };
+    if (++this.failed < this.total || this.won || this.stopped) return;
+    this.closeOffers();
+    this.media.endpoint.close();
+    this.h.onFail(this.best.status, this.best.reason);
+  }
+
+  handlersFor(session: () => UacSession, webrtc: WebRtcOffer | null = null): UacHandlers {
     let leg: CalleeLeg | undefined;
     const refer = this.h.onRefer;
     return {
@@ -124,23 +157,22 @@ class Attempt implements Dialing {
         : {}),
       onProgress: (status, sdp) => {
         if (status === 180 || status === 183) this.h.onRinging?.();
-        if (!sdp || this.early || this.won || this.stopped || !this.media.accept(sdp)) return;
+        // A browser's early SDP would need its DTLS role settled before the answer: ignored (ringing only).
+        if (!sdp || webrtc || this.early || this.won || this.stopped || !this.media.accept(sdp)) return;
         this.early = true;
         this.h.onEarlyMedia?.(this.media);
       },
       onAnswer: (answer) => {
-        if (this.won || this.stopped || !this.media.accept(answer)) return session().bye();
+        const usable = webrtc ? this.media.acceptWebRtc(webrtc, answer) : this.media.accept(answer);
+        if (this.won || this.stopped || !usable) return session().bye();
         this.won = true;
+        if (webrtc) this.offers.delete(webrtc);
+        this.closeOffers();
         for (const other of this.forks) if (other !== session()) other.cancel();
         leg = { session: session(), media: this.media };
         this.h.onAnswer(leg);
       },
-      onFail: (status, reason) => {
-        if (rank(status) >= rank(this.best.status)) this.best = { status, reason };
-        if (++this.failed < this.total || this.won || this.stopped) return;
-        this.media.endpoint.close();
-        this.h.onFail(this.best.status, this.best.reason);
-      },
+      onFail: (status, reason) => this.forkFailed(status, reason),
       onBye: () => {
         this.media.endpoint.close();
         this.h.onHangup();
@@ -157,6 +189,7 @@ class Attempt implements Dialing {
     if (this.won || this.stopped) return;
     this.stopped = true;
     for (const f of this.forks) f.cancel();
+    this.closeOffers();
     this.media.endpoint.close();
   }
 }

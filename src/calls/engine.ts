@@ -7,6 +7,7 @@ import { type SipRequest, makeResponse } from '../sip/message.js';
 import type { SipStack } from '../sip/stack.js';
 import type { ServerTransaction } from '../sip/transactions.js';
 import { UasSession } from '../sip/uas.js';
+import { isWebSocket } from '../sip/transport.js';
 import { dtmfOfInfo } from '../sip/dtmf-info.js';
 import type { CallTenant } from '../domain/call-store.js';
 import { Call, type Side, uasSide } from './call.js';
@@ -138,7 +139,9 @@ export class CallCore {
       return null;
     }
     const media = new MediaLeg(endpoint);
-    const answerSdp = media.answer(req.body);
+    // A browser's call (over the SIP WebSocket) is WebRTC: werift's answer, gathered first.
+    const prepared = await media.prepare(req.body, isWebSocket(tx.remote.transport));
+    const answerSdp = prepared ? media.answer(req.body) : null;
     if (answerSdp === null) {
       endpoint.close();
       release();

@@ -1,4 +1,5 @@
 import type { Binding } from '../sip/location.js';
+import { isWebSocket } from '../sip/transport.js';
 import type { CallTenant as Tenant } from '../domain/call-store.js';
 import type { DialTarget } from './dialer.js';
 import { type Refusal, checkDestination } from './limits.js';
@@ -19,6 +20,8 @@ export function phoneTargets(bindings: readonly Binding[], aor?: string): DialTa
     to: `<${aor ?? contactAor(b.contact)}>`,
     // Registered through an edge proxy (RFC 3327): the Path is the INVITE's Route set, `remote` its first hop.
     ...(b.path?.length ? { route: b.path } : {}),
+    // A browser (JsSIP over the SIP WebSocket) speaks WebRTC media only.
+    ...(isWebSocket(b.remote.transport) ? { webrtc: true } : {}),
   }));
 }
 

@@ -18,6 +18,10 @@ import {
 import { FRAME_MS, type MediaClock, type Ticker } from './scheduler.js';
 import { type Law, isPrivateIp } from './sdp.js';
 import { RtpQuality } from './quality.js';
+import type { WebRtcTransport } from './webrtc.js';
+
+/** The source address a WebRTC leg's packets are latched to (they come out of its DTLS transport, not a socket). */
+const WEBRTC_SOURCE = { ip: 'webrtc', port: 0 };
 
 const FRAME_SAMPLES = 160;
 
@@ -85,6 +89,8 @@ export class Endpoint implements Ticker {
   private mixing = false;
   private lastDtmfEndTs: number | null = null;
   private closed = false;
+  /** Set on a browser's leg: packets go in and out through its DTLS-SRTP transport instead of the UDP socket. */
+  private webrtc: WebRtcTransport | null = null;
   private readonly quality = new RtpQuality();
   private readonly st: EndpointStats = {
     packetsIn: 0,
@@ -102,6 +108,19 @@ export class Endpoint implements Ticker {
   ) {
     socket.on('message', (buf, rinfo) => this.receive(buf, rinfo.address, rinfo.port));
     socket.on('error', (err) => env.warn({ err: err.message, port: localPort }, 'rtp socket error'));
+  }
+
+  /** From now on this leg's media is `t`'s (a WebRTC peer); the UDP port stays reserved but unused. */
+  attachWebRtc(t: WebRtcTransport): void {
+    if (this.closed) return t.close();
+    this.webrtc?.close();
+    this.webrtc = t;
+    this.latched = null;
+    t.onPacket = (buf) => this.receive(buf, WEBRTC_SOURCE.ip, WEBRTC_SOURCE.port, true);
+  }
+
+  get webRtc(): WebRtcTransport | null {
+    return this.webrtc;
   }
 
   setRemote(r: RemoteMedia): void {
@@ -151,6 +170,8 @@ export class Endpoint implements Ticker {
     this.onDtmf = null;
     if (this.peer?.peer === this) this.peer.peer = null;
     this.peer = null;
+    this.webrtc?.close();
+    this.webrtc = null;
     this.socket.close();
     this.env.released(this);
   }
@@ -262,6 +283,15 @@ export class Endpoint implements Ticker {
   }
 
   private emit(buf: Buffer, pt: number, seq: number, ts: number, marker: boolean): void {
+    if (this.webrtc) {
+      writeRtpHeader(buf, { marker, payloadType: pt, seq, timestamp: ts, ssrc: this.ssrc });
+      this.ts = ts >>> 0;
+      this.lastSentAt = this.env.mono();
+      this.st.packetsOut++;
+      this.st.bytesOut += buf.length;
+      this.webrtc.send(buf);
+      return;
+    }
     const to = this.latched ?? this.remote;
     if (!to || to.port === 0) return;
     // A phone behind NAT writes its private address into SDP. From a node that is not itself on a private
@@ -310,8 +340,9 @@ export class Endpoint implements Ticker {
     } else this.seq = seq;
   }
 
-  private receive(buf: Buffer, ip: string, port: number): void {
-    if (this.closed) return;
+  private receive(buf: Buffer, ip: string, port: number, viaWebRtc = false): void {
+    // Once a leg is WebRTC, plain datagrams on its reserved UDP port are strangers' (and vice versa).
+    if (this.closed || viaWebRtc !== (this.webrtc !== null)) return;
     const pkt = parseRtp(buf);
     if (!pkt) return;
     if (this.latched === null) this.latched = { ip, port };

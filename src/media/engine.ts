@@ -13,6 +13,7 @@ import { type MonitorHandle, MonitorMix, type MonitorMode } from './monitor.js';
 import { MediaClock } from './scheduler.js';
 import { MediaTotals } from './quality.js';
 import type { Law } from './sdp.js';
+import { WebRtcTransport, type WebRtcOptions } from './webrtc.js';
 
 export type { EndpointStats, RemoteMedia } from './endpoint.js';
 export type { RecordingResult, RecordingPause } from './recorder.js';
@@ -42,6 +43,22 @@ export interface RtpEndpoint {
    */
   onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void;
   stats(): EndpointStats;
+  close(): void;
+  /**
+   * Make this leg a WebRTC peer answering `offer` (a browser's DTLS-SRTP offer): resolves with the answer SDP;
+   * from then on the leg's media is the peer connection's. Rejects when werift cannot use the offer.
+   */
+  answerWebRtc(offer: string): Promise<string>;
+  /** Our WebRTC offer to a browser; `accept` its answer (the leg then becomes WebRTC), or `close` it unused. */
+  offerWebRtc(): Promise<WebRtcOffer>;
+  /** Our current WebRTC description (answer or re-offer), null when this leg is plain RTP. */
+  webRtcSdp(kind: 'answer' | 'offer'): string | null;
+}
+
+export interface WebRtcOffer {
+  readonly sdp: string;
+  /** Apply the browser's answer (DTLS and ICE then complete in the background). */
+  accept(answer: string): void;
   close(): void;
 }
 
@@ -129,6 +146,31 @@ class EndpointHandle implements RtpEndpoint {
   close(): void {
     this.ep.close();
   }
+  async answerWebRtc(offer: string): Promise<string> {
+    const { transport, sdp } = await WebRtcTransport.answer(offer, this.engine.webRtcOptions());
+    this.ep.attachWebRtc(transport);
+    return sdp;
+  }
+  async offerWebRtc(): Promise<WebRtcOffer> {
+    const { transport, sdp } = await WebRtcTransport.offer(this.engine.webRtcOptions());
+    const log = this.engine.logger;
+    return {
+      sdp,
+      accept: (answer) => {
+        this.ep.attachWebRtc(transport);
+        transport.accept(answer).catch((e: Error) => {
+          log?.warn({ err: e.message, port: this.localPort }, 'webrtc answer refused');
+          transport.close();
+        });
+      },
+      close: () => {
+        if (this.ep.webRtc !== transport) transport.close();
+      },
+    };
+  }
+  webRtcSdp(kind: 'answer' | 'offer'): string | null {
+    return this.ep.webRtc?.localSdp(kind) ?? null;
+  }
 }
 
 export class MediaEngine {
@@ -140,10 +182,12 @@ export class MediaEngine {
   /** Packets, loss and jitter of every endpoint opened so far (read by src/metrics). */
   readonly totals = new MediaTotals(() => [...this.endpoints].map((e) => e.stats()));
   private readonly clock: Clock;
+  readonly logger: Logger | undefined;
   private readonly flushTimer: NodeJS.Timeout;
   private cursor: number;
 
   constructor(private readonly o: MediaEngineOptions) {
+    this.logger = o.logger;
     if (o.portMin > o.portMax - 1) throw new RangeError('RTP port range needs at least two ports');
     this.clock = o.clock ?? systemClock;
     this.mediaClock = new MediaClock(() => performance.now());
@@ -266,6 +310,17 @@ export class MediaEngine {
     this.recorders.clear();
     for (const e of [...this.endpoints]) e.close();
     this.mediaClock.stop();
+  }
+
+  /** werift's settings for a browser leg: host candidates on the interfaces (the bind address when one is set),
+   * plus the public address when it is loopback (werift leaves loopback out by default). */
+  webRtcOptions(): WebRtcOptions {
+    const ip = this.o.publicIp;
+    return {
+      ...(ip.startsWith('127.') ? { hostAddresses: [ip] } : {}),
+      ...(this.o.bindIp ? { bindIp: this.o.bindIp } : {}),
+      warn: (obj, msg) => this.o.logger?.warn(obj, msg),
+    };
   }
 
   /** Number of endpoints currently open. */

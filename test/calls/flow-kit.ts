@@ -62,6 +62,16 @@ export class FakeEndpoint implements RtpEndpoint {
   close(): void {
     this.closed = true;
   }
+  // The flows are plain RTP here; WebRTC legs are covered by test/media/webrtc.test.ts and the console's browser test.
+  answerWebRtc(): Promise<string> {
+    return Promise.reject(new Error('no WebRTC in the flow kit'));
+  }
+  offerWebRtc(): Promise<never> {
+    return Promise.reject(new Error('no WebRTC in the flow kit'));
+  }
+  webRtcSdp(): null {
+    return null;
+  }
 }
 
 /** The media engine's bridge as calls see it: bridges are counted; bridging stops what either leg played. */
