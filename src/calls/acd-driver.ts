@@ -78,22 +78,28 @@ export class AcdDriver {
     const rev = await this.d.store.revision(tenantId);
     if (this.revisions.get(tenantId) === rev) return;
     this.revisions.set(tenantId, rev);
-    const setup = await this.d.store.acdSetup(tenantId);
-    this.queueIds.set(tenantId, new Set(setup.queues.map((q) => q.queue.id)));
-    this.skillIds.set(tenantId, setup.skills.skillIds);
-    const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
-    // Skills before queues: a queue's waiting calls are re-dispatched with the agents' current skills.
-    for (const agentId of agentIds) {
-      const skills = setup.skills.agents.get(agentId) ?? [];
-      this.feed({ type: 'agent_skills', tenantId, agentId, skills });
-    }
-    for (const q of setup.queues) {
-      this.options.set(q.queue.id, callerOptionsOf(q.queue));
-      this.feed({ type: 'queue_config', queue: queueConfigOf(q, setup.skills.queues.get(q.queue.id)) });
-    }
-    this.feed({ type: 'caller_lists', tenantId, vip: setup.vip, blacklist: setup.blacklist });
-    for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
-      this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
+    try {
+      const setup = await this.d.store.acdSetup(tenantId);
+      this.queueIds.set(tenantId, new Set(setup.queues.map((q) => q.queue.id)));
+      this.skillIds.set(tenantId, setup.skills.skillIds);
+      const agentIds = [...new Set(setup.queues.flatMap((q) => q.members.map((m) => m.agentId)))];
+      // Skills before queues: a queue's waiting calls are re-dispatched with the agents' current skills.
+      for (const agentId of agentIds) {
+        const skills = setup.skills.agents.get(agentId) ?? [];
+        this.feed({ type: 'agent_skills', tenantId, agentId, skills });
+      }
+      for (const q of setup.queues) {
+        this.options.set(q.queue.id, callerOptionsOf(q.queue));
+        this.feed({ type: 'queue_config', queue: queueConfigOf(q, setup.skills.queues.get(q.queue.id)) });
+      }
+      this.feed({ type: 'caller_lists', tenantId, vip: setup.vip, blacklist: setup.blacklist });
+      for (const v of await this.d.statuses.getStatuses(tenantId, agentIds)) {
+        this.feed({ type: 'agent_availability', tenantId, agentId: v.id, presence: v.presence });
+      }
+    } catch (err) {
+      // The store failed mid-load (a restart): not marked loaded, so the next call loads the tenant again.
+      if (this.revisions.get(tenantId) === rev) this.revisions.set(tenantId, -1);
+      throw err;
     }
   }
 

@@ -31,7 +31,10 @@ export class Routing {
   private allTrunks(): Promise<TrunkRow[]> {
     const now = Date.now();
     if (!this.trunks || now - this.trunks.at > CACHE_MS) {
-      this.trunks = { at: now, rows: this.store.trunks() };
+      const rows = this.store.trunks();
+      this.trunks = { at: now, rows };
+      // A failed read (the database restarting) is not reused: the next INVITE asks again.
+      rows.catch(() => this.trunks?.rows === rows && (this.trunks = undefined));
     }
     return this.trunks.rows;
   }
@@ -76,6 +79,7 @@ export class Routing {
     if (this.targets.size > 10_000) this.targets.clear();
     const target = this.lookupTarget(trunk, did);
     this.targets.set(key, { at: now, target });
+    target.catch(() => this.targets.get(key)?.target === target && this.targets.delete(key));
     return target;
   }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, type Reason, codeToStatus, isDomainError } from '../errors.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import { type FastifyErrorLike, describeValidation } from './guard.js';
 
 /** One failure, already classified: what every family envelope turns into its own body. */
@@ -46,6 +47,9 @@ export function classify(err: FastifyErrorLike, env: FamilyEnvelope): Failure {
     const code: ErrorCode = status === 401 ? 'UNAUTHORIZED' : status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT';
     return { status: env.clientErrorsAre400 && status !== 404 ? 400 : status, code, message: err.message };
   }
+  if (isStoreUnavailable(err)) {
+    return { status: 503, code: 'UNAVAILABLE', message: 'storage unavailable, retry shortly' };
+  }
   return { status: 500, code: 'INTERNAL', message: 'internal error' };
 }
 
@@ -58,6 +62,9 @@ function validationPointer(err: FastifyErrorLike): string | undefined {
   return (v.instancePath ?? '') + (typeof named === 'string' ? `/${named}` : '');
 }
 
+/** Seconds a client should wait before retrying a storage outage's 503. */
+const STORE_RETRY_SEC = 1;
+
 /** Send `f` in the family's shape, with the headers every family sets (Retry-After on 429). */
 export function sendFailure(reply: FastifyReply, env: FamilyEnvelope, f: Failure, retryAfterSec?: unknown) {
   if (typeof retryAfterSec === 'number') reply.header('Retry-After', String(retryAfterSec));
@@ -69,6 +76,10 @@ export function sendFailure(reply: FastifyReply, env: FamilyEnvelope, f: Failure
 export function installFamilyErrors(app: FastifyInstance, env: FamilyEnvelope): void {
   app.setErrorHandler((err: FastifyErrorLike, req, reply) => {
     const f = classify(err, env);
+    if (f.code === 'UNAVAILABLE' && !isDomainError(err)) {
+      req.log.warn({ err: err.message }, 'storage unavailable');
+      return sendFailure(reply, env, f, STORE_RETRY_SEC);
+    }
     if (f.status >= 500) req.log.error({ err }, 'unhandled error');
     return sendFailure(reply, env, f, isDomainError(err) ? err.details?.retryAfterSec : undefined);
   });

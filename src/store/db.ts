@@ -72,6 +72,12 @@ async function openPostgres(opts: StoreOptions & { databaseUrl: string }): Promi
   pool.on('error', () => {
     // An idle client dropped by the server: the pool replaces it; queries report their own errors.
   });
+  // A client checked out of the pool has no listener of the pool's: a server restart between two statements of a
+  // transaction (57P01) would be an unhandled 'error' event and crash the process. Its next query fails instead,
+  // and the pool drops the client when it is released (no longer queryable).
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   try {
     const client = await pool.connect();
     try {

@@ -177,3 +177,31 @@ export function sippErrors(peers: Peers): string {
     .map((f) => `${f}:\n${readFileSync(join(peers.dir, f), 'utf8').slice(-2000)}`)
     .join('\n');
 }
+
+/** A carrier's INVITE for `did` straight to a node (no edge): the first response. */
+export async function inviteDirect(sipPort: number, did: string) {
+  const c = await new UdpClient(sipPort).open();
+  try {
+    c.send(
+      [
+        `INVITE sip:${did}@127.0.0.1:${sipPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${c.port};branch=z9hG4bKredir1;rport`,
+        `From: <sip:0909888000@127.0.0.1>;tag=r1`,
+        `To: <sip:${did}@127.0.0.1>`,
+        `Call-ID: redirect-${c.port}`,
+        'CSeq: 1 INVITE',
+        `Contact: <sip:0909888000@127.0.0.1:${c.port}>`,
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    for (;;) {
+      const r = await c.response(1);
+      if (r.status >= 200) return r;
+    }
+  } finally {
+    c.close();
+  }
+}

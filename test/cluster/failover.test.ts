@@ -11,40 +11,11 @@ import {
 import { closedCall } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 import { readLease } from '../../src/cluster/leases.js';
-import { UdpClient } from '../sip/helpers/udp-client.js';
-import { Edge, edgeAgent, edgeCustomer, registerThroughEdge, sippErrors } from './edge.js';
+import { Edge, edgeAgent, edgeCustomer, inviteDirect, registerThroughEdge, sippErrors } from './edge.js';
 
 const skip = !process.env.DATABASE_URL
   ? 'several nodes share one database: runs on PostgreSQL (DATABASE_URL and REDIS_URL, the integration suite)'
   : (await requireTool('kamailio')) || (await requireTool('sipp'));
-
-/** A carrier's INVITE for `did` straight to a node (no edge): the first response. */
-async function inviteDirect(sipPort: number, did: string) {
-  const c = await new UdpClient(sipPort).open();
-  try {
-    c.send(
-      [
-        `INVITE sip:${did}@127.0.0.1:${sipPort} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${c.port};branch=z9hG4bKredir1;rport`,
-        `From: <sip:0909888000@127.0.0.1>;tag=r1`,
-        `To: <sip:${did}@127.0.0.1>`,
-        `Call-ID: redirect-${c.port}`,
-        'CSeq: 1 INVITE',
-        `Contact: <sip:0909888000@127.0.0.1:${c.port}>`,
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    for (;;) {
-      const r = await c.response(1);
-      if (r.status >= 200) return r;
-    }
-  } finally {
-    c.close();
-  }
-}
 
 /**
  * Two nodes on one PostgreSQL behind Kamailio: a phone registered through one node is reachable from the other

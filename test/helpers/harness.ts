@@ -40,10 +40,10 @@ export interface Storage {
   remove(): Promise<void>;
 }
 
-export function newStorage(prefix = 'tongdai-test-'): Storage {
+/** `databaseUrl`: another PostgreSQL than the suite's (a test's private server); undefined: DATABASE_URL. */
+export function newStorage(prefix = 'tongdai-test-', databaseUrl = process.env.DATABASE_URL): Storage {
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const pgSchema = `t_${randomBytes(6).toString('hex')}`;
-  const databaseUrl = process.env.DATABASE_URL;
   return {
     dataDir,
     pgSchema,

@@ -22,3 +22,13 @@ export async function portFree(port: number): Promise<boolean> {
   if (ok) await new Promise<void>((r) => s.close(() => r()));
   return ok;
 }
+
+/** A TCP port on loopback that was free a moment ago (a private PostgreSQL or Redis started by a test). */
+export async function freeTcpPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
