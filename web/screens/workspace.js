@@ -8,6 +8,7 @@ import { StatusSelect } from './agents.js';
 import { CallTable } from './calls.js';
 import { disconnectLive } from '../live.js';
 import { Alert, formData, useAction } from './ui.js';
+import { Phone } from './phone.js';
 
 /** The user's own password: every session (this one too) ends, so the user signs in again. */
 function PasswordChange() {
@@ -85,6 +86,7 @@ export function Workspace() {
       </div>
       ${error && html`<div class="alert" role="alert">${error}</div>`}
     </section>
+    <${Phone} />
     <section class="panel">
       <h3>${t('myCalls')}</h3>
       <${CallTable} calls=${calls} />

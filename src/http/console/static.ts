@@ -21,6 +21,26 @@ export const VENDOR: Record<string, string> = {
   'socket.io.mjs': 'socket.io/client-dist/socket.io.esm.min.js',
 };
 
+/**
+ * npm files the page imports that npm ships as CommonJS only: bundled once (esbuild, which tsx already brings)
+ * into one ES module on first request. JsSIP (the browser phone, docs/webrtc.md) is one.
+ */
+export const BUNDLED: Record<string, string> = { 'jssip.mjs': 'jssip/lib/JsSIP.js' };
+
+async function bundle(entry: string): Promise<Buffer> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [join(MODULES, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return Buffer.from(out.outputFiles[0]!.contents);
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -79,12 +99,13 @@ export async function registerConsoleStatic(app: FastifyInstance): Promise<void>
   const load = async (file: string): Promise<Asset> => {
     let a = cache.get(file);
     if (!a) {
-      const raw = await readFile(file);
+      const bundled = file.startsWith('bundle:') ? file.slice('bundle:'.length) : null;
+      const raw = bundled ? await bundle(bundled) : await readFile(file);
       a = {
         raw,
         gz: gzipSync(raw, { level: 9 }),
         etag: `"${createHash('sha1').update(raw).digest('base64url')}"`,
-        type: TYPES[extname(file)] ?? 'application/octet-stream',
+        type: bundled ? TYPES['.mjs']! : (TYPES[extname(file)] ?? 'application/octet-stream'),
       };
       cache.set(file, a);
     }
@@ -127,6 +148,8 @@ export async function registerConsoleStatic(app: FastifyInstance): Promise<void>
   });
   app.get('/vendor/:file', { schema: { hide: true } }, (req, reply) => {
     const name = (req.params as { file: string }).file;
+    const entry = Object.hasOwn(BUNDLED, name) ? BUNDLED[name] : undefined;
+    if (entry) return send(req, reply, `bundle:${entry}`, 'public, max-age=86400');
     const rel = Object.hasOwn(VENDOR, name) ? VENDOR[name] : undefined;
     if (!rel) return reply.code(404).type('text/plain').send('not found');
     return send(req, reply, join(MODULES, rel), 'public, max-age=86400');
