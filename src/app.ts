@@ -227,6 +227,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     const detachSipWs = attachSipWebSocket(http.server, telephony.sip.stack.transport, {
       allowedOrigins: config.sip.wsOrigins,
       publicUrl: config.publicUrl,
+      heartbeatMs: config.sip.tcpPartialTimeoutSec * 1000,
       logger: logger.child({ module: 'sip' }),
     });
     const realtime = attachRealtime(ctx, io);

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { Remote, SipTransport } from './transport.js';
 
 export interface SipWebSocketOptions {
@@ -13,6 +13,8 @@ export interface SipWebSocketOptions {
   publicUrl?: string;
   /** Largest SIP message accepted in one WebSocket message (same limit as TCP). */
   maxMessageBytes?: number;
+  /** Ping interval; a connection that left the previous ping unanswered is closed (default 30 s). */
+  heartbeatMs?: number;
   logger?: Logger;
 }
 
@@ -42,6 +44,22 @@ export function originAllowed(req: IncomingMessage, o: SipWebSocketOptions): boo
   if (host && (origin === `http://${host}` || origin === `https://${host}`)) return true;
   if (o.publicUrl && originOf(o.publicUrl) === origin) return true;
   return o.allowedOrigins.some((a) => originOf(a) === origin);
+}
+
+/**
+ * Ping every `ms`; a connection that has not answered the previous ping is terminated. A peer holding an unfinished
+ * frame cannot answer (its pong would follow the frame's missing bytes), so a partial message is held at most 2·ms,
+ * as a TCP connection's is (SIP_TCP_PARTIAL_TIMEOUT_SEC); a browser that vanished without a close goes the same way.
+ */
+function keepAlive(ws: WebSocket, ms: number): void {
+  let answered = true;
+  ws.on('pong', () => (answered = true));
+  const timer = setInterval(() => {
+    if (!answered) return ws.terminate();
+    answered = false;
+    ws.ping();
+  }, ms).unref();
+  ws.on('close', () => clearInterval(timer));
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {
@@ -88,6 +106,7 @@ export function attachSipWebSocket(
         port: req.socket.remotePort ?? 0,
       };
       transport.adoptWebSocket(ws, remote);
+      keepAlive(ws, o.heartbeatMs ?? 30_000);
     });
   };
   server.on('upgrade', onUpgrade);
