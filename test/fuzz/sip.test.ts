@@ -237,8 +237,15 @@ function frame(opcode: number, payload: Buffer, opts: { fin?: boolean; mask?: bo
   const m = mask ? 0x80 : 0;
   let ext = Buffer.alloc(0);
   if (len < 126n) head.push(m | Number(len));
-  else if (len < 65536n) (head.push(m | 126), (ext = Buffer.alloc(2)), ext.writeUInt16BE(Number(len)));
-  else (head.push(m | 127), (ext = Buffer.alloc(8)), ext.writeBigUInt64BE(len));
+  else if (len < 65536n) {
+    head.push(m | 126);
+    ext = Buffer.alloc(2);
+    ext.writeUInt16BE(Number(len));
+  } else {
+    head.push(m | 127);
+    ext = Buffer.alloc(8);
+    ext.writeBigUInt64BE(len);
+  }
   const key = mask ? randomBytes(4) : Buffer.alloc(0);
   const body = Buffer.from(payload);
   if (mask) for (let i = 0; i < body.length; i++) body[i]! ^= key[i % 4]!;
