@@ -187,7 +187,9 @@ function nextOnWs(ws: WebSocket, re: RegExp, timeoutMs = 10_000): Promise<string
     const t = setTimeout(() => (cleanup(), reject(new Error('no answer on the WebSocket'))), timeoutMs);
     const onMessage = (d: Buffer) => {
       const text = d.toString('latin1');
-      if (re.test(text)) (cleanup(), resolve(text));
+      if (!re.test(text)) return;
+      cleanup();
+      resolve(text);
     };
     const onClose = () => (cleanup(), resolve(null));
     const cleanup = () => {
