@@ -7,7 +7,7 @@ import { type TestServer, call, requireTool, startTestServer } from '../helpers/
 import { otherTenant } from '../helpers/tenants.js';
 import { startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
-import { type Recorder, record, subscribe } from '../realtime/helpers.js';
+import { type Recorder, record, roundTrip, subscribe } from '../realtime/helpers.js';
 import { appHeaders, authToken, signedQuery } from './helpers.js';
 
 const skip = await requireTool('sipp');
@@ -101,7 +101,9 @@ describe(
             .executeTakeFirstOrThrow()
         ).uid,
       );
-      await new Promise((r) => setTimeout(r, 200));
+      // The server wrote the call's events to every subscriber before mine got CHANNEL_DESTROY; a round trip on
+      // the other tenant's connection brings in anything written to it (the sentinel, instead of a pause).
+      await roundTrip(theirs.socket);
       assert.equal(theirs.events.filter((e) => CALL_EVENTS.includes(e.name)).length, 0);
     });
 
