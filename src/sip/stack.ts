@@ -55,6 +55,11 @@ export class SipStack {
     return this.transport.port;
   }
 
+  /** Server transactions held now: at most `maxServerTransactions` (a flood's state is bounded by it). */
+  get serverTransactionCount(): number {
+    return this.servers.size;
+  }
+
   get publicIp(): string {
     return this.opts.publicIp;
   }
