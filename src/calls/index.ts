@@ -27,6 +27,7 @@ import { CallLimits } from './limits.js';
 import { StatusFollower, followRegistrations } from './presence.js';
 import { QueueFlow } from './queue-flow.js';
 import { IvrFlows } from './ivr-flow.js';
+import { Voicemails } from './voicemail.js';
 import { promptFile } from '../prompts/files.js';
 import { TelephonyNode } from './nodes.js';
 import { Routing } from './routing.js';
@@ -127,6 +128,13 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     store,
     queues,
     callbacks,
+    voicemails: new Voicemails({
+      store,
+      bus,
+      clock,
+      dataDir: ctx.config.dataDir,
+      logger: logger.child({ module: 'voicemail' }),
+    }),
     direct,
     routing,
     location: sip.location,

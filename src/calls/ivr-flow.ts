@@ -19,11 +19,14 @@ import type { Incoming } from './engine.js';
 import type { QueueFlow } from './queue-flow.js';
 import type { Routing } from './routing.js';
 import { externalTarget, phoneTargets } from './targets.js';
+import type { Voicemails } from './voicemail.js';
 
 /** What an IVR call uses: its flow and directory reads, the queue flow, direct legs, routing, the clock. */
 export interface IvrFlowDeps {
   store: Pick<IvrStore, 'ivrFlow' | 'ivrDirectory'>;
   queues: Pick<QueueFlow, 'enter'>;
+  /** Voicemail branches (absent: the branch hangs up, saying so in the record's reason). */
+  voicemails?: Pick<Voicemails, 'take'>;
   /** Queued callback for a menu's callback branch (absent: the branch waits in its queue like a caller). */
   callbacks?: Pick<CallbackFlow, 'accepts' | 'requestNew'>;
   direct: DirectDeps;
@@ -134,8 +137,8 @@ class IvrCall {
           this.timer = this.d.clock.setTimeout(() => this.feed({ type: 'timeout' }), a.timeoutMs);
           break;
         case 'route':
-          // A callback branch may end the call in the flow (the caller is called back): it leaves on its own.
-          if (a.target.kind !== 'callback') call.leaveIvr();
+          // Callback and voicemail branches may end the call in the flow: they leave it on their own.
+          if (a.target.kind !== 'callback' && a.target.kind !== 'voicemail') call.leaveIvr();
           return this.route(a.target);
         case 'hangup':
           // Every way out of the flow says goodbye, unless the branch already said something.
@@ -179,8 +182,19 @@ class IvrCall {
         }
         return this.ring([out.target], null);
       }
-      case 'voicemail':
-        return call.end('NORMAL_CLEARING', 'system', { reason: 'IVR: voicemail is not available yet' });
+      case 'voicemail': {
+        if (!this.d.voicemails) {
+          return call.end('NORMAL_CLEARING', 'system', { reason: 'IVR: voicemail is not available' });
+        }
+        // The caller stays in the flow (a voicemail is `IVR` in histories); digits now go to the recording.
+        const endpoint = this.inc.side.media.endpoint;
+        return this.d.voicemails.take(call, {
+          mailbox: t.mailbox,
+          maxSec: t.maxSec,
+          play: (files) => endpoint.playPrompt(files),
+          goodbye: () => this.play(['goodbye'], this.run.flow.language),
+        });
+      }
     }
   }
 

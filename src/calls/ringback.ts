@@ -18,13 +18,33 @@ export function synthRingback(): Int16Array {
   return pcm;
 }
 
+/** The beep before a voicemail is recorded: 1 kHz for 400 ms. */
+export function synthBeep(): Int16Array {
+  const n = 0.4 * RATE;
+  const pcm = new Int16Array(n);
+  for (let i = 0; i < n; i++) {
+    const ramp = Math.min(1, i / 40, (n - i) / 40);
+    pcm[i] = Math.round(0.3 * 32767 * ramp * Math.sin((2 * Math.PI * 1000 * i) / RATE));
+  }
+  return pcm;
+}
+
 /** The ringback file under `<dataDir>/media/tones/`, written (atomically) when missing; returns its path. */
 export function ensureRingback(dataDir: string): string {
-  const path = join(dataDir, 'media', 'tones', 'ringback.wav');
+  return ensureTone(dataDir, 'ringback', synthRingback);
+}
+
+/** The voicemail beep under `<dataDir>/media/tones/`, written when missing; returns its path. */
+export function ensureBeep(dataDir: string): string {
+  return ensureTone(dataDir, 'beep', synthBeep);
+}
+
+function ensureTone(dataDir: string, name: string, synth: () => Int16Array): string {
+  const path = join(dataDir, 'media', 'tones', `${name}.wav`);
   if (existsSync(path)) return path;
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, encodeWav(synthRingback()));
+  writeFileSync(tmp, encodeWav(synth()));
   renameSync(tmp, path);
   return path;
 }

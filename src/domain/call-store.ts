@@ -39,6 +39,7 @@ import {
   touchNode,
 } from './telephony-nodes.js';
 import { getRevision } from './tenants.js';
+import { openVoicemailRecording, saveVoicemail } from './voicemails.js';
 
 export type { CallAgent, CallTenant, NumberTarget, TrunkRow, AcdSetup } from './call-routing.js';
 export type { CallEndWrite, OpenCallRow } from './call-records.js';
@@ -102,6 +103,12 @@ export interface RecordingStore {
   ): Promise<void>;
 }
 
+/** Voicemails an IVR flow records (src/calls/voicemail.ts): a recording row, then the voicemail row. */
+export interface VoicemailStore {
+  openVoicemail(tenantId: number, callId: string): Promise<{ id: number; path: string; name: string }>;
+  saveVoicemail(tenantId: number, v: Parameters<typeof saveVoicemail>[3]): Promise<number>;
+}
+
 /** IVR flows as calls run them (src/calls/ivr-flow.ts). */
 export interface IvrStore {
   /** The flow's current version, validated (undefined: deleted since the number was read). */
@@ -111,7 +118,7 @@ export interface IvrStore {
 
 /** Every read and write the call engine does, bound to one database: src/calls holds no SQL of its own. */
 export interface CallStore
-  extends CallRecordStore, NodeStore, RoutingStore, AcdStore, RecordingStore, IvrStore {}
+  extends CallRecordStore, NodeStore, RoutingStore, AcdStore, RecordingStore, IvrStore, VoicemailStore {}
 
 /** The CallStore over `db` (the composition root builds one per telephony instance). */
 export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStore {
@@ -143,6 +150,8 @@ export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStor
     recordingWanted: (tenantId, agentIds, queueId) => recordingWanted(db, tenantId, agentIds, queueId),
     openRecording: (tenantId, callId) => createRecording(db, clock, dataDir, { tenantId, callId }),
     finishRecording: (tenantId, id, r) => finishRecording(db, clock, tenantId, id, r),
+    openVoicemail: (tenantId, callId) => openVoicemailRecording(db, clock, dataDir, { tenantId, callId }),
+    saveVoicemail: (tenantId, v) => saveVoicemail(db, clock, tenantId, v),
     ivrFlow: (tenantId, flowId) => runnableFlow(db, tenantId, flowId),
     ivrDirectory: (tenantId) => ivrDirectory(db, tenantId),
   };

@@ -50,6 +50,21 @@ export class RecordingLinks {
   }
 }
 
+/** A recording's signed link as the native API shows it: `/recordings/{name}?tenant&expires&signature`. */
+export function signedRecordingLink(
+  links: RecordingLinks,
+  tenantId: number,
+  name: string,
+): { name: string; url: string; expires: number } {
+  const l = links.sign(tenantId, name);
+  const qs = new URLSearchParams({
+    tenant: String(l.tenantId),
+    expires: String(l.expires),
+    signature: l.signature,
+  });
+  return { name, url: `/recordings/${encodeURIComponent(name)}?${qs}`, expires: l.expires };
+}
+
 /** The tenant's live recording with this file name; another tenant's recording is "not found". */
 export async function findRecording(db: Executor, tenantId: number, name: string): Promise<Recording> {
   const r = await db

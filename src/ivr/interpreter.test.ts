@@ -132,7 +132,10 @@ describe('IVR stepper', () => {
     ]);
     assert.deepEqual(last(steps).state, { node: 'sorry', retries: 0, waiting: 'played' });
     const after = stepFlow(flow, last(steps).state, { type: 'played' }, env(TUESDAY_10, [12]));
-    assert.deepEqual(after.actions, [{ type: 'route', target: { kind: 'voicemail', mailbox: null } }]);
+    assert.deepEqual(after.actions, [
+      { type: 'play', prompts: ['voicemail'], language: 'vi' },
+      { type: 'route', target: { kind: 'voicemail', mailbox: null, maxSec: 120 } },
+    ]);
   });
 
   it('hangs up with an error when the error branch itself cannot be taken, and stops runaway loops', () => {

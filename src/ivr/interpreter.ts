@@ -27,7 +27,7 @@ export type RouteTarget =
   | { kind: 'extension'; extension: string }
   | { kind: 'external'; number: string }
   | { kind: 'callback'; queueId: number }
-  | { kind: 'voicemail'; mailbox: string | null };
+  | { kind: 'voicemail'; mailbox: string | null; maxSec: number };
 
 export type IvrAction =
   | { type: 'play'; prompts: string[]; language: Flow['language'] }
@@ -51,6 +51,8 @@ export interface Step {
 }
 
 const DEFAULT_TIMEOUT_SEC = 5;
+/** The longest voicemail when the branch says nothing. */
+export const VOICEMAIL_MAX_SEC = 120;
 const DEFAULT_RETRIES = 2;
 /** Bound on gotos and hours checks without caller input, so a flow that loops on itself cannot spin. */
 const MAX_HOPS = 32;
@@ -149,7 +151,12 @@ class Run {
       case 'external':
         return this.route({ kind: 'external', number: action.number }, true);
       case 'voicemail':
-        return this.route({ kind: 'voicemail', mailbox: action.mailbox ?? null }, true);
+        // The branch's prompt is its greeting; without one the caller hears the shipped `voicemail` sentence.
+        if (!action.prompt?.length) this.play(['voicemail']);
+        return this.route(
+          { kind: 'voicemail', mailbox: action.mailbox ?? null, maxSec: action.maxSec ?? VOICEMAIL_MAX_SEC },
+          true,
+        );
     }
   }
 

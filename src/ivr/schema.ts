@@ -73,6 +73,8 @@ export const ACTION_SCHEMAS = {
     {
       type: Type.Literal('voicemail'),
       mailbox: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$' })),
+      /** The longest message recorded, in seconds (default 120). */
+      maxSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 600 })),
       ...before,
     },
     { additionalProperties: false },

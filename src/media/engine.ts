@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import { AudioCache, type Clip } from './audio-cache.js';
-import { Endpoint, type EndpointStats, type RemoteMedia } from './endpoint.js';
+import { type AudioTap, Endpoint, type EndpointStats, type RemoteMedia } from './endpoint.js';
 import { type RecordingResult, StereoRecorder } from './recorder.js';
 import { type MonitorHandle, MonitorMix, type MonitorMode } from './monitor.js';
 import { MediaClock } from './scheduler.js';
@@ -42,6 +42,11 @@ export interface RtpEndpoint {
    * replaces the listener; null stops.
    */
   onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void;
+  /**
+   * Record what this leg sends while it is in no bridge (a voicemail): a WAV like a call's recording, the leg's
+   * audio on the left channel. Null when the file cannot be opened; `stop` finishes the file.
+   */
+  recordInbound(path: string): LegRecording | null;
   stats(): EndpointStats;
   close(): void;
   /**
@@ -60,6 +65,11 @@ export interface WebRtcOffer {
   /** Apply the browser's answer (DTLS and ICE then complete in the background). */
   accept(answer: string): void;
   close(): void;
+}
+
+/** A recording of one leg's incoming audio (RtpEndpoint.recordInbound). */
+export interface LegRecording {
+  stop(): Promise<RecordingResult>;
 }
 
 export interface BridgeOptions {
@@ -139,6 +149,9 @@ class EndpointHandle implements RtpEndpoint {
   }
   onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void {
     this.ep.onDtmf = listener;
+  }
+  recordInbound(path: string): LegRecording | null {
+    return this.engine.recordLeg(this.ep, path);
   }
   stats(): EndpointStats {
     return this.ep.stats();
@@ -345,8 +358,31 @@ export class MediaEngine {
     }
   }
 
+  /** One unbridged leg's incoming audio into `path` (left channel), until `stop` or a bridge takes the leg. */
+  recordLeg(e: Endpoint, path: string): LegRecording | null {
+    const rec = this.openRecorder(path);
+    if (!rec) return null;
+    const tap: AudioTap = (law, p) => rec.write(0, law, p.ssrc, p.timestamp, p.payload);
+    e.tap = tap;
+    return {
+      stop: () => {
+        if (e.tap === tap) e.tap = null;
+        this.recorders.delete(rec);
+        return rec.close();
+      },
+    };
+  }
+
   /** A failure to open the file is logged and the call goes on unrecorded: losing audio beats losing the call. */
   private startRecorder(ea: Endpoint, eb: Endpoint, path: string, callerIsA: boolean): StereoRecorder | null {
+    const rec = this.openRecorder(path);
+    if (!rec) return null;
+    ea.tap = (law, p) => rec.write(callerIsA ? 0 : 1, law, p.ssrc, p.timestamp, p.payload);
+    eb.tap = (law, p) => rec.write(callerIsA ? 1 : 0, law, p.ssrc, p.timestamp, p.payload);
+    return rec;
+  }
+
+  private openRecorder(path: string): StereoRecorder | null {
     let rec: StereoRecorder;
     try {
       rec = new StereoRecorder(
@@ -359,8 +395,6 @@ export class MediaEngine {
       return null;
     }
     this.recorders.add(rec);
-    ea.tap = (law, p) => rec.write(callerIsA ? 0 : 1, law, p.ssrc, p.timestamp, p.payload);
-    eb.tap = (law, p) => rec.write(callerIsA ? 1 : 0, law, p.ssrc, p.timestamp, p.payload);
     return rec;
   }
 

@@ -19,6 +19,7 @@ import { ivr } from './migrations/0008_ivr.js';
 import { clusterNodes } from './migrations/0017_cluster_nodes.js';
 import { skills } from './migrations/0019_skills.js';
 import { commitNotify } from './migrations/0020_commit_notify.js';
+import { voicemails } from './migrations/0021_voicemails.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0017_cluster_nodes': clusterNodes,
   '0019_skills': skills,
   '0020_commit_notify': commitNotify,
+  '0021_voicemails': voicemails,
 };
 
 class PortableProvider implements MigrationProvider {

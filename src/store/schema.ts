@@ -228,6 +228,17 @@ export interface SkillTable {
   updated_at: Ms;
 }
 
+export interface VoicemailTable {
+  id: Id;
+  tenant_id: number;
+  call_id: string;
+  recording_id: number;
+  mailbox: string | null;
+  caller_number: string;
+  duration_ms: number;
+  created_at: Ms;
+}
+
 export interface AgentSkillTable {
   tenant_id: number;
   agent_id: number;
@@ -510,6 +521,7 @@ export interface Database {
   queue_members: QueueMemberTable;
   callbacks: CallbackTable;
   skills: SkillTable;
+  voicemails: VoicemailTable;
   agent_skills: AgentSkillTable;
   queue_skills: QueueSkillTable;
   outbound_queues: OutboundQueueTable;
@@ -545,5 +557,6 @@ export type Status = Selectable<StatusTable>;
 export type ApiKey = Selectable<ApiKeyTable>;
 export type MediaFile = Selectable<MediaFileTable>;
 export type Recording = Selectable<RecordingTable>;
+export type Voicemail = Selectable<VoicemailTable>;
 export type OutboxRow = Selectable<OutboxTable>;
 export type { ColumnType };

@@ -52,6 +52,18 @@ export class FakeEndpoint implements RtpEndpoint {
   onDtmf(l: ((digit: string, durationMs: number) => void) | null): void {
     this.dtmf = l;
   }
+  /** recordInbound's files, and whether each was stopped (its duration is the fake clock's span). */
+  readonly recordings: { path: string; stopped: boolean }[] = [];
+  recordInbound(path: string) {
+    const r = { path, stopped: false };
+    this.recordings.push(r);
+    return {
+      stop: () => {
+        r.stopped = true;
+        return Promise.resolve({ path, durationMs: 1000, sizeBytes: 8044, pauses: [] });
+      },
+    };
+  }
   /** The caller presses a key (an RFC 4733 event on this leg). */
   press(digit: string): void {
     this.dtmf?.(digit, 100);
@@ -238,6 +250,14 @@ export class MemoryStore implements CallStore {
   recordingWanted = () => Promise.resolve(false);
   openRecording = () => Promise.resolve({ id: 1, path: '/dev/null' });
   finishRecording = () => Promise.resolve();
+  /** Voicemails saved, in order. */
+  readonly voicemails: Parameters<CallStore['saveVoicemail']>[1][] = [];
+  openVoicemail = (_t: number, callId: string) =>
+    Promise.resolve({ id: 9, path: `/tmp/vm-${callId}.wav`, name: `${callId}.mp3` });
+  saveVoicemail = (_t: number, v: Parameters<CallStore['saveVoicemail']>[1]) => {
+    this.voicemails.push(v);
+    return Promise.resolve(this.voicemails.length);
+  };
   /** IVR flows by id (tests put theirs here); the directory is queue 4, agents 7 and 8 (extensions 1007/1008). */
   readonly flows = new Map<number, RunnableFlow>();
   ivrFlow = (_t: number, id: number) => Promise.resolve(this.flows.get(id));

@@ -1,20 +1,26 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { createInboundQueue, replaceAgentQueues } from '../../src/domain/queues.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
-import { encode } from '../../src/media/g711.js';
-import { toTelephonyPcm } from '../../src/media/wav.js';
+import { decodeTable, encode } from '../../src/media/g711.js';
+import { parseWav, toTelephonyPcm } from '../../src/media/wav.js';
 import { ASSETS_DIR } from '../../src/prompts/files.js';
 import { inTransaction } from '../../src/store/db.js';
-import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { type TestServer, call as get, requireTool, startTestServer } from '../helpers/harness.js';
+import { signedQuery } from '../antbuddy/helpers.js';
+import { type Recorder, record, subscribe } from '../realtime/helpers.js';
+import { authToken } from '../antbuddy/helpers.js';
 import { udpPeer } from '../media/helpers.js';
 import { closedCall, freeMediaPort, startAgent } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 
 const skip = await requireTool('sipp');
+/** sipp's A-law sample: 236 packets of 30 ms (7.08 s). */
+const G711A_PCAP = '/usr/share/sip-tester/g711a.pcap';
+const G711A_MS = 236 * 30;
 
 /**
  * The carrier's customer as a sipp scenario: calls field0 from field1 through the trunk (SDP media at `rtpPort`
@@ -24,7 +30,7 @@ const skip = await requireTool('sipp');
 function customerScenario(
   dir: string,
   name: string,
-  o: { digit?: string; bye: 'caller' | 'tongdai'; rtpPort?: number },
+  o: { digit?: string; bye: 'caller' | 'tongdai'; rtpPort?: number; audioAfterMs?: number },
 ) {
   const media = o.rtpPort === undefined ? '[media_port]' : String(o.rtpPort);
   const head = (method: string, cseq: number) => `${method} sip:[field0]@[remote_ip]:[remote_port] SIP/2.0
@@ -63,6 +69,12 @@ function customerScenario(
   ]]></send>
   ${o.digit ? `<nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_${o.digit}.pcap"/></action></nop>` : ''}
   ${
+    o.audioAfterMs === undefined
+      ? ''
+      : `<pause milliseconds="${o.audioAfterMs}"/>
+  <nop><action><exec play_pcap_audio="${G711A_PCAP}"/></action></nop>`
+  }
+  ${
     o.bye === 'caller'
       ? `<pause/>
   <send retrans="500"><![CDATA[
@@ -87,6 +99,33 @@ function customerScenario(
   const path = join(dir, `${name}.xml`);
   writeFileSync(path, xml);
   return path;
+}
+
+/** The A-law RTP payloads of a pcap (Ethernet, IPv4, UDP), decoded to [-1, 1] samples in order. */
+function pcapSpeech(path: string): Float32Array {
+  const d = readFileSync(path);
+  const table = decodeTable('PCMA');
+  const out: number[] = [];
+  for (let off = 24; off + 16 <= d.length;) {
+    const len = d.readUInt32LE(off + 8);
+    const rtp = d.subarray(off + 16 + 42, off + 16 + len);
+    for (const b of rtp.subarray(12)) out.push(table[b]! / 32768);
+    off += 16 + len;
+  }
+  return Float32Array.from(out);
+}
+
+/** From the first to the last sample above the noise floor, in ms at 8 kHz. */
+function soundSpanMs(x: Float32Array): number {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (Math.abs(x[i]!) > 0.01) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  return first < 0 ? 0 : ((last - first) / 8000) * 1000;
 }
 
 describe('IVR flows on real calls: trunk → number → flow → queue (sipp, RFC 4733 digits)', { skip }, () => {
@@ -276,6 +315,157 @@ describe('IVR flows on real calls: trunk → number → flow → queue (sipp, RF
       );
     } finally {
       ear.close();
+    }
+  });
+
+  /** AntBuddy's call history entry of `callId` (signed as the document shows). */
+  async function antbuddyHistory(callId: string) {
+    const day = new Date().toISOString().slice(0, 10);
+    const qs = signedQuery(
+      { appId: s.demo.app_id, created_from: day, created_to: day },
+      [s.demo.app_id, day, day],
+      s.demo.app_secret,
+    );
+    const h = await get(`${s.url}/oapi/v1/call/histories?${qs}`);
+    return (h.body.data as { call_id: string; status_detail: string }[]).find((d) => d.call_id === callId);
+  }
+
+  it('a caller who hangs up in the menu is IVR in the record and in AntBuddy histories', async () => {
+    const did = await numberWithFlow({
+      ...menu(),
+      nodes: { main: { ...menu().nodes.main, timeoutSec: 30 } },
+    });
+    const caller = '0909100093';
+    const c = await customer(did, caller, { bye: 'caller' }, 1500);
+    assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
+    const rec = await closedCall(s, 'caller_number', caller);
+    assert.equal(rec.hangup_by, 'caller');
+    assert.equal(rec.queue_id, null, 'never reached a queue');
+    assert.equal(rec.status_detail, 'IVR');
+    const h = await antbuddyHistory(rec.call_id);
+    assert.ok(h, 'in the history');
+    assert.equal(h.status_detail, 'IVR');
+  });
+
+  it('a flow whose queue was deleted takes its error branch at call time (error prompt, hang-up), never drops', async () => {
+    const gone = await inTransaction(s.t.ctx.db, (tx) =>
+      createInboundQueue(tx, systemClock, s.demo.tenant_id, { name: 'Soon gone' }),
+    );
+    const did = await numberWithFlow({
+      language: 'en',
+      start: 'main',
+      onError: { type: 'hangup', prompt: ['error'] },
+      nodes: {
+        main: { type: 'menu', prompt: ['press', '1'], options: { '1': { type: 'queue', queueId: gone.id } } },
+      },
+    });
+    // tongdai has no queue delete route yet; the row goes as a console or SQL removal would take it.
+    await s.t.ctx.db.deleteFrom('inbound_queues').where('id', '=', gone.id).execute();
+    await bumpRevision(s.t.ctx.db, s.demo.tenant_id);
+    const caller = '0909100094';
+    const c = await customer(did, caller, { digit: '1', bye: 'tongdai' });
+    assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
+    const rec = await closedCall(s, 'caller_number', caller);
+    assert.equal(rec.reason, 'IVR: error branch');
+    assert.equal(rec.status_detail, 'IVR');
+    assert.equal(rec.queue_id, null);
+    // The error prompt played to its end before the hang-up (the flow's goodbye is not added after it).
+    const errorMs = ((statSync(join(ASSETS_DIR, 'prompts/en/error.wav')).size - 44) / 16_000) * 1000;
+    assert.ok(rec.ended_at! - rec.created_at >= errorMs, `${rec.ended_at! - rec.created_at} ms`);
+  });
+
+  it('voicemail: greeting, beep, the caller speaks 7 s and hangs up; the stored WAV holds it, listed with its link, events sent', async () => {
+    await s.t.ctx.db
+      .updateTable('tenants')
+      .set({ recording_format: 'wav' })
+      .where('id', '=', s.demo.tenant_id)
+      .execute();
+    const kazoo: Recorder = record(s.url);
+    try {
+      const ack = await subscribe(kazoo.socket, {
+        account_id: s.demo.account_id,
+        auth_token: await authToken(s.url, s.demo.app_id, s.demo.app_secret),
+        binding: 'voicemail.*',
+      });
+      assert.equal(ack.ok, true);
+      const did = await numberWithFlow({
+        language: 'en',
+        start: 'main',
+        nodes: {
+          main: {
+            type: 'menu',
+            prompt: ['press', '4'],
+            options: { '4': { type: 'voicemail', mailbox: 'sales', maxSec: 60 } },
+          },
+        },
+      });
+      const caller = '0909100095';
+      // The digit right after the answer; the speech once greeting and beep are over; BYE 1.5 s after the speech.
+      const c = await customer(
+        did,
+        caller,
+        { digit: '4', bye: 'caller', audioAfterMs: 6000 },
+        G711A_MS + 1500,
+      );
+      assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
+      const rec = await closedCall(s, 'caller_number', caller);
+      assert.equal(rec.status_detail, 'IVR');
+      const vm = await waitFor(
+        () =>
+          s.t.ctx.db
+            .selectFrom('voicemails')
+            .selectAll()
+            .where('call_id', '=', rec.call_id)
+            .executeTakeFirst(),
+        5000,
+        'the voicemail row',
+      );
+      assert.equal(vm.mailbox, 'sales');
+      // Through the recordings pipeline like a call's recording (WAV tenant: stored as recorded).
+      const file = await waitFor(
+        async () => {
+          const r = await s.t.ctx.db
+            .selectFrom('recordings')
+            .selectAll()
+            .where('id', '=', vm.recording_id)
+            .executeTakeFirstOrThrow();
+          return r.state === 'stored' ? r : null;
+        },
+        10_000,
+        'the voicemail recording stored',
+      );
+      // The file: silence until the speech arrived, then the caller's 7.08 s on the left channel.
+      const wav = parseWav(readFileSync(join(s.t.ctx.config.dataDir, file.path)));
+      const heard = soundSpanMs(wav.channels[0]!);
+      const sent = soundSpanMs(pcapSpeech(G711A_PCAP));
+      assert.ok(sent > 5000, `the sample speaks ${sent} ms`);
+      assert.ok(Math.abs(heard - sent) <= 60, `recorded span ${heard} ms, sent ${sent} ms`);
+      assert.equal(Number(file.duration_ms), Number(vm.duration_ms));
+      assert.ok(Number(vm.duration_ms) >= G711A_MS, `${vm.duration_ms} ms recorded`);
+      assert.equal(statSync(join(s.t.ctx.config.dataDir, file.path)).size, Number(file.size_bytes));
+
+      // The API: the tenant's list and the call's record, each with the signed link, which serves the file.
+      const list = await api('GET', '/api/voicemails?mailbox=sales');
+      assert.equal(list.status, 200, JSON.stringify(list.body));
+      const item = (list.body.voicemails as Record<string, any>[]).find((v) => v.call_id === rec.call_id)!;
+      assert.ok(item, JSON.stringify(list.body));
+      assert.deepEqual([item.caller_number, item.duration_ms], [caller, Number(vm.duration_ms)]);
+      const audio = await fetch(s.url + item.recording.url);
+      assert.equal(audio.status, 200);
+      assert.equal((await audio.arrayBuffer()).byteLength, Number(file.size_bytes));
+      const detail = await api('GET', `/api/calls/${rec.call_id}`);
+      assert.equal((detail.body.voicemail as Record<string, unknown>).id, vm.id);
+      assert.equal(detail.body.has_voicemail, true);
+      const history = await api('GET', `/api/calls?caller=${caller}`);
+      assert.equal((history.body.items as Record<string, unknown>[])[0]!.has_voicemail, true);
+
+      const [ev] = await kazoo.waitFor(['VOICEMAIL'], 1, 5000);
+      assert.deepEqual(
+        [ev!.data.voicemail_id, ev!.data.call_id, ev!.data.mailbox, ev!.data.caller_id_number],
+        [vm.id, rec.call_id, 'sales', caller],
+      );
+    } finally {
+      kazoo.close();
     }
   });
 });

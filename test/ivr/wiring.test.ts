@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import type { Incoming } from '../../src/calls/engine.js';
 import { IvrFlows } from '../../src/calls/ivr-flow.js';
+import { Voicemails } from '../../src/calls/voicemail.js';
 import { FakeClock } from '../../src/clock.js';
 import { validateFlow } from '../../src/ivr/validate.js';
 import type { UasSession } from '../../src/sip/uas.js';
@@ -11,6 +15,7 @@ import { type FakeEndpoint, type Kit, kit, settle } from '../calls/flow-kit.js';
 /** The IVR wiring on a FakeClock: the real Call, IvrFlows and stepper; the queue flow records where calls went. */
 function setup(doc: unknown, start = Date.UTC(2026, 11, 2, 3, 0)) {
   const k: Kit = kit(new FakeClock(start));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tongdai-ivr-'));
   k.store.flows.set(1, { flowId: 1, version: 3, flow: validateFlow(doc) });
   const entered: number[] = [];
   const ivr = new IvrFlows({
@@ -32,6 +37,13 @@ function setup(doc: unknown, start = Date.UTC(2026, 11, 2, 3, 0)) {
     hostport: () => '127.0.0.1:5060',
     clock: k.clock,
     logger: pino({ level: 'silent' }),
+    voicemails: new Voicemails({
+      store: k.store,
+      bus: k.bus,
+      clock: k.clock,
+      dataDir,
+      logger: pino({ level: 'silent' }),
+    }),
   });
   const { call, a } = k.call();
   const sent: string[] = [];
@@ -155,5 +167,79 @@ describe('IVR wiring on a FakeClock', () => {
     await settle();
     assert.deepEqual(closed.ep.prompts, [['vi/closed']]);
     assert.equal(closed.call.ended, true);
+  });
+});
+
+describe('voicemail as an IVR branch (FakeClock)', () => {
+  const VM = {
+    language: 'en',
+    start: 'main',
+    nodes: {
+      main: {
+        type: 'menu',
+        prompt: ['welcome'],
+        options: { '4': { type: 'voicemail', mailbox: 'sales', maxSec: 10 } },
+      },
+    },
+  };
+  const names = (ep: FakeEndpoint) => ep.prompts.map((p) => p.map((f) => basename(f, '.wav')).join(' '));
+
+  it('greeting, beep, recorded until #: saved with its mailbox, voicemail.left, goodbye, ended as IVR', async () => {
+    const { k, ivr, inc, call, ep } = setup(VM);
+    await ivr.enter(inc, 1);
+    await settle();
+    ep.dtmf!('4', 100);
+    await settle();
+    assert.deepEqual(names(ep), ['welcome', 'voicemail', 'beep']);
+    assert.equal(ep.recordings.length, 1, 'recording after the beep');
+    assert.equal(call.record.inIvr, true, 'a voicemail stays in the flow');
+    ep.dtmf!('5', 100);
+    await settle();
+    assert.equal(ep.recordings[0]!.stopped, false, 'only # ends the message');
+    ep.dtmf!('#', 100);
+    await settle();
+    assert.equal(ep.recordings[0]!.stopped, true);
+    assert.deepEqual(
+      k.store.voicemails.map((v) => [v.mailbox, v.callId, v.durationMs]),
+      [['sales', call.callId, 1000]],
+    );
+    const left = k.events.filter((e) => e.type === 'voicemail.left');
+    assert.equal(left.length, 1);
+    assert.deepEqual(names(ep).at(-1), 'goodbye');
+    assert.equal(call.ended, true);
+    await settle();
+    const row = k.store.rows.get(call.callId)!;
+    assert.deepEqual([row.end?.reason, row.end?.statusDetail], ['IVR: voicemail left', 'IVR']);
+  });
+
+  it('the length limit ends the message at exactly maxSec on the injected clock', async () => {
+    const { k, ivr, inc, call, ep } = setup(VM);
+    await ivr.enter(inc, 1);
+    await settle();
+    ep.dtmf!('4', 100);
+    await settle();
+    k.clock.advance(9999);
+    await settle();
+    assert.equal(ep.recordings[0]!.stopped, false);
+    k.clock.advance(1);
+    await settle();
+    assert.equal(ep.recordings[0]!.stopped, true);
+    assert.equal(k.store.voicemails.length, 1);
+    assert.equal(call.ended, true);
+  });
+
+  it('the caller hanging up ends the message: it is saved, nothing more is played', async () => {
+    const { k, ivr, inc, call, ep } = setup(VM);
+    await ivr.enter(inc, 1);
+    await settle();
+    ep.dtmf!('4', 100);
+    await settle();
+    const played = ep.prompts.length;
+    call.end('NORMAL_CLEARING', 'caller', {});
+    await settle();
+    assert.equal(ep.recordings[0]!.stopped, true);
+    assert.equal(k.store.voicemails.length, 1);
+    assert.equal(ep.prompts.length, played, 'no goodbye to a caller who left');
+    assert.equal(k.store.rows.get(call.callId)!.end?.statusDetail, 'IVR');
   });
 });

@@ -12,7 +12,9 @@ import {
 } from '../../domain/call-reads.js';
 import { parseQueueStats } from '../../domain/call-history.js';
 import { parseStoredTransfers, transferWire } from '../../domain/call-transfers.js';
-import { recordingLinksFor } from '../../domain/recording-links.js';
+import { recordingLinksFor, signedRecordingLink } from '../../domain/recording-links.js';
+import { callsWithVoicemail, voicemailOfCall } from '../../domain/voicemails.js';
+import { VoicemailJson, voicemailJson } from './voicemails.js';
 import { DomainError, isDomainError, notFound } from '../../errors.js';
 import type { Call as CallRow } from '../../store/schema.js';
 import { principalOf } from '../guard.js';
@@ -63,6 +65,7 @@ const CallItem = Type.Object({
   sip_code: Nullable(Type.Integer()),
   reason: Nullable(Type.String()),
   has_recording: Type.Boolean(),
+  has_voicemail: Type.Boolean({ description: 'The caller left a voicemail (GET /api/calls/{id} has it)' }),
 });
 type CallItem = Static<typeof CallItem>;
 
@@ -110,6 +113,7 @@ const CallDetail = Type.Intersect([
         expires: Type.Integer({ description: 'Unix seconds' }),
       }),
     ),
+    voicemail: Nullable(VoicemailJson),
     states: Type.Array(Type.Object({ state: Type.String(), at: Ms }), {
       description: 'The states a live call went through (empty once it ended)',
     }),
@@ -174,7 +178,7 @@ const TransferBody = Type.Object(
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
-function rowItem(c: CallRow, live: LiveCallView | undefined): CallItem {
+function rowItem(c: CallRow, live: LiveCallView | undefined, withVoicemail: boolean): CallItem {
   return {
     call_id: c.call_id,
     state: live?.state ?? (c.ended_at === null ? 'active' : 'ended'),
@@ -197,6 +201,7 @@ function rowItem(c: CallRow, live: LiveCallView | undefined): CallItem {
     sip_code: c.sip_code,
     reason: c.reason,
     has_recording: c.recording_id !== null,
+    has_voicemail: withVoicemail,
   };
 }
 
@@ -223,6 +228,7 @@ function liveItem(v: LiveCallView): CallItem {
     sip_code: null,
     reason: null,
     has_recording: false,
+    has_voicemail: false,
   };
 }
 
@@ -349,8 +355,17 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
         limit: q.limit,
         cursor: q.cursor,
       });
+      const voicemails = await callsWithVoicemail(
+        ctx.db,
+        tenantId,
+        page.rows.map((c) => c.call_id),
+      );
       const items = page.rows.map((c) =>
-        rowItem(c, c.ended_at === null ? ctx.liveCalls?.get(tenantId, c.call_id) : undefined),
+        rowItem(
+          c,
+          c.ended_at === null ? ctx.liveCalls?.get(tenantId, c.call_id) : undefined,
+          voicemails.has(c.call_id),
+        ),
       );
       return { items, next_cursor: page.next };
     },
@@ -372,24 +387,17 @@ export async function registerNativeCallRoutes(app: FastifyInstance, ctx: AppCon
       const live = ctx.liveCalls?.get(tenantId, req.params.id);
       const row = await findCallRecord(ctx.db, tenantId, req.params.id);
       if (!row && !live) throw notFound(`call ${req.params.id}`);
-      const item = row ? rowItem(row, live) : liveItem(live!);
+      const vm = row ? await voicemailOfCall(ctx.db, tenantId, row.call_id) : null;
+      const item = row ? rowItem(row, live, vm !== null) : liveItem(live!);
       const name = row ? await recordingNameOfCall(ctx.db, tenantId, row.recording_id) : null;
-      let recording = null;
-      if (name) {
-        const l = links.sign(tenantId, name);
-        const qs = new URLSearchParams({
-          tenant: String(l.tenantId),
-          expires: String(l.expires),
-          signature: l.signature,
-        });
-        recording = { name, url: `/recordings/${encodeURIComponent(name)}?${qs}`, expires: l.expires };
-      }
+      const recording = name ? signedRecordingLink(links, tenantId, name) : null;
       return {
         ...item,
         legs: legsOf(item, live),
         queue_stat: parseQueueStats(row?.queue_stat ?? null)[0] ?? null,
         transfers: live ? live.transfers.map(transferWire) : parseStoredTransfers(row?.transfers ?? null),
         recording,
+        voicemail: vm ? voicemailJson(vm, links, tenantId) : null,
         states: live?.states ?? [],
       };
     },

@@ -15,6 +15,7 @@ import { registerNativeCallActionRoutes } from './call-actions.js';
 import { registerNativeCallbackRoutes } from './callbacks.js';
 import { registerNativeIvrRoutes } from './ivr.js';
 import { registerNativeSkillRoutes } from './skills.js';
+import { registerNativeVoicemailRoutes } from './voicemails.js';
 
 /** The native tongdai API (`/api/...`): API key in `X-Api-Key` or `Authorization: Bearer`. */
 export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -37,6 +38,7 @@ export async function nativeFamily(app: FastifyInstance, ctx: AppContext): Promi
     await registerNativeCallbackRoutes(api, ctx);
     await registerNativeIvrRoutes(api, ctx);
     await registerNativeSkillRoutes(api, ctx);
+    await registerNativeVoicemailRoutes(api, ctx);
     api.get(
       '/api/tenant',
       {
