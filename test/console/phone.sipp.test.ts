@@ -63,6 +63,19 @@ describe('browser phone in the agent workspace', { skip }, () => {
     await shot(page, 'workspace-phone-ringing');
     await page.click('.phone-answer');
     await page.waitForSelector('.phone-call[data-state=confirmed]', { timeout: 15_000 });
+    // The carrier's audio (sipp's G.711 pcap) reaches the page through tongdai's WebRTC leg: the page's analyser.
+    await page.waitForFunction(
+      () =>
+        ((globalThis as unknown as { tongdaiPhone?: { remote?: { level: number } } }).tongdaiPhone?.remote
+          ?.level ?? 0) > 0.005,
+      undefined,
+      { timeout: 10_000 },
+    );
+    // Hold and resume: the browser's re-INVITEs are answered from the same peer connection.
+    await page.click('.phone-hold');
+    await page.waitForSelector('.phone-hold:text("Tiếp tục")', { timeout: 10_000 });
+    await page.click('.phone-hold');
+    await page.waitForSelector('.phone-hold:text("Giữ máy")', { timeout: 10_000 });
     await page.click('.phone-hangup');
     await page.waitForSelector('.phone-dial', { timeout: 10_000 });
     await customer.done;
