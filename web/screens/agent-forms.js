@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { html } from '../html.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
+import { AgentSkillFields, agentSkillsBody, useSkillList } from './skill-fields.js';
 import { FormDialog, Modal, PriorityPicker, ShownOnce, submitter, useAction } from './ui.js';
 
 const ROLES = ['agent', 'supervisor', 'admin'];
@@ -82,9 +83,10 @@ export function EditDialog({ agent, queues, self, onClose }) {
   const { busy, run } = action;
   const [members, setMembers] = useState(agent.memberships);
   const [sip, setSip] = useState(null);
+  const [skills, setSkills, skillsTouched] = useSkillList(`/agents/${agent.agent_id}/skills`, 'skills');
   const submit = submitter(
     run,
-    (f) => {
+    async (f) => {
       const body = {
         name: f.name,
         phone: f.phone || null,
@@ -92,7 +94,10 @@ export function EditDialog({ agent, queues, self, onClose }) {
         recording: f.recording,
         queues: members,
       };
-      return api(`/agents/${agent.agent_id}`, { method: 'PATCH', body });
+      const r = await api(`/agents/${agent.agent_id}`, { method: 'PATCH', body });
+      if (skillsTouched)
+        await api(`/agents/${agent.agent_id}/skills`, { method: 'PUT', body: agentSkillsBody(skills.value) });
+      return r;
     },
     onClose,
   );
@@ -149,5 +154,6 @@ export function EditDialog({ agent, queues, self, onClose }) {
       ><input type="checkbox" name="recording" defaultChecked=${agent.recording} /> ${t('recordCalls')}</label
     >
     <${MembershipPicker} queues=${queues} value=${members} onChange=${setMembers} />
+    <${AgentSkillFields} state=${skills} onChange=${setSkills} />
   <//>`;
 }

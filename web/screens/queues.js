@@ -3,6 +3,7 @@ import { html } from '../html.js';
 import { api, can } from '../api.js';
 import { duration, t } from '../i18n.js';
 import { useLive } from './use-live.js';
+import { QueueSkillFields, queueSkillsBody, useSkillList } from './skill-fields.js';
 import { Alert, FormDialog, Modal, PriorityPicker, submitter, useAction } from './ui.js';
 
 /** Read a picked file as base64 (the console API takes JSON only). */
@@ -38,6 +39,7 @@ function QueueDialog({ q, agents, onClose }) {
   const action = useAction();
   const [members, setMembers] = useState(null);
   const [moh, setMoh] = useState(q.moh ?? '');
+  const [skills, setSkills, skillsTouched] = useSkillList(`/queues/${q.queue_id}/skills`, 'requirements');
   if (!detail) return html`<${Modal} title=${q.name} onClose=${onClose}><div class="muted">…</div><//>`;
   if (detail.error)
     return html`<${Modal} title=${q.name} onClose=${onClose}><${Alert} error=${detail.error.message} /><//>`;
@@ -45,8 +47,8 @@ function QueueDialog({ q, agents, onClose }) {
   const list = members ?? current;
   const submit = submitter(
     action.run,
-    (f) =>
-      api(`/queues/${q.queue_id}`, {
+    async (f) => {
+      const r = await api(`/queues/${q.queue_id}`, {
         method: 'PATCH',
         body: {
           strategy: f.strategy || null,
@@ -59,7 +61,11 @@ function QueueDialog({ q, agents, onClose }) {
           moh: moh || null,
           members: list,
         },
-      }),
+      });
+      if (skillsTouched)
+        await api(`/queues/${q.queue_id}/skills`, { method: 'PUT', body: queueSkillsBody(skills.value) });
+      return r;
+    },
     onClose,
   );
   return html`<${FormDialog}
@@ -141,6 +147,7 @@ function QueueDialog({ q, agents, onClose }) {
       value=${list.map((m) => ({ id: m.agent_id, priority: m.priority }))}
       onChange=${(next) => setMembers(next.map((m) => ({ agent_id: m.id, priority: m.priority })))}
     />
+    <${QueueSkillFields} state=${skills} onChange=${setSkills} />
   <//>`;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { installNativeErrors } from '../native/errors.js';
 import { registerConsoleAdminRoutes } from './admin-routes.js';
+import { registerConsoleSkillRoutes } from './skill-routes.js';
 import { registerConsoleAuthRoutes } from './auth-routes.js';
 import { registerConsoleCallRoutes } from './call-routes.js';
 import { registerConsoleDirectoryRoutes } from './directory-routes.js';
@@ -30,6 +31,7 @@ export async function consoleFamily(app: FastifyInstance, ctx: AppContext): Prom
     registerConsoleLiveCallRoutes(api, ctx);
     registerConsoleDirectoryRoutes(api, ctx);
     registerConsoleAdminRoutes(api, ctx);
+    registerConsoleSkillRoutes(api, ctx);
     registerConsoleIntegrationRoutes(api, ctx);
     registerConsolePhoneRoutes(api, ctx);
   });
