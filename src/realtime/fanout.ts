@@ -57,6 +57,9 @@ export function wsTextFrame(payload: Buffer): Buffer {
  * that gets one event, or that is on long polling or compressed WebSocket, gets what `io.to().emit()` would give it.
  */
 export class FanOut {
+  /** Running totals: batches sent, socket writes made, (socket, event) deliveries (benches read them). */
+  readonly stats = { batches: 0, writes: 0, deliveries: 0 };
+
   constructor(private readonly io: Server) {}
 
   /** Send the batch; returns the number of (socket, event) deliveries. */
@@ -95,11 +98,15 @@ export class FanOut {
         let buf = joined.get(sig);
         if (!buf) joined.set(sig, (buf = Buffer.concat(indices.map((i) => frames[i]!))));
         socket.client.writeToEngine(encoded[indices[0]!]!, { preEncoded: true, wsPreEncodedFrame: [buf] });
+        this.stats.writes++;
         continue;
       }
       for (const i of indices)
         socket.client.writeToEngine(encoded[i]!, { preEncoded: true, wsPreEncodedFrame: [frames[i]!] });
+      this.stats.writes += indices.length;
     }
+    this.stats.batches++;
+    this.stats.deliveries += deliveries;
     return deliveries;
   }
 
