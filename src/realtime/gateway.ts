@@ -8,7 +8,7 @@ import {
   EVENT_LOG_RETENTION_MS,
   type LoggedEvent,
   REPLAY_LIMIT,
-  appendEvent,
+  appendEvents,
   eventsSince,
   purgeEvents,
 } from './event-log.js';
@@ -38,6 +38,7 @@ import {
 } from './protocol.js';
 import { EventRelay, type RelayedEvent } from './cluster.js';
 import { callbackWire, isCallbackEvent, voicemailWire } from './ivr-wire.js';
+import { CommitMemo } from '../store/db.js';
 import { FanOut } from './fanout.js';
 import { registerSubscriptionHandlers } from './subscriptions.js';
 
@@ -65,6 +66,7 @@ interface Pending {
 export class RealtimeGateway {
   private readonly io: RealtimeServer;
   private readonly fanOut: FanOut;
+  private readonly ready: CommitMemo<number | null>;
   private readonly chains = new Map<number, Promise<void>>();
   private readonly accounts = new Map<number, string>();
   // Account and user ids never change, so one lookup each serves every later event.
@@ -88,6 +90,7 @@ export class RealtimeGateway {
   ) {
     this.io = io as unknown as RealtimeServer;
     this.fanOut = new FanOut(io);
+    this.ready = new CommitMemo(ctx.db, 1000);
   }
 
   start(): this {
@@ -202,11 +205,16 @@ export class RealtimeGateway {
     }
   }
 
+  /** A status's ready flag, memoised until the next commit: on PostgreSQL a round trip in the tenant's chain. */
+  private readyOf(tenantId: number, name: string): Promise<number | null> {
+    return this.ready.get(`${tenantId}|${name}`, () => statusIsReady(this.ctx.db, tenantId, name));
+  }
+
   private async pushAgentStatus(e: Envelope<'agent.status_changed'>): Promise<void> {
     const p = e.payload;
     const [previous, current] = await Promise.all([
-      statusIsReady(this.ctx.db, e.tenantId, p.previous),
-      statusIsReady(this.ctx.db, e.tenantId, p.current),
+      this.readyOf(e.tenantId, p.previous),
+      this.readyOf(e.tenantId, p.current),
     ]);
     const wire = agentStatusWire(await this.accountOf(e.tenantId), p, { previous, current });
     this.push(e.tenantId, AGENT_STATUS_EVENT, p.agentUid, wire, p.at);
@@ -214,7 +222,7 @@ export class RealtimeGateway {
 
   /**
    * Queue the event for the tenant's next flush, which the first queued event schedules at the end of the chain:
-   * events published together (a call's end moves its agent too) are persisted in one transaction instead of one
+   * events published together (a call's end moves its agent too) are persisted in one statement instead of one
    * commit each, and still emitted in chain order, after their offsets exist. A flush leaves at least
    * `realtimeBatchMs` after the tenant's previous one (an event after a quiet spell at once): on a busy floor the
    * events of that span share one write per socket, which is what 1,000 subscribed sockets cost (docs/performance.md).
@@ -245,14 +253,11 @@ export class RealtimeGateway {
     this.pending.delete(tenantId);
     // From the start: events queued while this batch is persisted wait for the next slot, not right behind it.
     this.lastSent.set(tenantId, performance.now());
-    const ids = await this.ctx.db.transaction().execute(async (tx) => {
-      const out: number[] = [];
-      for (const b of batch)
-        out.push(
-          await appendEvent(tx, tenantId, b.event, JSON.stringify({ key: b.key, wire: b.wire }), b.at),
-        );
-      return out;
-    });
+    const ids = await appendEvents(
+      this.ctx.db,
+      tenantId,
+      batch.map((b) => ({ type: b.event, payload: JSON.stringify({ key: b.key, wire: b.wire }), at: b.at })),
+    );
     // The data is the event's only argument (Kazoo clients take exactly one); its event_id is the resume point.
     const items = batch.map((b, i) => ({
       event: b.event,
