@@ -11,6 +11,24 @@ import { HTTP_LIMITS, MAX_PARAM_LENGTH, answerClientError, envelopeAt, installWi
 
 export type HttpServer = FastifyInstance;
 
+/** One route as registered (every method and path the server answers, published in /openapi.json or not). */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** `schema.hide`: left out of /openapi.json (console, probes, static files). */
+  hidden: boolean;
+}
+
+const registered = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/**
+ * The server's whole route table, in registration order. The spec-coverage test compares it with /openapi.json,
+ * so a family route cannot drop out of the document (and out of the fuzzing and tenancy suites generated from it).
+ */
+export function registeredRoutes(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registered.get(app) ?? [];
+}
+
 // Query strings and path params arrive as text, so they are coerced to the schema's types; JSON bodies are
 // not, so `{"strategy": "1"}` where an integer is documented is refused instead of silently accepted.
 // Unknown body fields are dropped rather than refused (integrators send extra fields; dropping them also keeps
@@ -51,6 +69,13 @@ export async function buildHttpServer(ctx: AppContext, families: FamilyPlugin[])
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     trustProxy: false,
+  });
+
+  const table: RegisteredRoute[] = [];
+  registered.set(app, table);
+  app.addHook('onRoute', (r) => {
+    const hidden = (r.schema as { hide?: boolean } | undefined)?.hide === true;
+    for (const method of [r.method].flat()) table.push({ method, url: r.url, hidden });
   });
 
   const bodyAjv = makeAjv(false);
