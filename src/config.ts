@@ -4,6 +4,9 @@ import { FatalConfigError } from './errors.js';
 import { type SipOptions, sipOptionsFromEnv } from './sip/options.js';
 import { type RecordingsConfig, recordingsConfigFromEnv } from './recordings/config.js';
 
+/** HTTP keep-alive timeout by default: above the 60 s idle timeout of common load balancers, so they close first. */
+export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -38,6 +41,11 @@ export interface Config {
    * after a quiet spell leaves at once, events closer together share one write per socket (docs/api/antbuddy.md).
    */
   readonly realtimeBatchMs: number;
+  /**
+   * An HTTP keep-alive connection idle after its last response is closed after this (HTTP_KEEPALIVE_TIMEOUT_MS,
+   * default 72 s: above the 60 s idle timeouts of common load balancers, so they close first).
+   */
+  readonly httpKeepAliveTimeoutMs: number;
   readonly logLevel: LogLevel;
   /** Base URL used in links tongdai hands out (signed recording URLs); derived from the port when unset. */
   readonly publicUrl: string;
@@ -171,6 +179,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       20,
       0,
       1_000,
+    ),
+    httpKeepAliveTimeoutMs: int(
+      'HTTP_KEEPALIVE_TIMEOUT_MS',
+      pick('httpKeepAliveTimeoutMs', 'HTTP_KEEPALIVE_TIMEOUT_MS') as string,
+      KEEP_ALIVE_TIMEOUT_MS,
+      100,
+      600_000,
     ),
     logLevel: logLevel as LogLevel,
     publicUrl: (publicUrl ?? `http://127.0.0.1:${port}`).replace(/\/+$/, ''),

@@ -52,6 +52,9 @@ export type FamilyPlugin = (app: FastifyInstance, ctx: AppContext) => Promise<vo
 export async function buildHttpServer(ctx: AppContext, families: FamilyPlugin[]): Promise<HttpServer> {
   const app: FastifyInstance = Fastify({
     ...HTTP_LIMITS,
+    keepAliveTimeout: ctx.config.httpKeepAliveTimeoutMs,
+    // The no-traffic timeout must not cut a keep-alive connection before its own timeout does.
+    connectionTimeout: Math.max(HTTP_LIMITS.connectionTimeout, ctx.config.httpKeepAliveTimeoutMs + 3000),
     frameworkErrors: (err, req, reply) => {
       // A bad `%` escape, or a path parameter longer than MAX_PARAM_LENGTH: bad input in the family's shape.
       const message =

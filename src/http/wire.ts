@@ -17,7 +17,6 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 export const CONNECTIONS_CHECK_MS = 1000;
 /** A socket with no traffic at all is closed after this. */
 export const IDLE_TIMEOUT_MS = 75_000;
-export const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Request headers larger than this answer 431 (Node's default, stated so the documents can name it). */
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Path parameters longer than this are refused (Fastify's default, stated so the documents can name it). */
@@ -49,7 +48,6 @@ export const HTTP_LIMITS = {
   routerOptions: { maxParamLength: MAX_PARAM_LENGTH, querystringParser: parseQuery },
   requestTimeout: REQUEST_TIMEOUT_MS,
   connectionTimeout: IDLE_TIMEOUT_MS,
-  keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   // Node enforces the header and request timeouts on a sweep (30 s by default): sweep every second, so a slow
   // client is cut off at the timeout, not up to 30 s after it.
   http: {

@@ -79,3 +79,46 @@ describe(`slow requests (${storageKind})`, () => {
     assert.equal((await call(`${s.url}/healthz`)).status, 200, 'the server serves on');
   });
 });
+
+describe(`idle keep-alive connections (${storageKind})`, () => {
+  let s: TestServer;
+  const KEEP_ALIVE_MS = 1500;
+  before(async () => {
+    s = await startTestServer({ demo: false, env: { HTTP_KEEPALIVE_TIMEOUT_MS: String(KEEP_ALIVE_MS) } });
+  });
+  after(() => s.close());
+
+  test('a keep-alive connection idle after its response is closed at HTTP_KEEPALIVE_TIMEOUT_MS, not held', async () => {
+    const port = Number(new URL(s.url).port);
+    const t0 = Date.now();
+    let answeredAt = 0;
+    let text = '';
+    const closedAfterMs = await new Promise<number>((resolve, reject) => {
+      const sock = connect({ port, host: '127.0.0.1' }, () =>
+        sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n'),
+      );
+      const guard = setTimeout(() => {
+        sock.destroy();
+        reject(new Error(`still open ${Date.now() - t0} ms later`));
+      }, KEEP_ALIVE_MS + 20_000);
+      sock.on('data', (c: Buffer) => {
+        text += c.toString('latin1');
+        answeredAt ||= Date.now();
+      });
+      sock.on('close', () => {
+        clearTimeout(guard);
+        resolve(Date.now() - (answeredAt || t0));
+      });
+      sock.on('error', () => undefined);
+    });
+    assert.match(text, /^HTTP\/1\.1 200/, 'the request was answered first');
+    assert.match(
+      text,
+      /keep-alive: timeout=1/i,
+      'the timeout is announced (Keep-Alive: timeout, in seconds)',
+    );
+    assert.ok(closedAfterMs >= KEEP_ALIVE_MS - 100, `not before the timeout (${closedAfterMs} ms)`);
+    // A loaded machine runs timers late: allow 10 s beyond the timeout.
+    assert.ok(closedAfterMs < KEEP_ALIVE_MS + 10_000, `closed ${closedAfterMs} ms after the response`);
+  });
+});
