@@ -24,7 +24,7 @@ import {
 import { fingerprint } from './fingerprint.js';
 import { type Route, loadRoutes, routeName } from './spec.js';
 
-/** CI's count keeps this file near three minutes on either store (189 s SQLite, ~200 s PostgreSQL at load 8); `npm run fuzz` sets FUZZ_RUNS=5000. */
+/** CI's count keeps this file near three minutes on either store (189 s SQLite in a parallel CI run, 139 s PostgreSQL alone); `npm run fuzz` sets FUZZ_RUNS=5000. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SEED = Number(process.env.FUZZ_SEED ?? 20260318);
 
