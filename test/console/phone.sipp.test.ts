@@ -7,10 +7,12 @@ import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
+import { createAgent } from '../../src/domain/agents.js';
 import { updateTenantLimits } from '../../src/domain/tenants.js';
 import { parseWav } from '../../src/media/wav.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { otherTenant } from '../helpers/tenants.js';
 import { HEARD, toneAmplitude, writeToneWav } from '../media/tones.js';
 import { closedCall, freeMediaPort, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
@@ -210,6 +212,77 @@ describe('browser phone in the agent workspace', { skip }, () => {
     assert.equal(rec.status_detail, 'SUCCESS');
     assert.equal(rec.hangup_by, 'caller');
     assert.deepEqual(problemsOf(page), []);
+    await page.close();
+  });
+
+  it('a second tenant’s agent, signed in on its own page, cannot register as the first tenant’s agent', async () => {
+    const mine = s.demo.agents[0]!;
+    const { db, clock, box } = s.t.ctx;
+    const bindingsOfMine = () =>
+      s.t.telephony.sip.location
+        .lookup(s.demo.tenant_id, mine.agent_id)
+        .map((b) => b.contact)
+        .sort();
+    const other = await otherTenant(s, { statuses: true });
+    // The same extension as the first tenant's agent: only the tenant tells them apart.
+    const { agent } = await createAgent(db, clock, box, other.tenantId, {
+      name: 'Other Agent',
+      email: 'phone-agent@other.example',
+      phone: '0988000222',
+      extension: mine.extension,
+      createdBy: 'test',
+    });
+    await setConsolePassword(db, clock, other.tenantId, agent.email, AGENT_PASSWORD, 'agent');
+    const page = await newPage(browser);
+    await page.context().grantPermissions(['microphone']);
+    await signIn(page, s.url, agent.email, AGENT_PASSWORD);
+    await page.waitForSelector('.phone[data-reg=registered]', { timeout: 20_000 });
+    assert.ok(
+      s.t.telephony.sip.location.lookup(other.tenantId, agent.id).length > 0,
+      'bound in its own tenant',
+    );
+    // The page's own session credentials (same extension), aimed at the first tenant's SIP domain.
+    const before = bindingsOfMine();
+    const outcome = await page.evaluate(
+      async ({ domain, urls }) => {
+        const { api } = (await import(urls.api)) as {
+          api: (
+            p: string,
+            o: object,
+          ) => Promise<{ extension: string; authorization_user: string; password: string }>;
+        };
+        const c = await api('/phone/credentials', { method: 'POST', body: {} });
+        const JsSIP = (await import(urls.jssip)).default as {
+          UA: new (o: object) => {
+            on: (e: string, f: (x: { cause?: string; response?: { status_code: number } }) => void) => void;
+            start: () => void;
+            stop: () => void;
+          };
+          WebSocketInterface: new (url: string) => object;
+        };
+        const ua = new JsSIP.UA({
+          sockets: [new JsSIP.WebSocketInterface(urls.ws)],
+          uri: `sip:${c.extension}@${domain}`,
+          authorization_user: c.authorization_user,
+          password: c.password,
+          register: true,
+        });
+        return new Promise<string>((resolve) => {
+          ua.on('registered', () => (ua.stop(), resolve('registered')));
+          ua.on(
+            'registrationFailed',
+            (e) => (ua.stop(), resolve(`failed ${e.response?.status_code ?? e.cause}`)),
+          );
+          ua.start();
+        });
+      },
+      {
+        domain: s.demo.sip_domain,
+        urls: { api: '/app/api.js', jssip: '/vendor/jssip.mjs', ws: `${s.url.replace(/^http/, 'ws')}/sip` },
+      },
+    );
+    assert.match(outcome, /^failed (401|403)/, outcome);
+    assert.deepEqual(bindingsOfMine(), before, 'nothing new bound for the first tenant’s agent');
     await page.close();
   });
 });
