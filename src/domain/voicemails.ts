@@ -3,10 +3,8 @@
  * any call's (src/recordings: encoding, storage, retention, signed links); a voicemail row names the call, the
  * mailbox and the caller. Every read takes the tenant first; another tenant's voicemail is not found.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
-import { closeRecordingRow, openRecordingRow } from '../recordings/rows.js';
+import { closeRecordingRow, openRecordingFile } from '../recordings/rows.js';
 import type { Db, Executor } from '../store/db.js';
 
 export interface VoicemailView {
@@ -27,16 +25,7 @@ export async function openVoicemailRecording(
   dataDir: string,
   r: { tenantId: number; callId: string },
 ): Promise<{ id: number; path: string; name: string }> {
-  const day = new Date(clock.now()).toISOString().slice(0, 10);
-  const row = await openRecordingRow(db, clock, {
-    tenantId: r.tenantId,
-    callId: r.callId,
-    dir: join('voicemail', String(r.tenantId), day),
-    day,
-  });
-  const path = join(dataDir, row.rel);
-  mkdirSync(dirname(path), { recursive: true });
-  return { id: row.id, path, name: row.name };
+  return openRecordingFile(db, clock, dataDir, r, 'voicemail');
 }
 
 /** The message is on disk: finish its recording (which queues encoding or storing) and write the voicemail row. */

@@ -3,12 +3,12 @@
  * finishing its row with size and duration, which hands it to the recordings pipeline (src/recordings:
  * encoding, storage, retention). Paths in the database are relative to the data dir.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock } from '../clock.js';
 import type { Db, Executor } from '../store/db.js';
 import type { Recording } from '../store/schema.js';
-import { closeRecordingRow, openRecordingRow } from '../recordings/rows.js';
+import { closeRecordingRow, openRecordingFile } from '../recordings/rows.js';
 import type { RecordingPause } from './recorder.js';
 
 export { RecordingRetentionJob } from '../recordings/retention.js';
@@ -23,16 +23,7 @@ export async function createRecording(
   dataDir: string,
   r: { tenantId: number; callId: string },
 ): Promise<{ id: number; path: string; name: string }> {
-  const day = new Date(clock.now()).toISOString().slice(0, 10);
-  const row = await openRecordingRow(db, clock, {
-    tenantId: r.tenantId,
-    callId: r.callId,
-    dir: join('recordings', String(r.tenantId), day),
-    day,
-  });
-  const path = join(dataDir, row.rel);
-  mkdirSync(dirname(path), { recursive: true });
-  return { id: row.id, path, name: row.name };
+  return openRecordingFile(db, clock, dataDir, r, 'recordings');
 }
 
 /** Complete a recording's row once the bridge has stopped (values from `Bridge.stop()`); queues its encoding. */

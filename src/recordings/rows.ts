@@ -4,7 +4,8 @@
  * S3 object), or `failed` with the reason. Each step after the call is a durable outbox job, enqueued in the
  * transaction that makes the step due, and scoped to the node whose disk holds the files.
  */
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Clock } from '../clock.js';
 import { type Db, type Executor, inTransaction } from '../store/db.js';
 import { enqueue } from '../webhooks/outbox.js';
@@ -73,6 +74,29 @@ export async function openRecordingRow(
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id: row.id, rel, name };
+}
+
+/**
+ * Start a recording file under `area` (calls' recordings or callers' voicemail messages): the row, and the
+ * directory of the absolute WAV path returned to record into; `name` is the public name in the tenant's format.
+ */
+export async function openRecordingFile(
+  db: Executor,
+  clock: Clock,
+  dataDir: string,
+  r: { tenantId: number; callId: string },
+  area: 'recordings' | 'voicemail',
+): Promise<{ id: number; path: string; name: string }> {
+  const day = new Date(clock.now()).toISOString().slice(0, 10);
+  const row = await openRecordingRow(db, clock, {
+    tenantId: r.tenantId,
+    callId: r.callId,
+    dir: join(area, String(r.tenantId), day),
+    day,
+  });
+  const path = join(dataDir, row.rel);
+  mkdirSync(dirname(path), { recursive: true });
+  return { id: row.id, path, name: row.name };
 }
 
 /**
