@@ -8,12 +8,12 @@ import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, newStorage, requireTool, startTestServer } from '../helpers/harness.js';
 import {
   closedCall,
-  freeMediaPort,
+  echoCarrier,
   registerContact,
   startAgent,
   startCustomer,
 } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 import { authToken } from '../antbuddy/helpers.js';
 import { type Recorder, record, subscribe } from '../realtime/helpers.js';
 
@@ -99,10 +99,7 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
     const second = await watch(server, demo);
 
     // The carrier listens on the trunk's port; the agent's phone registers (Available) and is offered the callback.
-    const carrier = peers.sippRun(`127.0.0.1:${server.t.sipPort}`, [
-      ...['-sf', SCENARIOS + 'carrier-answer.xml', '-p', String(trunkPort)],
-      ...['-mp', String(await freeMediaPort()), '-rtp_echo', '-m', '1'],
-    ]);
+    const carrier = await echoCarrier(peers, server, trunkPort);
     const agent = await startAgent(peers, server, 0, 'agent-hangup.xml', { pauseMs: 1500 });
     const a = await agent.done;
     assert.equal(a.code, 0, a.stdout.slice(-1500) + a.stderr);

@@ -3,8 +3,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { agentDials, closedCall, freeMediaPort, startAgent, startCustomer } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { agentDials, closedCall, echoCarrier, startAgent, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 import { authToken, signedQuery } from '../antbuddy/helpers.js';
 import { type Recorder, record, subscribe } from '../realtime/helpers.js';
 
@@ -166,19 +166,7 @@ describe('transfer to a queue (real peers)', { skip }, () => {
     const a0 = s.demo.agents[0]!;
     const a1 = s.demo.agents[1]!;
     await waitFor(async () => (await status(1)) !== 'Wrap-up', 30_000, 'agent 1 out of wrap-up');
-    const carrier = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + 'carrier-answer.xml',
-      '-p',
-      String(trunkPort),
-      '-mp',
-      String(await freeMediaPort()),
-      '-rtp_echo',
-      '-d',
-      '200',
-      '-m',
-      '1',
-    ]);
+    const carrier = await echoCarrier(peers, s, trunkPort, { pauseMs: 200 });
     const second = await startAgent(peers, s, 1, 'agent-answer.xml', { pauseMs: 200 });
     const first = await agentDials(peers, s, 0, '0909777888', { scenario: 'agent-call-wait-bye.xml' });
     const live = await waitFor(

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { agentDials, closedCall, freeMediaPort, startAgent } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, waitFor } from '../sip/helpers/peers.js';
+import { agentDials, closedCall, echoCarrier, startAgent } from '../sip/helpers/agents.js';
+import { Peers, waitFor } from '../sip/helpers/peers.js';
 import { freeUdpPort } from '../helpers/ports.js';
 
 const skip = await requireTool('sipp');
@@ -35,14 +35,7 @@ describe('transfer by REFER from side A (the agent placed the call)', { skip }, 
 
   /** The carrier on the trunk's port: answers (RTP echo), waits for the BYE. */
   async function carrier() {
-    return peers.sippRun(
-      `127.0.0.1:${s.t.sipPort}`,
-      [
-        ...['-sf', SCENARIOS + 'carrier-answer.xml', '-p', String(trunkPort)],
-        ...['-mp', String(await freeMediaPort()), '-rtp_echo', '-d', '100', '-m', '1'],
-      ],
-      60_000,
-    );
+    return echoCarrier(peers, s, trunkPort, { pauseMs: 100, timeoutMs: 60_000 });
   }
 
   /** The live call of `callee` (the number or extension dialled) once `ok` holds. */

@@ -3,8 +3,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, freeMediaPort, startAgent, startCustomer } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { closedCall, echoCarrier, startAgent, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 
 const skip = await requireTool('sipp');
 
@@ -91,23 +91,7 @@ describe('transfer by SIP REFER from the agent phone', { skip }, () => {
 
   it('blind to an external number: the REFER rings the carrier through the trunk; NOTIFY 200 once it answers', async () => {
     const a0 = s.demo.agents[0]!;
-    const carrier = peers.sippRun(
-      `127.0.0.1:${s.t.sipPort}`,
-      [
-        '-sf',
-        SCENARIOS + 'carrier-answer.xml',
-        '-p',
-        String(trunkPort),
-        '-mp',
-        String(await freeMediaPort()),
-        '-rtp_echo',
-        '-d',
-        '100',
-        '-m',
-        '1',
-      ],
-      60_000,
-    );
+    const carrier = await echoCarrier(peers, s, trunkPort, { pauseMs: 100, timeoutMs: 60_000 });
     const first = await startAgent(peers, s, 0, 'agent-refer.xml', {
       pauseMs: 500,
       extra: ['-key', 'refer_to', '0901234567'],

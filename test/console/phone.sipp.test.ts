@@ -14,8 +14,8 @@ import type { Envelope } from '../../src/domain/events.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
 import { otherTenant } from '../helpers/tenants.js';
 import { HEARD, toneAmplitude, writeToneWav } from '../media/tones.js';
-import { closedCall, freeMediaPort, startCustomer } from '../sip/helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { closedCall, echoCarrier, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
 import { chromiumMissing, newPage, problemsOf, shot, signIn } from './browser.js';
 
 /**
@@ -173,19 +173,7 @@ describe('browser phone in the agent workspace', { skip }, () => {
 
   it('dials out from the dial box through the trunk; the carrier answers and echoes the browser back', async () => {
     const agent = s.demo.agents[0]!;
-    const carrier = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + 'carrier-answer.xml',
-      '-p',
-      String(trunkPort),
-      '-mp',
-      String(await freeMediaPort()),
-      '-rtp_echo',
-      '-d',
-      '200',
-      '-m',
-      '1',
-    ]);
+    const carrier = await echoCarrier(peers, s, trunkPort, { pauseMs: 200 });
     const page = await newPage(browser);
     await page.context().grantPermissions(['microphone']);
     await signIn(page, s.url, agent.email, AGENT_PASSWORD);

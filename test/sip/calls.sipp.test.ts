@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { agentDials, closedCall, freeMediaPort, startAgent } from './helpers/agents.js';
+import { agentDials, closedCall, echoCarrier, freeMediaPort, startAgent } from './helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
 
 // sipp 3.6 answers only MD5 challenges: the server's default offers MD5 first (see register.sipp.test.ts).
@@ -82,20 +82,7 @@ describe('agent calls: internal, outbound through the trunk, refusals', { skip }
   });
 
   it("outbound: leaves through the tenant's trunk with the callout queue's caller id", async () => {
-    const carrier = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + 'carrier-answer.xml',
-      '-p',
-      String(trunkPort),
-      '-mp',
-      String(await freeMediaPort()),
-      '-rtp_echo',
-      '-d',
-      '200',
-      '-m',
-      '1',
-      '-trace_msg',
-    ]);
+    const carrier = await echoCarrier(peers, s, trunkPort, { pauseMs: 200, extra: ['-trace_msg'] });
     const r = await dial(0, '0901234567');
     assert.equal(r.code, 0, r.stdout.slice(-1500) + r.stderr);
     const c = await carrier.done;

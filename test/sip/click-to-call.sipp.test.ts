@@ -3,8 +3,8 @@ import { createSocket } from 'node:dgram';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, freeMediaPort, startAgent } from './helpers/agents.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
+import { closedCall, echoCarrier, startAgent } from './helpers/agents.js';
+import { Peers, freeUdpPort, waitFor } from './helpers/peers.js';
 
 const skip = await requireTool('sipp');
 
@@ -47,19 +47,7 @@ describe('POST /api/calls/click-to-call', { skip }, () => {
     );
     await new Promise<void>((r) => spy.close(() => r()));
     // The carrier takes over the port and answers the retransmitted INVITE.
-    const carrier = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + 'carrier-answer.xml',
-      '-p',
-      String(trunkPort),
-      '-mp',
-      String(await freeMediaPort()),
-      '-rtp_echo',
-      '-d',
-      '100',
-      '-m',
-      '1',
-    ]);
+    const carrier = await echoCarrier(peers, s, trunkPort, { pauseMs: 100 });
     const c = await carrier.done;
     assert.equal(c.code, 0, c.stdout.slice(-1500));
     assert.equal((await agent.done).code, 0);

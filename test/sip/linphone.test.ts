@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { closedCall, freeMediaPort, startCustomer } from './helpers/agents.js';
+import { closedCall, echoCarrier, startCustomer } from './helpers/agents.js';
 import { Linphone } from './helpers/linphone.js';
-import { Peers, SCENARIOS, freeUdpPort, waitFor } from './helpers/peers.js';
+import { Peers, freeUdpPort, waitFor } from './helpers/peers.js';
 
 const skip = (await requireTool('linphonec')) || (await requireTool('sipp'));
 
@@ -83,17 +83,7 @@ describe('linphonec (linphone-cli) on the default settings', { skip }, () => {
 
   it('calls out through the trunk: authenticated INVITE, bridged to the carrier, hung up by linphone', async () => {
     const phone = await registered(1);
-    const carrier = peers.sippRun(`127.0.0.1:${s.t.sipPort}`, [
-      '-sf',
-      SCENARIOS + 'carrier-answer.xml',
-      '-p',
-      String(trunkPort),
-      '-mp',
-      String(await freeMediaPort()),
-      '-rtp_echo',
-      '-m',
-      '1',
-    ]);
+    const carrier = await echoCarrier(peers, s, trunkPort);
     phone.send(`call sip:0901777000@${s.demo.sip_domain}`);
     // Talk for two seconds once the carrier answered, then hang up from the phone.
     await waitFor(

@@ -101,6 +101,28 @@ export async function startAgent(
 }
 
 /**
+ * The carrier on the demo trunk's port (DEMO_TRUNK_PORT = `trunkPort`): a sipp UAS (carrier-answer.xml) that
+ * answers one call and echoes its RTP; `pauseMs` is sipp's `-d` (the scenario's own pause when unset).
+ */
+export async function echoCarrier(
+  peers: Peers,
+  s: Pick<TestServer, 't'>,
+  trunkPort: number,
+  opts: { pauseMs?: number; extra?: string[]; timeoutMs?: number } = {},
+) {
+  return peers.sippRun(
+    `127.0.0.1:${s.t.sipPort}`,
+    [
+      ...['-sf', SCENARIOS + 'carrier-answer.xml', '-p', String(trunkPort)],
+      ...['-mp', String(await freeMediaPort()), '-rtp_echo'],
+      ...(opts.pauseMs === undefined ? [] : ['-d', String(opts.pauseMs)]),
+      ...['-m', '1', ...(opts.extra ?? [])],
+    ],
+    opts.timeoutMs,
+  );
+}
+
+/**
  * Agent `agentIndex` dials `number` from a sipp phone (UAC, digest with the agent's SIP password); `scenario`
  * defaults to agent-call.xml, `talkMs` to 1,500, `extra` adds sipp arguments (e.g. `-rtp_echo`).
  */
