@@ -7,11 +7,11 @@ import { useLive } from './use-live.js';
 import { EditDialog, InviteDialog } from './agent-forms.js';
 
 export function StatusSelect({ value, statuses, onPick, label }) {
+  // Agents pick custom statuses or Offline; a system status they are in (Ringing, In-call, Wrap-up…) still shows.
+  const pickable = statuses.filter((s) => s.kind === 'custom' || s.name === 'Offline');
   return html`<select aria-label=${label} value=${value} onChange=${(e) => onPick(e.currentTarget.value)}>
-    ${!statuses.some((s) => s.name === value) && html`<option value=${value}>${value}</option>`}
-    ${statuses
-      .filter((s) => s.kind === 'custom' || s.name === 'Offline')
-      .map((s) => html`<option value=${s.name}>${s.name}</option>`)}
+    ${!pickable.some((s) => s.name === value) && html`<option value=${value}>${value}</option>`}
+    ${pickable.map((s) => html`<option value=${s.name}>${s.name}</option>`)}
   </select>`;
 }
 
