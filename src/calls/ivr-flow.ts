@@ -73,6 +73,10 @@ class IvrCall {
   private state?: IvrState;
   private timer?: Timer;
   private chain: Promise<void> = Promise.resolve();
+  /** Digits pressed and not yet stepped. */
+  private digitsQueued = 0;
+  /** True while a prompt the caller may interrupt plays (one followed by a collect). */
+  private bargeable = false;
 
   constructor(
     private readonly d: IvrFlowDeps,
@@ -83,15 +87,31 @@ class IvrCall {
   start(): void {
     const { call } = this.inc;
     call.onEnd(() => this.d.clock.clearTimeout(this.timer));
-    call.listenDigits((digit) => this.feed({ type: 'digit', digit }));
+    call.listenDigits((digit) => this.digit(digit));
     this.enqueue((env) => startFlow(this.run.flow, env));
+  }
+
+  /** Barge-in: a digit cuts short a prompt that asks for input, and the step after it acts on the digit at once. */
+  private digit(digit: string): void {
+    this.digitsQueued++;
+    if (this.bargeable) {
+      this.bargeable = false;
+      this.inc.side.media.endpoint.stopPrompt();
+    }
+    this.enqueue((env) => {
+      this.digitsQueued--;
+      return this.state ? stepFlow(this.run.flow, this.state, { type: 'digit', digit }, env) : null;
+    });
   }
 
   private feed(event: IvrEvent): void {
     this.enqueue((env) => (this.state ? stepFlow(this.run.flow, this.state, event, env) : null));
   }
 
-  /** Steps run one after another (a digit pressed during a prompt is handled once the prompt has played). */
+  /**
+   * Steps run one after another: a digit waits for the step before it to finish (a prompt that asks for input is
+   * cut short by it, see `digit`; any other prompt plays to its end first).
+   */
   private enqueue(next: (env: FlowEnv) => Step | null): void {
     this.chain = this.chain
       .then(() => this.step(next))
@@ -126,12 +146,17 @@ class IvrCall {
   private async carryOut(actions: IvrAction[]): Promise<void> {
     const { call } = this.inc;
     let played = false;
+    const asks = actions.some((a) => a.type === 'collect');
     for (const a of actions) {
       if (call.ended) return;
       switch (a.type) {
         case 'play':
           played = true;
+          // A digit already pressed answers the question: the rest of the prompt is not played.
+          if (asks && this.digitsQueued > 0) break;
+          this.bargeable = asks;
           await this.play(a.prompts, a.language);
+          this.bargeable = false;
           break;
         case 'collect':
           this.timer = this.d.clock.setTimeout(() => this.feed({ type: 'timeout' }), a.timeoutMs);

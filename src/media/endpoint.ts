@@ -149,6 +149,11 @@ export class Endpoint implements Ticker {
     });
   }
 
+  /** Stop the prompt now playing (its playPrompt resolves); hold music, if any, goes on at the next tick. */
+  stopPrompt(): void {
+    this.finishPrompt();
+  }
+
   /** Stop whatever is played locally (bridging takes over the outgoing stream). */
   stopLocal(): void {
     this.moh = null;

@@ -37,6 +37,8 @@ export interface RtpEndpoint {
   stopMoh(): void;
   /** Play files in order (hold music pauses meanwhile); resolves when done, stopped or closed. */
   playPrompt(files: string[]): Promise<void>;
+  /** Cut the prompt now playing short (an IVR caller's barge-in): its playPrompt resolves; no-op when none plays. */
+  stopPrompt(): void;
   /**
    * Hear this leg's RFC 4733 digits while it is in no bridge (an IVR menu, a queue's callback key); a bridge
    * replaces the listener; null stops.
@@ -146,6 +148,9 @@ class EndpointHandle implements RtpEndpoint {
   }
   playPrompt(files: string[]): Promise<void> {
     return this.ep.playPrompt(this.engine.prompts(files));
+  }
+  stopPrompt(): void {
+    this.ep.stopPrompt();
   }
   onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void {
     this.ep.onDtmf = listener;

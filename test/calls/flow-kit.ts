@@ -49,6 +49,12 @@ export class FakeEndpoint implements RtpEndpoint {
   played(): void {
     for (const r of this.pending.splice(0)) r();
   }
+  /** How many playbacks were cut short (stopPrompt while one was held). */
+  stopped = 0;
+  stopPrompt(): void {
+    if (this.pending.length > 0) this.stopped++;
+    this.played();
+  }
   onDtmf(l: ((digit: string, durationMs: number) => void) | null): void {
     this.dtmf = l;
   }

@@ -112,8 +112,8 @@ describe('IVR wiring on a FakeClock', () => {
     assert.equal(row.end?.reason, 'IVR: no valid input');
   });
 
-  it('a digit pressed during a prompt is handled once it has played; the timer waits for the prompt', async () => {
-    const { k, ivr, inc, call, ep } = setup(MENU);
+  it('barge-in: a digit pressed during the menu prompt stops it and is acted on at once; no timer while it plays', async () => {
+    const { k, ivr, inc, call, ep, entered } = setup(MENU);
     ep.holdPrompts = true;
     await ivr.enter(inc, 1);
     await settle();
@@ -122,10 +122,39 @@ describe('IVR wiring on a FakeClock', () => {
     assert.equal(call.ended, false, 'no timeout runs while the menu prompt plays');
     ep.dtmf!('7', 100);
     await settle();
+    assert.equal(ep.stopped, 1, 'the welcome prompt was cut short');
+    assert.deepEqual(ep.prompts[1], ['en/invalid', 'en/welcome'], 'the invalid digit is answered at once');
+    ep.dtmf!('1', 100);
+    await settle();
+    assert.equal(ep.stopped, 2, 'the repeated menu is interrupted too');
+    assert.deepEqual(entered, [4]);
+    assert.equal(ep.prompts.length, 2, 'nothing more was played');
+  });
+
+  it('barge-in only cuts prompts that ask for input: a play node is heard to its end', async () => {
+    const doc = {
+      ...MENU,
+      start: 'hello',
+      nodes: {
+        ...MENU.nodes,
+        hello: { type: 'play', prompt: ['welcome'], next: { type: 'goto', node: 'main' } },
+      },
+    };
+    const { ivr, inc, ep, entered } = setup(doc);
+    ep.holdPrompts = true;
+    await ivr.enter(inc, 1);
+    await settle();
+    ep.dtmf!('1', 100);
+    await settle();
+    assert.equal(ep.stopped, 0, 'the greeting is not cut');
     assert.equal(ep.prompts.length, 1);
     ep.played();
     await settle();
-    assert.deepEqual(ep.prompts[1], ['en/invalid', 'en/welcome']);
+    assert.deepEqual(ep.prompts[1], ['en/welcome'], 'then the menu');
+    assert.deepEqual(entered, [], 'a digit pressed before the menu asked is not an answer to it');
+    ep.dtmf!('1', 100);
+    await settle();
+    assert.deepEqual(entered, [4]);
   });
 
   it('a play node then hangup: goodbye is played before the end; a flow deleted before the call refuses it', async () => {

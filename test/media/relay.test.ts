@@ -249,6 +249,31 @@ test('re-bridging and transfers: stopping an older bridge leaves the newer one w
   closeAll(a, b, c, pa, pb, pc);
 });
 
+test('stopPrompt cuts a prompt short: playPrompt resolves at once, the rest is never sent, hold music goes on', async () => {
+  const { a, b, pa, pb } = await legs('PCMU', 'PCMU');
+  const prompt = join(dir, 'long.wav');
+  writeFileSync(prompt, encodeWav(new Int16Array(80_000).fill(1000))); // 10 s = 500 frames
+  a.startMoh();
+  const played = a.playPrompt([prompt]);
+  const promptByte = encode('PCMU', Int16Array.of(1000))[0]!;
+  const isPrompt = (p: { payload: Uint8Array }) => p.payload.every((x) => x === promptByte);
+  while (!pa.got.some(isPrompt)) await sleep(10);
+  const started = performance.now();
+  a.stopPrompt();
+  await played;
+  const took = performance.now() - started;
+  const sent = pa.got.filter(isPrompt).length;
+  const total = pa.got.length;
+  while (pa.got.length < total + 5) await sleep(10);
+  a.stopMoh();
+  assert.ok(took < 50, `resolved ${took} ms after the stop`);
+  assert.ok(sent < 250, `${sent} of 500 prompt frames sent`);
+  assert.equal(pa.got.filter(isPrompt).length, sent, 'no prompt frame after the stop');
+  assert.ok(!pa.got.slice(-5).some(isPrompt), 'hold music resumed');
+  a.stopPrompt(); // nothing plays: no-op
+  closeAll(a, b, pa, pb);
+});
+
 test('after a prompt without hold music, relayed audio flows to the leg again', async () => {
   const { a, b, pa, pb } = await legs('PCMU', 'PCMU');
   const bridge = engine.bridge(a, b);
