@@ -105,7 +105,7 @@ function newCall(core: Core, q: QueueRec, input: CallEntered): CallRec {
     priority,
     rank: priority,
     seq: next(core),
-    enteredAt: core.now,
+    enteredAt: Number.isFinite(input.queuedAt) ? Math.min(input.queuedAt!, core.now) : core.now,
     bucket: q.stats.entered(core.now),
     ringing: new Map(),
     width: q.cfg.selector === 'ring-all' ? Infinity : 1,

@@ -1,5 +1,5 @@
 // The engine's in-memory state and the index operations on it. The two indexes that keep decisions
-// cheap: each queue's unanswered calls in one sorted array (rank, then arrival), and each queue's
+// cheap: each queue's unanswered calls in one sorted array (rank, then place, then arrival), and each queue's
 // offerable members in priority tiers whose Sets are kept in idle order (an agent is appended when
 // it becomes offerable), so longest-idle is the first element and nobody scans all agents.
 import type { Presence } from '../domain/statuses.js';
@@ -54,7 +54,7 @@ export interface QueueRec {
   /** Ascending priority number: tiers[0] is offered first. */
   tiers: Tier[];
   tierOf: Map<number, Tier>;
-  /** Unanswered calls, best first: higher rank, then earlier arrival. */
+  /** Unanswered calls, best first: higher rank, then earlier place (enteredAt), then earlier arrival. */
   queued: CallRec[];
   /** Members whose presence is not offline. */
   loggedIn: number;
@@ -172,9 +172,9 @@ export function refreshOfferable(core: Core, a: AgentRec): void {
   }
 }
 
-/** -1 when x goes before y in a queue. */
+/** Negative when x goes before y in a queue: higher rank, then earlier place (enteredAt), then arrival order. */
 function order(x: CallRec, y: CallRec): number {
-  return y.rank - x.rank || x.seq - y.seq;
+  return y.rank - x.rank || x.enteredAt - y.enteredAt || x.seq - y.seq;
 }
 
 /** Index of `c` in the queue, or where it would go. */

@@ -97,6 +97,12 @@ export type AcdInput =
       priority?: number;
       /** A queued callback (docs/ivr.md): the queue's max wait does not apply to it. */
       noMaxWait?: boolean;
+      /**
+       * When the caller took their place, if before now (a queued callback put back after a restart): the call
+       * goes before every call of its rank that entered later, and its reported wait counts from it. Timers (max
+       * wait, announcements, skill relaxation) still run from now. Clamped to now.
+       */
+      queuedAt?: number;
       /** Requirements added by the way the caller came (an IVR menu branch); a skill the queue also requires takes this one. */
       skills?: SkillRequirement[];
     }

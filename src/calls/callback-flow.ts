@@ -1,7 +1,13 @@
 import type { Logger } from 'pino';
 import type { AcdDecision } from '../acd/index.js';
 import type { Clock, Timer } from '../clock.js';
-import type { Callback, CallbackChange, CallbackState, CallbackStore } from '../domain/callbacks.js';
+import {
+  type Callback,
+  type CallbackChange,
+  type CallbackState,
+  type CallbackStore,
+  callbackPlace,
+} from '../domain/callbacks.js';
 import type { EventBus } from '../domain/events.js';
 import type { MediaEngine } from '../media/engine.js';
 import type { LocationService } from '../sip/location.js';
@@ -191,7 +197,10 @@ export class CallbackFlow {
     return `callback-${cb.id}-${cb.attempts}`;
   }
 
-  /** Enter the queue again (after a restart or for a retry): a new ACD visit under a new id. */
+  /**
+   * Enter the queue again (after a restart or for a retry): a new ACD visit under a new id, at the callback's own
+   * place, so callers who came after it stay behind it whatever the order the open callbacks come back in.
+   */
   private async reenter(live: Live): Promise<void> {
     const { cb } = live;
     await this.d.driver.ensureTenant(cb.tenantId);
@@ -199,7 +208,8 @@ export class CallbackFlow {
     this.byAcdId.delete(live.acdCallId);
     live.acdCallId = this.visitId(cb);
     this.byAcdId.set(live.acdCallId, live);
-    await this.change(live, { state: 'waiting', nextAttemptAt: null });
+    // next_attempt_at stays: a retry's place in the queue is the time it was due (callbackPlace).
+    await this.change(live, { state: 'waiting' });
     this.d.driver.feed({
       type: 'call_entered',
       callId: live.acdCallId,
@@ -207,6 +217,7 @@ export class CallbackFlow {
       queueId: cb.queueId,
       callerNumber: cb.number,
       noMaxWait: true,
+      queuedAt: callbackPlace(cb),
     });
   }
 

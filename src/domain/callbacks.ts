@@ -54,6 +54,14 @@ function toCallback(r: Row): Callback {
   };
 }
 
+/**
+ * Where a callback stands in its queue (the ACD's `queuedAt`): the time its last retry was due, else when the
+ * caller took their place (the queue entry for the key, the key press for an IVR branch). A restart keeps it.
+ */
+export function callbackPlace(cb: Pick<Callback, 'enteredAt' | 'nextAttemptAt'>): number {
+  return cb.nextAttemptAt ?? cb.enteredAt;
+}
+
 export async function createCallback(
   db: Executor,
   now: number,

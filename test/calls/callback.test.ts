@@ -273,6 +273,93 @@ describe('queued callback on a FakeClock', () => {
   });
 });
 
+describe('a callback keeps its place across a restart (FakeClock)', () => {
+  it('callbacks put back after a restart go before a caller who arrived after them, in the order of their places', async () => {
+    const { k, driver, rows, flow, callbacks } = setup({});
+    k.clock.advance(300_000);
+    const row = (id: number, number: string, c: Partial<Callback>): Callback => ({
+      id,
+      tenantId: 1,
+      queueId: 4,
+      number,
+      callId: `old-${id}`,
+      enteredAt: 0,
+      callerId: '02873019555',
+      state: 'waiting',
+      attempts: 0,
+      nextAttemptAt: null,
+      agentId: null,
+      outcome: null,
+      createdAt: 0,
+      updatedAt: 0,
+      ...c,
+    });
+    // Read back oldest entered_at first (openCallbacks); their places are not in that order.
+    rows.rows.set(1, row(1, '0901000001', { enteredAt: 100_000, attempts: 1, nextAttemptAt: 280_000 }));
+    rows.rows.set(2, row(2, '0901000002', { enteredAt: 200_000 }));
+    rows.rows.set(3, row(3, '0901000003', { enteredAt: 250_000, state: 'dialing', attempts: 1, agentId: 7 }));
+    // The process starts: a caller rings in before the open callbacks are back in the queue.
+    const live = await waiting(k, flow, '0907654321');
+    assert.equal(await callbacks.resume(), 3);
+    await settle();
+    const order = driver.acd.waitingCalls(4).map((w) => w.callerNumber);
+    assert.deepEqual(order, ['0901000002', '0901000003', '0901000001', '0907654321']);
+    const waits = driver.acd.waitingCalls(4).map((w) => w.waitSec);
+    assert.deepEqual(waits, [100, 50, 20, 0], 'their waits count from their places');
+    driver.feed({ type: 'agent_availability', tenantId: 1, agentId: 7, presence: 'ready' });
+    await settle();
+    assert.match(k.dialer.last.from, /0901000002/, 'the agent is offered the oldest place first');
+    live.call.end('ORIGINATOR_CANCEL', 'caller', {});
+    await settle();
+    driver.stop();
+    callbacks.stop();
+  });
+
+  it('a retry re-enters at its due time: behind a caller already waiting, and its place survives a restart', async () => {
+    const { k, driver, rows, flow, callbacks } = setup({});
+    const first = await waiting(k, flow);
+    first.ep.press('1');
+    await settle();
+    driver.feed({ type: 'agent_availability', tenantId: 1, agentId: 7, presence: 'ready' });
+    await settle();
+    k.dialer.last.answer();
+    await settle();
+    k.dialer.last.fail(486); // busy: retry at 30 s
+    await settle();
+    driver.feed({ type: 'agent_availability', tenantId: 1, agentId: 7, presence: 'not_ready' });
+    await settle();
+    k.clock.advance(10_000);
+    const other = await waiting(k, flow, '0907654321'); // arrives at 10 s, before the retry is due
+    k.clock.advance(20_000);
+    await settle();
+    assert.equal(rows.rows.get(1)!.state, 'waiting');
+    assert.equal(rows.rows.get(1)!.nextAttemptAt, 30_000, 'the place of the retry is kept on the row');
+    assert.deepEqual(
+      driver.acd.waitingCalls(4).map((w) => w.callerNumber),
+      ['0907654321', '0901234567'],
+    );
+    other.call.end('ORIGINATOR_CANCEL', 'caller', {});
+    await settle();
+    driver.stop();
+    callbacks.stop();
+    // Restart on the same rows: a new caller at 40 s stays behind the retry's place (30 s).
+    const again = setup({});
+    for (const [id, cb] of rows.rows) again.rows.rows.set(id, { ...cb });
+    again.k.clock.advance(40_000);
+    const late = await waiting(again.k, again.flow, '0907777777');
+    await again.callbacks.resume();
+    await settle();
+    assert.deepEqual(
+      again.driver.acd.waitingCalls(4).map((w) => w.callerNumber),
+      ['0901234567', '0907777777'],
+    );
+    late.call.end('ORIGINATOR_CANCEL', 'caller', {});
+    await settle();
+    again.driver.stop();
+    again.callbacks.stop();
+  });
+});
+
 describe('queued callback and the queue max wait', () => {
   it('a waiting callback is not timed out of the queue; a caller on the line is', async () => {
     const { k, driver, rows, flow, callbacks } = setup({ max_wait_sec: 30 });
