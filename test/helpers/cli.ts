@@ -7,13 +7,16 @@ export interface Run {
   stderr: string;
 }
 
-/** Run the real `tongdai` binary, as an operator would, with only the given environment. */
+/**
+ * Run the real `tongdai` binary, as an operator would, with only the given environment. The timeout only
+ * guards against a hang: a cold `tsx` start under a loaded machine (load 20 on 2 cores) took over 30 s.
+ */
 export function tongdai(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['bin/tongdai.mjs', ...args],
-      { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 30_000 },
+      { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, timeout: 120_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
