@@ -8,6 +8,8 @@ export class ApiError extends Error {
     super(body?.error?.message ?? `HTTP ${status}`);
     this.status = status;
     this.code = body?.error?.code;
+    /** The JSON pointer of an invalid IVR flow's first problem. */
+    this.path = body?.error?.path;
   }
 }
 

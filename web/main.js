@@ -15,6 +15,7 @@ import { Setup } from './screens/setup.js';
 import { Numbers } from './screens/numbers.js';
 import { Credentials } from './screens/credentials.js';
 import { Webhooks } from './screens/webhooks.js';
+import { Flows } from './screens/flows.js';
 
 const SCREENS = [
   { id: 'wallboard', label: 'wallboard', role: 'supervisor', view: Wallboard, icon: '▦' },
@@ -22,6 +23,7 @@ const SCREENS = [
   { id: 'queues', label: 'queues', role: 'supervisor', view: Queues, icon: '≡' },
   { id: 'calls', label: 'calls', role: 'supervisor', view: Calls, icon: '☏' },
   { id: 'setup', label: 'statusesTeams', role: 'supervisor', view: Setup, icon: '◎' },
+  { id: 'flows', label: 'flows', role: 'supervisor', view: Flows, icon: '↳' },
   { id: 'numbers', label: 'numbersTrunks', role: 'admin', view: Numbers, icon: '#' },
   { id: 'credentials', label: 'credentials', role: 'admin', view: Credentials, icon: '◈' },
   { id: 'webhooks', label: 'webhooks', role: 'admin', view: Webhooks, icon: '⇄' },

@@ -168,6 +168,23 @@ export async function getIvrFlow(
   };
 }
 
+/** A flow's stored versions, newest first (NOT_FOUND for another tenant's flow). */
+export async function listIvrFlowVersions(
+  db: Executor,
+  tenantId: number,
+  id: number,
+): Promise<{ version: number; createdAt: number }[]> {
+  const row = await flowRow(db, tenantId, id);
+  const rows = await db
+    .selectFrom('ivr_flow_versions')
+    .select(['version', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('flow_id', '=', row.id)
+    .orderBy('version', 'desc')
+    .execute();
+  return rows.map((r) => ({ version: r.version, createdAt: r.created_at }));
+}
+
 /** The tenant's flows (current versions), by name. */
 export async function listIvrFlows(db: Executor, tenantId: number): Promise<IvrFlowView[]> {
   const rows = await db

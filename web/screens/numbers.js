@@ -6,11 +6,14 @@ import { Alert, Grid, resetForm, submitter, useAction } from './ui.js';
 
 /** Numbers (DID/hotlines → queue or agent) and SIP trunks. Admin only. */
 export function Numbers() {
-  const data = useLive(() => Promise.all([api('/numbers'), api('/queues'), api('/agents')]));
+  const data = useLive(() =>
+    Promise.all([api('/numbers'), api('/queues'), api('/agents'), api('/ivr/flows')]),
+  );
   const { error, busy, run } = useAction();
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
-  const [{ numbers, trunks }, { queues }, { agents }] = data;
+  const [{ numbers, trunks }, { queues }, { agents }, { flows }] = data;
+  const flowName = new Map(flows.map((f) => [f.id, f.name]));
   const queueName = new Map(queues.map((q) => [q.queue_id, q.name]));
   const agentName = new Map(agents.map((a) => [a.agent_id, a.name]));
   const trunkName = new Map(trunks.map((x) => [x.id, x.name]));
@@ -44,10 +47,13 @@ export function Numbers() {
     },
     resetForm,
   );
+  // A number pointed to an IVR flow (from the flows screen or the API) shows the flow, linked to its editor.
   const target = (n) =>
-    n.targetType === 'queue'
-      ? `${t('queue')}: ${queueName.get(n.targetId) ?? n.targetId}`
-      : `${t('agent')}: ${agentName.get(n.targetId) ?? n.targetId}`;
+    n.targetType === 'ivr'
+      ? html`<a href="#/flows">${t('flow')}: ${flowName.get(n.targetId) ?? n.targetId}</a>`
+      : n.targetType === 'queue'
+        ? `${t('queue')}: ${queueName.get(n.targetId) ?? n.targetId}`
+        : `${t('agent')}: ${agentName.get(n.targetId) ?? n.targetId}`;
   return html`<div>
     <${Alert} error=${error} />
     <div class="cols">

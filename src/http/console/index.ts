@@ -8,6 +8,7 @@ import { registerConsoleCallRoutes } from './call-routes.js';
 import { registerConsoleDirectoryRoutes } from './directory-routes.js';
 import { registerConsoleFloorRoutes } from './floor-routes.js';
 import { registerConsoleIntegrationRoutes } from './integration-routes.js';
+import { registerConsoleIvrRoutes } from './ivr-routes.js';
 import { registerConsoleLiveCallRoutes } from './live-call-routes.js';
 import { registerConsolePhoneRoutes } from './phone-routes.js';
 import { consoleGuard } from './session.js';
@@ -33,6 +34,7 @@ export async function consoleFamily(app: FastifyInstance, ctx: AppContext): Prom
     registerConsoleAdminRoutes(api, ctx);
     registerConsoleSkillRoutes(api, ctx);
     registerConsoleIntegrationRoutes(api, ctx);
+    registerConsoleIvrRoutes(api, ctx);
     registerConsolePhoneRoutes(api, ctx);
   });
 }
