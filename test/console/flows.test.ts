@@ -238,6 +238,20 @@ describe('console: IVR flow editor', { skip }, () => {
     await page.click('.tab-json');
     const text = await page.inputValue('.json-edit');
     assert.deepEqual(JSON.parse(text), v2.body.flow);
+    // A skill the tenant does not have: the form shows it at the branch's type (the branch has no skill field).
+    const withSkill = JSON.parse(text);
+    withSkill.nodes.main.options['1'].skills = [{ skillId: 999, minProficiency: 3 }];
+    await page.fill('.json-edit', JSON.stringify(withSkill, null, 2));
+    await page.click('.save');
+    await page.waitForSelector('.alert .err-path');
+    await page.click('.tab-form');
+    const skillErr = page.locator(
+      '[data-action="/nodes/main/options/1"] .field-error[data-path="/nodes/main/options/1/skills/0/skillId"]',
+    );
+    await skillErr.waitFor();
+    assert.match((await skillErr.textContent())!, /no skill 999 in this tenant/);
+    assert.equal((await native(`/api/ivr/flows/${id}`)).body.current_version, 2);
+    await page.click('.tab-json');
     const withError = { ...JSON.parse(text), onError: { type: 'hangup', prompt: ['error'] } };
     await page.fill('.json-edit', JSON.stringify(withError, null, 2));
     await page.click('.save');
@@ -257,6 +271,7 @@ describe('console: IVR flow editor', { skip }, () => {
     await page.click('.back');
     await page.waitForSelector('tr[data-flow="Tổng đài chính"]');
     assert.match((await page.textContent('tr[data-flow="Tổng đài chính"]'))!, /v3.*02873001235/);
+    assert.match((await page.textContent('tr[data-flow="Ngoài giờ"]'))!, /v2/);
     await shotBoth(page, 'flows', 'tr[data-flow="Tổng đài chính"]');
     // A flow a number points to cannot be deleted; the server's reason is shown.
     await page.click('tr[data-flow="Tổng đài chính"] .delete');
@@ -338,6 +353,18 @@ describe('console: IVR flow editor', { skip }, () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.path, '/nodes/main/options/1/queueId');
     assert.equal((await native(`/api/ivr/flows/${id}`)).body.current_version, 1);
+
+    // A supervisor's page shows the flow read-only: no save, no number to route, the form disabled.
+    const sup = await newPage(browser);
+    await signIn(sup, s.url, s.demo.console_email, s.demo.console_password);
+    await sup.waitForSelector('.tile');
+    await sup.click('a[href="#/flows"]');
+    assert.equal(await sup.locator('.new-flow').count(), 0);
+    await sup.click('tr[data-flow="Bảo mật"] .edit');
+    await sup.waitForSelector('fieldset.flow-body[disabled] [data-node=main]');
+    assert.equal(await sup.locator('.save, .assign-number, .delete').count(), 0);
+    assert.deepEqual(realProblems(sup), []);
+    await sup.context().close();
 
     // The agent's browser has no flows entry, and the page does not offer it.
     const page = await newPage(browser);

@@ -26,7 +26,9 @@ const errorAt = (err, path) => (err && fieldOf(err.path) === path ? err : null);
 /** The error of a field (with its path, as the server said it), or nothing. */
 export function FieldError({ err, path }) {
   const e = errorAt(err, path);
-  return e && html`<small class="field-error" role="alert" data-path=${e.path}>${e.message}</small>`;
+  return (
+    e && html`<small class="field-error" role="alert" data-path=${e.origin ?? e.path}>${e.message}</small>`
+  );
 }
 
 const splitList = (text) => text.split(/[\s,]+/).filter(Boolean);
@@ -122,7 +124,7 @@ export function ActionEditor({ value, onChange, path, err, opts, label }) {
   // An error inside this branch that no field of it shows (a skill, an unknown type) is shown at the type.
   const mine = err && (err.path === path || err.path.startsWith(`${path}/`)) ? err : null;
   const shown = mine && [...fields, 'prompt'].some((f) => fieldOf(mine.path) === sub(f));
-  const typeErr = mine && !shown ? { ...mine, path: sub('type') } : null;
+  const typeErr = mine && !shown ? { ...mine, path: sub('type'), origin: mine.path } : null;
   const pick = (key, list, id, name) =>
     html`<label
       >${t(key === 'node' ? 'subMenu' : a.type === 'agent' ? 'agent' : 'queue')}<select

@@ -220,16 +220,19 @@ function FlowEditor({ initial, refs, onSaved, onClose }) {
 /** IVR flows: the list (name, current version, numbers routed to each), and the editor. */
 export function Flows() {
   const admin = can('admin');
-  const data = useLive(() =>
-    Promise.all([
-      api('/ivr/flows'),
-      api('/queues'),
-      api('/agents'),
-      api('/ivr/prompts'),
-      admin ? api('/numbers') : Promise.resolve(null),
-    ]),
-  );
   const [open, setOpen] = useState(null);
+  // Read again on the way back from the editor: the API or another admin may have changed the list meanwhile.
+  const data = useLive(
+    () =>
+      Promise.all([
+        api('/ivr/flows'),
+        api('/queues'),
+        api('/agents'),
+        api('/ivr/prompts'),
+        admin ? api('/numbers') : Promise.resolve(null),
+      ]),
+    [open === null],
+  );
   const { error, run } = useAction();
   if (!data) return html`<div class="muted">…</div>`;
   if (data.error) return html`<div class="alert">${data.error.message}</div>`;
@@ -267,7 +270,9 @@ export function Flows() {
                   <td class="strong">${f.name}</td>
                   <td>v${f.current_version}</td>
                   <td>
-                    <div class="chips">${f.numbers.map((n) => html`<span class="tag mono">${n}</span>`)}</div>
+                    <div class="chips">
+                      ${f.numbers.length ? f.numbers.map((n) => html`<span class="tag mono">${n}</span>`) : '—'}
+                    </div>
                   </td>
                   <td class="small">${dateTime(f.updated_at)}</td>
                   <td>
