@@ -151,20 +151,109 @@ export async function openCallbacks(db: Executor): Promise<Callback[]> {
   return rows.map((r) => toCallback(r as Row));
 }
 
-/** Callback counts of a queue: requested (every row), completed, failed, and those still open. */
+/**
+ * Callback counts (docs/ivr.md "Callbacks in the queue statistics"), read from the rows so they hold across a
+ * restart. Counted by request time, like the ACD's cohorts: of the callbacks requested in the window, `offered` is
+ * all of them (a caller pressed the key, or took an IVR callback branch, and the number was accepted: a refused
+ * number writes no row), `completed` those whose customer answered and was connected to the agent, `failed`
+ * those given up (attempts exhausted, taken out of the queue by a reject or overflow, or the number barred when
+ * it was dialled), and `open` the rest (still waiting, ringing or between retries): offered = completed + failed + open.
+ */
+export interface CallbackCounts {
+  offered: number;
+  completed: number;
+  failed: number;
+  open: number;
+}
+
+/** A window of request times, [from, to) in ms; either end may be left open. */
+export interface CountWindow {
+  from?: number;
+  to?: number;
+}
+
+export const noCallbacks = (): CallbackCounts => ({ offered: 0, completed: 0, failed: 0, open: 0 });
+export const COUNT_KEYS = ['offered', 'completed', 'failed', 'open'] as const;
+
+function tally(c: CallbackCounts, state: string, n: number): void {
+  c.offered += n;
+  if (state === 'completed') c.completed += n;
+  else if (state === 'failed') c.failed += n;
+  else c.open += n;
+}
+
+/** A tenant's callback counts per queue (only queues with a callback in the window are present). */
+export async function callbackCountsByQueue(
+  db: Executor,
+  tenantId: number,
+  w: CountWindow & { queueId?: number } = {},
+): Promise<Map<number, CallbackCounts>> {
+  let q = db
+    .selectFrom('callbacks')
+    .select(['queue_id', 'state', (eb) => eb.fn.countAll().as('n')])
+    .where('tenant_id', '=', tenantId);
+  if (w.queueId !== undefined) q = q.where('queue_id', '=', w.queueId);
+  if (w.from !== undefined) q = q.where('created_at', '>=', w.from);
+  if (w.to !== undefined) q = q.where('created_at', '<', w.to);
+  const out = new Map<number, CallbackCounts>();
+  for (const r of await q.groupBy(['queue_id', 'state']).execute()) {
+    let c = out.get(r.queue_id);
+    if (!c) out.set(r.queue_id, (c = noCallbacks()));
+    tally(c, r.state, Number(r.n));
+  }
+  return out;
+}
+
+/** One queue's callback counts. */
 export async function callbackCounts(
   db: Executor,
   tenantId: number,
   queueId: number,
-): Promise<{ offered: number; completed: number; failed: number; open: number }> {
-  const rows = await listCallbacks(db, tenantId, { queueId, limit: 100_000 });
-  const n = (s: CallbackState) => rows.filter((r) => r.state === s).length;
+  w: CountWindow = {},
+): Promise<CallbackCounts> {
+  return (await callbackCountsByQueue(db, tenantId, { ...w, queueId })).get(queueId) ?? noCallbacks();
+}
+
+/**
+ * Every queue of the tenant with its callback counts in the window (zeros for a queue without callbacks), and the
+ * tenant's totals (which also count the callbacks of queues deleted since).
+ */
+export async function queueCallbackCounts(
+  db: Executor,
+  tenantId: number,
+  w: CountWindow = {},
+): Promise<{ totals: CallbackCounts; queues: { queueId: number; name: string; counts: CallbackCounts }[] }> {
+  const [queues, byQueue] = await Promise.all([
+    db
+      .selectFrom('inbound_queues')
+      .select(['id', 'name'])
+      .where('tenant_id', '=', tenantId)
+      .orderBy('id')
+      .execute(),
+    callbackCountsByQueue(db, tenantId, w),
+  ]);
+  const totals = noCallbacks();
+  for (const c of byQueue.values()) for (const k of COUNT_KEYS) totals[k] += c[k];
   return {
-    offered: rows.length,
-    completed: n('completed'),
-    failed: n('failed'),
-    open: rows.length - n('completed') - n('failed'),
+    totals,
+    queues: queues.map((q) => ({ queueId: q.id, name: q.name, counts: byQueue.get(q.id) ?? noCallbacks() })),
   };
+}
+
+/** Every tenant's callback counts since the rows began (the metrics endpoint). */
+export async function callbackCountsByTenant(db: Executor): Promise<Map<number, CallbackCounts>> {
+  const rows = await db
+    .selectFrom('callbacks')
+    .select(['tenant_id', 'state', (eb) => eb.fn.countAll().as('n')])
+    .groupBy(['tenant_id', 'state'])
+    .execute();
+  const out = new Map<number, CallbackCounts>();
+  for (const r of rows) {
+    let c = out.get(r.tenant_id);
+    if (!c) out.set(r.tenant_id, (c = noCallbacks()));
+    tally(c, r.state, Number(r.n));
+  }
+  return out;
 }
 
 /** The callback writes the call engine makes (src/calls/callback-flow.ts), bound to one database. */

@@ -1,4 +1,5 @@
 import type { Executor } from '../store/db.js';
+import { type CallbackCounts, callbackCountsByQueue, noCallbacks } from './callbacks.js';
 import { parseQueueStats, queueFigures } from './call-history.js';
 import { type QueueTotals, queueBoard } from './dashboard.js';
 import { type Thresholds, getThresholds } from './console-settings.js';
@@ -37,6 +38,8 @@ export interface QueueTile {
   asaSec: number;
   ahtSec: number;
   abandonRatePct: number | null;
+  /** Queued callbacks requested today and what became of them (docs/ivr.md, from the callback rows). */
+  callbacks: CallbackCounts;
 }
 
 export interface AgentTile {
@@ -105,6 +108,7 @@ function tileOf(
   agents: AgentCounts,
   now: number,
   slSec: number,
+  callbacks: CallbackCounts,
 ): QueueTile {
   const t = q.totals;
   const oldest = waitingSince.length ? Math.min(...waitingSince) : now;
@@ -121,6 +125,7 @@ function tileOf(
     serviceLevelSec: slSec,
     ahtSec: t.avgTalkingSec,
     abandonRatePct: pct(t.abandoned, t.offered),
+    callbacks,
   };
 }
 
@@ -131,7 +136,7 @@ function tileOf(
  */
 export async function wallboard(db: Executor, tenantId: number, now: number): Promise<Wallboard> {
   const dayStart = Math.floor(now / 86_400_000) * 86_400_000;
-  const [thresholds, teamRows, missed] = await Promise.all([
+  const [thresholds, teamRows, missed, callbacks] = await Promise.all([
     getThresholds(db, tenantId),
     db.selectFrom('teams').select(['id', 'name']).where('tenant_id', '=', tenantId).orderBy('name').execute(),
     db
@@ -143,6 +148,7 @@ export async function wallboard(db: Executor, tenantId: number, now: number): Pr
       .where('new_status', '!=', 'In-call')
       .groupBy('agent_id')
       .execute(),
+    callbackCountsByQueue(db, tenantId, { from: dayStart }),
   ]);
   const missedOf = new Map(missed.map((r) => [Number(r.agent_id), Number(r.n)]));
   const [board, queueRows, agents, statuses, members, teams, rows, openCalls, today] = await Promise.all([
@@ -233,7 +239,8 @@ export async function wallboard(db: Executor, tenantId: number, now: number): Pr
     const counts: AgentCounts = { available: 0, on_call: 0, ringing: 0, wrapup: 0, paused: 0, offline: 0 };
     for (const a of tiles) if (a.queueIds.includes(q.queueId)) counts[COUNT_OF[a.presence]]++;
     const since = board.waiting.filter((w) => w.queueId === q.queueId).map((w) => w.enteredAt);
-    return tileOf(q, rows, since, counts, now, slOf.get(q.queueId) || SERVICE_LEVEL_SEC);
+    const sl = slOf.get(q.queueId) || SERVICE_LEVEL_SEC;
+    return tileOf(q, rows, since, counts, now, sl, callbacks.get(q.queueId) ?? noCallbacks());
   });
   const intervals = new Array<number>(96).fill(0);
   for (const r of rows) intervals[Math.min(95, Math.floor((r.created_at - dayStart) / INTERVAL_MS))]!++;

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Acd } from '../acd/index.js';
 import type { Call } from '../calls/call.js';
 import { Q850_CODES } from '../calls/q850.js';
+import { COUNT_KEYS, type CallbackCounts, callbackCountsByTenant, noCallbacks } from '../domain/callbacks.js';
 import type { EventBus } from '../domain/events.js';
 import type { Db } from '../store/db.js';
 import { type TenantLabels, bump, sharedRead } from './tenants.js';
@@ -94,6 +95,26 @@ export function callMetrics(d: CallMetricsDeps): () => void {
       const { oldest } = await queues();
       this.reset();
       for (const [tenant, s] of oldest) this.set({ tenant }, s);
+    },
+  });
+  new Gauge({
+    name: 'tongdai_queue_callbacks',
+    help:
+      'Queued callbacks of the tenant since the rows began, from the database (so a restart changes nothing): ' +
+      'offered (requested), completed (customer connected to the agent), failed (given up), open',
+    labelNames: ['tenant', 'count'] as const,
+    registers: [register],
+    async collect() {
+      const byTenant = await callbackCountsByTenant(d.db);
+      const sums = new Map<string, CallbackCounts>();
+      for (const [tenantId, c] of byTenant) {
+        const tenant = d.tenants.label(tenantId);
+        const s = sums.get(tenant) ?? noCallbacks();
+        for (const k of COUNT_KEYS) s[k] += c[k];
+        sums.set(tenant, s);
+      }
+      this.reset();
+      for (const [tenant, s] of sums) for (const k of COUNT_KEYS) this.set({ tenant, count: k }, s[k]);
     },
   });
   const offs = [

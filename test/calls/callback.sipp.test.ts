@@ -5,7 +5,9 @@ import { after, afterEach, describe, it } from 'node:test';
 import { systemClock } from '../../src/clock.js';
 import type { Envelope } from '../../src/domain/events.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
-import { type TestServer, newStorage, requireTool, startTestServer } from '../helpers/harness.js';
+import { wallboard } from '../../src/domain/console-wallboard.js';
+import { type TestServer, call, newStorage, requireTool, startTestServer } from '../helpers/harness.js';
+import { scrape, value } from '../ops/scrape.js';
 import {
   closedCall,
   echoCarrier,
@@ -47,7 +49,7 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
 
   it('press 1, hang up, restart, the agent answers, the carrier is called with the caller number', async () => {
     const trunkPort = await freeUdpPort();
-    const env = { DEMO_TRUNK_PORT: String(trunkPort) };
+    const env = { DEMO_TRUNK_PORT: String(trunkPort), METRICS_PORT: '0' };
     s = await startTestServer({ clock: systemClock, storage, env });
     const demo = s.demo;
     const db = s.t.ctx.db;
@@ -81,6 +83,15 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
       ['requested', 'waiting', row.id, CALLER],
     );
     assert.equal(requested!.data.call_id, asked.call_id);
+    const queueId = row.queue_id;
+    const counts = async (server: TestServer) => {
+      const r = await call(`${server.url}/api/queues/${queueId}/callbacks`, {
+        headers: { 'x-api-key': demo.api_key },
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.counts as Record<string, number>;
+    };
+    assert.deepEqual(await counts(s), { offered: 1, completed: 0, failed: 0, open: 1 });
 
     // Restart on the same storage while the callback waits.
     await s.close();
@@ -138,5 +149,21 @@ describe('queued callback over SIP, with a restart while it waits', { skip }, ()
         .executeTakeFirstOrThrow()
     ).uid;
     assert.equal(wire[1]!.data.agent_id, agentUid, "the agent's AntBuddy user id");
+
+    // Queue statistics after the restart, from the rows: the API, the wallboard's tile, /metrics.
+    const one = { offered: 1, completed: 1, failed: 0, open: 0 };
+    assert.deepEqual(await counts(server), one);
+    const all = await call(`${server.url}/api/callbacks/counts`, { headers: { 'x-api-key': demo.api_key } });
+    assert.deepEqual(all.body.totals, one);
+    const board = await wallboard(server.t.ctx.db, demo.tenant_id, Date.now());
+    assert.deepEqual(board.queues.find((q) => q.queueId === queueId)?.callbacks, one);
+    const m = await scrape(`http://127.0.0.1:${server.t.metricsPort}/metrics`);
+    const t = String(demo.tenant_id);
+    assert.deepEqual(
+      ['offered', 'completed', 'failed', 'open'].map((k) =>
+        value(m, `tongdai_queue_callbacks{count="${k}",tenant="${t}"}`),
+      ),
+      [1, 1, 0, 0],
+    );
   });
 });

@@ -61,6 +61,36 @@ describe('native API: queued callbacks and caller options', () => {
     assert.equal(r.status, 200);
     assert.deepEqual(r.body.counts, { offered: 3, completed: 1, failed: 1, open: 1 });
     assert.equal(r.body.callbacks[1].outcome, 'busy');
+    // By request time: of those requested in [20, 30) only the failed one.
+    const w = await req(`/api/queues/${queueId}/callbacks?from=20&to=30`);
+    assert.deepEqual(w.body.counts, { offered: 1, completed: 0, failed: 1, open: 0 });
+  });
+
+  it('queue statistics: every queue of the tenant with its callback counts, and the totals', async () => {
+    const r = await req('/api/callbacks/counts');
+    assert.equal(r.status, 200);
+    const mine = r.body.queues.find((q: { queue_id: number }) => q.queue_id === queueId);
+    assert.deepEqual(
+      { ...mine, name: undefined },
+      { queue_id: queueId, name: undefined, offered: 3, completed: 1, failed: 1, open: 1 },
+    );
+    assert.ok(r.body.queues.length >= 1);
+    for (const q of r.body.queues.filter((x: { queue_id: number }) => x.queue_id !== queueId))
+      assert.equal(q.offered, 0, 'queues without callbacks count zero');
+    assert.deepEqual(r.body.totals, { offered: 3, completed: 1, failed: 1, open: 1 });
+    const since = await req('/api/callbacks/counts?from=15');
+    assert.deepEqual(since.body.totals, { offered: 2, completed: 0, failed: 1, open: 1 });
+    const other = await req('/api/callbacks/counts', { key: otherKey });
+    assert.equal(other.status, 200);
+    assert.deepEqual(other.body.totals, { offered: 0, completed: 0, failed: 0, open: 0 });
+    assert.ok(
+      !other.body.queues.some((q: { queue_id: number }) => q.queue_id === queueId),
+      'another tenant does not see the queue',
+    );
+    const bad = await req('/api/callbacks/counts?from=-1');
+    assert.equal(bad.status, 400);
+    const scope = await req('/api/callbacks/counts', { key: callOnlyKey });
+    assert.equal(scope.status, 403);
   });
 
   it('reads and changes the caller options; bad input is refused and nothing changes', async () => {

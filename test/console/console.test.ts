@@ -215,6 +215,7 @@ describe('web console', { skip }, () => {
       wall.agents.filter((a: { presence: string }) => a.presence === 'offline').length,
     );
     assert.equal(await page.textContent('.tile [data-k=offered]'), String(tile.offered));
+    assert.equal(await page.textContent('.tile [data-k=cb-offered]'), '0', 'no callback requested today');
     await shot(page, 'wallboard');
     await page.click('.tv-toggle');
     await page.setViewportSize({ width: 1920, height: 1080 });

@@ -17,6 +17,20 @@ function level(value, th) {
 
 const pct = (v) => (v === null ? '—' : `${v}%`);
 
+/** Today's queued callbacks of a queue: requested, then completed and failed (docs/ivr.md). */
+function Callbacks({ c }) {
+  const done = html`<span data-k="cb-completed">${c.completed}</span>`;
+  const failed = html`<span data-k="cb-failed">${c.failed}</span>`;
+  return html`<div title=${t('callbacksHint')}>
+    <dt>${t('callbacks')}</dt>
+    <dd data-k="callbacks">
+      <span data-k="cb-offered">${c.offered}</span>${' '}<small class="cb-split"
+        >✓ ${done} · ✗ ${failed}</small
+      >
+    </dd>
+  </div>`;
+}
+
 function QueueTile({ q, th }) {
   const worst = [
     level(q.serviceLevelPct, th.serviceLevelPct),
@@ -78,6 +92,7 @@ function QueueTile({ q, th }) {
         <dt>${t('abandonRate')}</dt>
         <dd>${pct(q.abandonRatePct)}</dd>
       </div>
+      ${q.callbacks && html`<${Callbacks} c=${q.callbacks} />`}
     </dl>
   </article>`;
 }

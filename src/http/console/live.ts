@@ -11,6 +11,10 @@ const LIVE_TYPES = new Set([
   'call.created',
   'call.answered',
   'call.ended',
+  // The wallboard's callback counts.
+  'callback.requested',
+  'callback.completed',
+  'callback.failed',
 ]);
 
 /**

@@ -6,6 +6,7 @@ import {
   type Callback,
   type QueueCallerOptions,
   callbackCounts,
+  queueCallbackCounts,
   getQueueCallerOptions,
   listCallbacks,
   setQueueCallerOptions,
@@ -43,12 +44,27 @@ const CallbackJson = Type.Object({
   created_at: Type.Integer(),
   updated_at: Type.Integer(),
 });
-const Counts = Type.Object({
-  offered: Type.Integer(),
-  completed: Type.Integer(),
-  failed: Type.Integer(),
-  open: Type.Integer(),
+const countProps = {
+  offered: Type.Integer({
+    description: 'Callbacks requested (key pressed or IVR branch taken, number accepted)',
+  }),
+  completed: Type.Integer({ description: 'The customer answered and was connected to the agent' }),
+  failed: Type.Integer({
+    description: 'Given up: attempts exhausted, taken out of the queue, or number barred',
+  }),
+  open: Type.Integer({ description: 'Still waiting, ringing or between retries' }),
+};
+const Counts = Type.Object(countProps, {
+  description: 'Of the callbacks requested in the window (docs/ivr.md): offered = completed + failed + open',
 });
+const QueueCounts = Type.Object({ queue_id: Type.Integer(), name: Type.String(), ...countProps });
+const WindowQuery = Type.Object(
+  {
+    from: Type.Optional(Type.Integer({ minimum: 0, description: 'Requested at or after (ms)' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: 'Requested before (ms)' })),
+  },
+  { additionalProperties: false },
+);
 const OptionsJson = Type.Object({
   announce_position: Type.Boolean(),
   announce_interval_sec: Type.Integer(),
@@ -74,6 +90,11 @@ const OptionsBody = Type.Object(
 );
 
 const tags = ['native: queues'];
+
+const windowOf = (q: { from?: number; to?: number }) => ({
+  ...(q.from !== undefined ? { from: q.from } : {}),
+  ...(q.to !== undefined ? { to: q.to } : {}),
+});
 
 const callbackJson = (c: Callback) => ({
   id: c.id,
@@ -130,13 +151,40 @@ export async function registerNativeCallbackRoutes(app: FastifyInstance, ctx: Ap
   );
 
   api.get(
+    '/api/callbacks/counts',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Callback counts of the tenant's queues (queue statistics), by request time",
+        querystring: WindowQuery,
+        response: {
+          200: Type.Object({
+            totals: Counts,
+            queues: Type.Array(QueueCounts),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const { totals, queues } = await queueCallbackCounts(
+        ctx.db,
+        principalOf(req).tenantId,
+        windowOf(req.query),
+      );
+      return { totals, queues: queues.map((q) => ({ queue_id: q.queueId, name: q.name, ...q.counts })) };
+    },
+  );
+
+  api.get(
     '/api/queues/:id/callbacks',
     {
       config,
       schema: {
         tags,
-        summary: "One queue's callbacks and their counts",
+        summary: "One queue's callbacks and their counts (of those requested in the window, default all)",
         params: IdParams,
+        querystring: WindowQuery,
         response: { 200: Type.Object({ counts: Counts, callbacks: Type.Array(CallbackJson) }) },
       },
     },
@@ -144,7 +192,7 @@ export async function registerNativeCallbackRoutes(app: FastifyInstance, ctx: Ap
       const tenantId = principalOf(req).tenantId;
       await getQueueCallerOptions(ctx.db, tenantId, req.params.id); // another tenant's queue: not found
       const [counts, rows] = await Promise.all([
-        callbackCounts(ctx.db, tenantId, req.params.id),
+        callbackCounts(ctx.db, tenantId, req.params.id, windowOf(req.query)),
         listCallbacks(ctx.db, tenantId, { queueId: req.params.id }),
       ]);
       return { counts, callbacks: rows.map(callbackJson) };
