@@ -70,6 +70,21 @@ function analyse(stream, onLevel) {
   };
 }
 
+/** The microphones the page may pick (none listed before the permission is granted: their ids are blank then). */
+async function listMics() {
+  const all = (await navigator.mediaDevices?.enumerateDevices()) ?? [];
+  return all.filter(
+    (x) => x.kind === 'audioinput' && x.deviceId && !/^(default|communications)$/.test(x.deviceId),
+  );
+}
+
+/** The device id of the microphone a session sends (what the agent's choice selected), or null. */
+const micOf = (s) =>
+  s?.connection
+    ?.getSenders()
+    .find((x) => x.track?.kind === 'audio')
+    ?.track?.getSettings().deviceId ?? null;
+
 function mediaError(e) {
   const name = e?.name ?? e?.cause ?? '';
   return /NotAllowed|Permission|User Denied Media Access/i.test(String(name)) ? t('phoneMicDenied') : null;
@@ -86,6 +101,8 @@ export function Phone() {
   const [dial, setDial] = useState('');
   const [target, setTarget] = useState('');
   const [consult, setConsult] = useState(null);
+  const [consultState, setConsultState] = useState('');
+  const [transferring, setTransferring] = useState(false);
   const [mics, setMics] = useState([]);
   const [mic, setMic] = useState(store.get('mic', ''));
   const [autoAnswer, setAutoAnswer] = useState(store.get('auto', '0') === '1');
@@ -94,10 +111,46 @@ export function Phone() {
   const creds = useRef(null);
   const ring = useRef(ringer());
   const audio = useRef(null);
+  const mainStream = useRef(null);
+  const consulting = useRef(null);
   const auto = useRef(autoAnswer);
   auto.current = autoAnswer;
+  // Read through a ref: the incoming-call handler (auto-answer) is set up once, at mount, and must use today's choice.
+  const micChoice = useRef(mic);
+  micChoice.current = mic;
 
-  const constraints = () => ({ audio: mic ? { deviceId: { exact: mic } } : true, video: false });
+  /**
+   * The microphone for a new session: the agent's choice (`exact`: Chromium ignores an `ideal` device id), or the
+   * default one when that device is gone (an unplugged headset must not make the call fail). A refusal is thrown.
+   * The page opens it rather than JsSIP, so the choice can fall back; the session's end stops it.
+   */
+  const openMic = async () => {
+    const id = micChoice.current;
+    let stream = null;
+    if (id) {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({
+          audio: { deviceId: { exact: id } },
+          video: false,
+        });
+      } catch (e) {
+        if (!/Overconstrained|NotFound/.test(e?.name ?? '')) throw e;
+      }
+    }
+    stream ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    return stream;
+  };
+  const stopWith = (s, stream) => {
+    const stop = () => stream.getTracks().forEach((x) => x.stop());
+    if (s.isEnded()) return stop();
+    s.on('ended', stop);
+    s.on('failed', stop);
+  };
+  const PC = { iceServers: [] };
+  const refreshMics = () =>
+    listMics()
+      .then(setMics)
+      .catch(() => undefined);
 
   // Register on mount (the workspace is the signed-in agent's), refresh the credentials before they expire.
   useEffect(() => {
@@ -174,12 +227,11 @@ export function Phone() {
       };
       schedule(c.expires_at);
     })();
-    navigator.mediaDevices
-      ?.enumerateDevices()
-      .then((d) => setMics(d.filter((x) => x.kind === 'audioinput')))
-      .catch(() => undefined);
+    void refreshMics();
+    navigator.mediaDevices?.addEventListener('devicechange', refreshMics);
     return () => {
       stopped = true;
+      navigator.mediaDevices?.removeEventListener('devicechange', refreshMics);
       clearTimeout(refresh);
       ring.current.stop();
       ua.current?.stop();
@@ -187,29 +239,42 @@ export function Phone() {
     };
   }, []);
 
-  // The level meter follows the microphone while a call is up.
+  // The level meter follows the microphone of the session the agent talks on: the consultation while there is one.
+  const talking = consult && consultState === 'confirmed' ? consult : callState === 'confirmed' ? call : null;
   useEffect(() => {
-    const pc = call?.connection;
-    if (!pc || callState !== 'confirmed') return undefined;
-    const track = pc.getSenders().find((x) => x.track?.kind === 'audio')?.track;
+    const track = talking?.connection?.getSenders().find((x) => x.track?.kind === 'audio')?.track;
     if (!track) return undefined;
+    void refreshMics(); // the permission is granted now: the devices have ids and labels
     return analyse(new MediaStream([track]), (l) => setLevel(l));
-  }, [call, callState]);
+  }, [talking]);
+
+  /**
+   * What the agent hears: the call's far end, or the consulted agent during a consultation. Its level and pitch are
+   * kept in `window.tongdaiPhone.remote` (what the end-to-end tests read: which tone arrives).
+   */
+  const play = (stream) => {
+    if (audio.current) audio.current.srcObject = stream;
+    window.tongdaiPhone.stopRemote?.();
+    window.tongdaiPhone.stopRemote = null;
+    window.tongdaiPhone.remote = null;
+    // A held call's stream has no track (nothing is received); its 'track' event comes again once it is resumed.
+    if (!stream?.getAudioTracks().length) return;
+    window.tongdaiPhone.stopRemote = analyse(stream, (l, hz) => {
+      window.tongdaiPhone.remote = { level: l, hz };
+    });
+  };
 
   const track = (s) => {
     setCall(s);
     setCallState('progress');
     setMuted(false);
     setHeld(false);
+    setTransferring(false);
     const pcUp = (pc) =>
       pc.addEventListener('track', (ev) => {
         const stream = ev.streams[0] ?? new MediaStream([ev.track]);
-        if (audio.current) audio.current.srcObject = stream;
-        // The far end's level and pitch, for the meter (and the end-to-end test: which tone arrives).
-        window.tongdaiPhone.stopRemote?.();
-        window.tongdaiPhone.stopRemote = analyse(stream, (l, hz) => {
-          window.tongdaiPhone.remote = { level: l, hz };
-        });
+        mainStream.current = stream;
+        if (!consulting.current) play(stream);
       });
     if (s.connection) pcUp(s.connection);
     else s.on('peerconnection', (e) => pcUp(e.peerconnection));
@@ -218,11 +283,12 @@ export function Phone() {
     s.on('hold', () => setHeld(true));
     s.on('unhold', () => setHeld(false));
     const end = (e) => {
-      window.tongdaiPhone.stopRemote?.();
-      window.tongdaiPhone.remote = null;
+      mainStream.current = null;
+      if (!consulting.current) play(null);
       setCall((x) => (x === s ? null : x));
       setCallState('');
       setLevel(0);
+      setTransferring(false);
       const m = mediaError(e);
       if (m) setError(m);
     };
@@ -230,48 +296,96 @@ export function Phone() {
     s.on('failed', end);
   };
 
-  const answer = (s) => {
+  const answer = async (s) => {
     track(s);
     try {
-      s.answer({ mediaConstraints: constraints(), pcConfig: { iceServers: [] } });
+      const stream = await openMic();
+      stopWith(s, stream);
+      if (!s.isEnded()) s.answer({ mediaStream: stream, pcConfig: PC });
     } catch (e) {
       setError(mediaError(e) ?? e.message);
+      // No microphone: the caller is turned away as JsSIP would (480), so the queue offers the call elsewhere.
+      if (!s.isEnded()) s.terminate({ status_code: 480 });
     }
   };
 
-  const place = (e) => {
+  /** A new outgoing session to `uri` on the agent's microphone, or null (the error shown) when there is none. */
+  const dialOut = async (uri) => {
+    try {
+      const stream = await openMic();
+      const s = ua.current.call(uri, { mediaStream: stream, pcConfig: PC });
+      stopWith(s, stream);
+      return s;
+    } catch (err) {
+      setError(mediaError(err) ?? err.message);
+      return null;
+    }
+  };
+
+  const place = async (e) => {
     e.preventDefault();
     const n = dial.trim();
     if (!n || !ua.current || !creds.current) return;
-    try {
-      const s = ua.current.call(`sip:${n}@${creds.current.sip_domain}`, {
-        mediaConstraints: constraints(),
-        pcConfig: { iceServers: [] },
-      });
-      track(s);
-    } catch (err) {
-      setError(mediaError(err) ?? err.message);
-    }
+    setError('');
+    const s = await dialOut(`sip:${n}@${creds.current.sip_domain}`);
+    if (s) track(s);
   };
 
   const transferTo = (n) => `sip:${n}@${creds.current.sip_domain}`;
-  const blind = () => target && call?.refer(transferTo(target));
-  const startConsult = () => {
-    if (!target || !call) return;
+  /** REFER (RFC 3515) on the call; tongdai's NOTIFYs say how it went: 200 ends the call, a failure keeps it. */
+  const refer = (uri, options = {}) => {
+    const failed = (e) => {
+      setTransferring(false);
+      const code = e?.status_line?.status_code ?? e?.response?.status_code ?? '';
+      setError(`${t('phoneTransferFailed')}${code ? ` (${code})` : ''}`);
+    };
+    setTransferring(true);
+    setError('');
+    call.refer(uri, { ...options, eventHandlers: { requestFailed: failed, failed } });
+  };
+  const blind = () => target.trim() && call && refer(transferTo(target.trim()));
+  const startConsult = async () => {
+    if (!target.trim() || !call || consult) return;
     if (!held) call.hold();
-    const s = ua.current.call(transferTo(target), {
-      mediaConstraints: constraints(),
-      pcConfig: { iceServers: [] },
-    });
+    const s = await dialOut(transferTo(target.trim()));
+    if (!s) return;
     setConsult(s);
-    s.on('ended', () => setConsult(null));
-    s.on('failed', () => setConsult(null));
+    consulting.current = s;
+    setConsultState('progress');
+    // The consulted agent is heard in place of the (held) caller, then the caller again once the consult is over.
+    const pcUp = (pc) =>
+      pc.addEventListener('track', (ev) => {
+        play(ev.streams[0] ?? new MediaStream([ev.track]));
+      });
+    if (s.connection) pcUp(s.connection);
+    else s.on('peerconnection', (e) => pcUp(e.peerconnection));
+    s.on('accepted', () => setConsultState('confirmed'));
+    s.on('confirmed', () => setConsultState('confirmed'));
+    const over = (e) => {
+      setConsult((x) => (x === s ? null : x));
+      setConsultState('');
+      consulting.current = null;
+      play(mainStream.current);
+      const m = mediaError(e);
+      if (m) setError(m);
+    };
+    s.on('ended', over);
+    s.on('failed', over);
   };
   const completeConsult = () =>
-    consult && call?.refer(consult.remote_identity.uri.toString(), { replaces: consult });
+    consult && call && refer(consult.remote_identity.uri.toString(), { replaces: consult });
 
   window.tongdaiPhone ??= {};
-  window.tongdaiPhone.state = { reg, call: callState, held, muted, incoming: !!incoming };
+  window.tongdaiPhone.state = {
+    reg,
+    call: callState,
+    held,
+    muted,
+    incoming: !!incoming,
+    consult: consultState,
+    transferring,
+    mic: micOf(call),
+  };
 
   const regLabel = {
     registered: t('phoneReady'),
@@ -306,9 +420,27 @@ export function Phone() {
             <div class="phone-peer">
               ${call.remote_identity.uri.user}
               <span class="muted"
-                >${held ? t('phoneHeld') : callState === 'confirmed' ? t('phoneTalking') : '…'}</span
+                >${
+                  transferring
+                    ? t('phoneTransferring')
+                    : held
+                      ? t('phoneHeld')
+                      : callState === 'confirmed'
+                        ? t('phoneTalking')
+                        : '…'
+                }</span
               >
             </div>
+            ${
+              consult &&
+              html`<div class="phone-peer phone-consulting" data-state=${consultState}>
+                ${t('phoneConsulting')} ${consult.remote_identity.uri.user}
+                <span class="muted">${consultState === 'confirmed' ? t('phoneTalking') : '…'}</span>
+                <button class="phone-consult-end" onClick=${() => consult.terminate()}>
+                  ${t('phoneCancelConsult')}
+                </button>
+              </div>`
+            }
             <div class="meter" aria-label=${t('phoneLevel')}>
               <span style=${`width:${Math.min(100, Math.round(level * 400))}%`}></span>
             </div>
@@ -340,10 +472,16 @@ export function Phone() {
                 value=${target}
                 onInput=${(e) => setTarget(e.currentTarget.value)}
               />
-              <button class="phone-blind" onClick=${blind}>${t('phoneBlind')}</button>
+              <button class="phone-blind" disabled=${transferring} onClick=${blind}>
+                ${t('phoneBlind')}
+              </button>
               ${
                 consult
-                  ? html`<button class="phone-complete" onClick=${completeConsult}>
+                  ? html`<button
+                      class="phone-complete primary"
+                      disabled=${consultState !== 'confirmed' || transferring}
+                      onClick=${completeConsult}
+                    >
                       ${t('phoneComplete')}
                     </button>`
                   : html`<button class="phone-consult" onClick=${startConsult}>${t('phoneConsult')}</button>`
