@@ -176,4 +176,31 @@ describe('browser phone transfers', { skip }, () => {
     assert.deepEqual([ev.kind, ev.by], ['attended', 'attended']);
     assert.deepEqual([...problemsOf(a), ...problemsOf(b)], []);
   });
+
+  it('refused: a blind transfer to an unknown name says so on the page; the call stays with agent 0', async () => {
+    const a0 = s.demo.agents[0]!;
+    const { audio, live } = await answeredByFirst('0909777003');
+    await a.fill('.phone-transfer input', 'nobody');
+    await a.click('.phone-blind');
+    const alert = a.locator('.phone .alert');
+    await alert.waitFor({ timeout: 15_000 });
+    assert.match((await alert.textContent()) ?? '', /Không chuyển được cuộc gọi \(404\)/);
+    assert.equal((await phoneState(a))?.call, 'confirmed', 'agent 0 still has the call');
+    assert.equal(await a.isEnabled('.phone-blind'), true, 'the transfer buttons are back');
+    assert.equal(live.record.agentId, a0.agent_id);
+    assert.equal(await b.$('.phone-banner'), null, 'agent 1 was never rung');
+    const h = await customerHears(audio, TONES, (x) => x.first! >= LOUD);
+    assert.ok(h.first! >= LOUD, `the customer still hears agent 0 ${JSON.stringify(h)}`);
+    await a.click('.phone-hangup');
+    await a.waitForSelector('.phone-dial', { timeout: 15_000 });
+    const rec = await closedCall(s, 'call_id', live.callId);
+    assert.equal(rec.agent_id, a0.agent_id);
+    assert.equal(
+      events.some(
+        (e) => e.type === 'call.transferred' && (e.payload as { callId: string }).callId === live.callId,
+      ),
+      false,
+    );
+    assert.deepEqual([...problemsOf(a), ...problemsOf(b)], []);
+  });
 });
