@@ -1,4 +1,5 @@
-import { sipPasswordOf } from '../domain/agents.js';
+import { sql } from 'kysely';
+import { generateSipPassword, sipPasswordOf } from '../domain/agents.js';
 import type { SecretBox } from '../domain/secrets.js';
 import type { Db } from '../store/db.js';
 import type { Agent, Tenant } from '../store/schema.js';
@@ -8,6 +9,9 @@ export interface SipIdentity {
   tenant: Tenant;
   agent: Agent;
 }
+
+/** A table of one row, to outer-join a lookup to. */
+const ONE_ROW = sql<{ one: number }>`(select 1 as one)`.as('one');
 
 const IP_RE = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
 
@@ -24,7 +28,7 @@ export class SipDirectory {
     private readonly db: Db,
     private readonly box: SecretBox,
   ) {
-    this.dummy = box.seal('tongdai-no-such-user');
+    this.dummy = box.seal(generateSipPassword());
   }
 
   tenantForDomain(host: string): Promise<Tenant | undefined> {
@@ -43,26 +47,41 @@ export class SipDirectory {
   async findAgent(host: string, extension: string): Promise<SipIdentity | null> {
     const tenant = await this.tenantForDomain(host);
     if (tenant) {
-      const agent = await this.liveAgents(extension).where('tenant_id', '=', tenant.id).executeTakeFirst();
+      const [agent] = await this.liveAgents(extension, tenant.id, 1);
       return agent ? { tenant, agent } : null;
     }
-    const agents = await this.liveAgents(extension).limit(2).execute();
-    if (agents.length !== 1) return null;
-    const t = await this.db
-      .selectFrom('tenants')
-      .selectAll()
-      .where('id', '=', agents[0]!.tenant_id)
-      .executeTakeFirst();
-    return t ? { tenant: t, agent: agents[0]! } : null;
+    const agents = await this.liveAgents(extension, undefined, 2);
+    const agent = agents.length === 1 ? agents[0]! : null;
+    // Looked up even without an agent (id 0 matches no tenant), so an extension's existence costs no extra query.
+    const [t] = (
+      await this.db
+        .selectFrom(ONE_ROW)
+        .leftJoin('tenants', (j) => j.on('tenants.id', '=', agent?.tenant_id ?? 0))
+        .selectAll('tenants')
+        .execute()
+    ).filter((r): r is Tenant => r.id !== null);
+    return t && agent ? { tenant: t, agent } : null;
   }
 
-  private liveAgents(extension: string) {
-    return this.db
-      .selectFrom('agents')
-      .selectAll()
-      .where('extension', '=', extension)
-      .where('deleted_at', 'is', null)
-      .where('is_active', '=', 1);
+  /**
+   * Read through an outer join from a one-row table: when no agent matches, the database still returns (and the
+   * driver still builds) a row, of NULLs, so the lookup's time does not tell whether the extension exists (a full
+   * agent row costs ~14 µs more to read than none on SQLite).
+   */
+  private async liveAgents(extension: string, tenantId: number | undefined, limit: number): Promise<Agent[]> {
+    const rows = await this.db
+      .selectFrom(ONE_ROW)
+      .leftJoin('agents', (j) => {
+        const on = j
+          .on('agents.extension', '=', extension)
+          .on('agents.deleted_at', 'is', null)
+          .on('agents.is_active', '=', 1);
+        return tenantId === undefined ? on : on.on('agents.tenant_id', '=', tenantId);
+      })
+      .selectAll('agents')
+      .limit(limit)
+      .execute();
+    return rows.filter((r): r is Agent => r.id !== null);
   }
 
   /** The agent's SIP password; without an agent, the dummy one, through the very same decryption. */
