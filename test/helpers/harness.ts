@@ -174,7 +174,12 @@ export async function requireTool(name: string): Promise<string | false> {
   const { spawnSync } = await import('node:child_process');
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   if (found.status === 0) return false;
-  const pkg: Record<string, string> = { sipp: 'sip-tester', linphonec: 'linphone-cli' };
+  const pkg: Record<string, string> = {
+    sipp: 'sip-tester',
+    linphonec: 'linphone-cli',
+    pg_dump: 'postgresql-client',
+    pg_restore: 'postgresql-client',
+  };
   const msg = `${name} is not installed (apt-get install ${pkg[name] ?? name})`;
   if (process.env.CI) throw new Error(`${msg}: CI must have it`);
   return msg;
