@@ -251,6 +251,37 @@ describe('IVR flows on real calls: trunk → number → flow → queue (sipp, RF
     });
   }
 
+  it('barge-in: a digit sent during an 11 s menu prompt rings the queue agent at once, not after the prompt', async () => {
+    const long = menu();
+    long.nodes.main.prompt = Array<string>(6).fill('welcome'); // 6 × 1.85 s
+    const did = await numberWithFlow(long);
+    const seen: { digitAt?: number; ringAt?: number } = {};
+    const agentId = s.demo.agents[0]!.agent_id;
+    const offs = [
+      s.t.ctx.bus.on('call.dtmf', () => void (seen.digitAt ??= performance.now())),
+      s.t.ctx.bus.on('agent.status_changed', (_t, p) => {
+        if (p.agentId === agentId && p.current === 'Ringing') seen.ringAt ??= performance.now();
+      }),
+    ];
+    try {
+      const agent = await startAgent(peers, s, 0, 'agent-answer.xml', { pauseMs: 300 });
+      const caller = '0909100089';
+      const c = await customer(did, caller, { digit: '1', bye: 'caller' }, 8000);
+      assert.equal(c.code, 0, c.stdout.slice(-1500) + c.stderr);
+      assert.equal((await agent.done).code, 0);
+      const rec = await closedCall(s, 'caller_number', caller);
+      assert.equal(rec.queue_id, queue1);
+      assert.equal(rec.status_detail, 'SUCCESS');
+      assert.ok(seen.digitAt !== undefined && seen.ringAt !== undefined, JSON.stringify(seen));
+      const ms = seen.ringAt - seen.digitAt;
+      // Without barge-in the agent would ring once the prompt has played, about 11 s after the digit (after this
+      // caller's hang-up at 8 s: never).
+      assert.ok(ms < 5000, `the agent rang ${Math.round(ms)} ms after the digit`);
+    } finally {
+      for (const off of offs) off();
+    }
+  });
+
   it('an invalid digit and then silence: retries, then goodbye; the record says IVR', async () => {
     const did = await numberWithFlow(menu());
     const caller = '0909100090';
