@@ -206,6 +206,9 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
         sipCheck(config.sipHost, () => telephony.sip.port),
       )
       .add('media', mediaCheck(telephony.media));
+    // One component per media worker: its event loop answers a ping (a dead one is restarted, see workers.ts).
+    const mw = telephony.mediaWorkers;
+    for (let i = 0; i < (mw?.size ?? 0); i++) ctx.readiness.add(`media_worker_${i}`, () => mw!.ping(i));
     const metrics = createMetrics({ store, clock, bus, logger, telephony });
     closers.push(async () => metrics.close());
     const retention = new RecordingRetentionJob({

@@ -29,6 +29,11 @@ export interface Config {
   readonly publicIp: string;
   readonly rtpPortMin: number;
   readonly rtpPortMax: number;
+  /**
+   * Media worker threads (MEDIA_WORKERS): 0 runs the RTP relay, recording and mixing on the main thread; N runs
+   * them in N worker threads, each on a shard of the RTP port range (docs/media.md § "Media workers").
+   */
+  readonly mediaWorkers: number;
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   /** PostgreSQL schema to keep tongdai's tables in (default: the connection's search_path). */
@@ -159,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     publicIp: String(pick('publicIp', 'PUBLIC_IP') ?? '127.0.0.1'),
     rtpPortMin,
     rtpPortMax,
+    mediaWorkers: int('MEDIA_WORKERS', pick('mediaWorkers', 'MEDIA_WORKERS') as string, 0, 0, 64),
     dataDir: resolve(String(pick('dataDir', 'TONGDAI_DATA') ?? './data')),
     databaseUrl: url('DATABASE_URL', pick('databaseUrl', 'DATABASE_URL') as string, [
       'postgres:',

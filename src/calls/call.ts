@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { TransferBy, TransferEntry } from '../domain/call-transfers.js';
-import type { Bridge, EndpointStats, MediaEngine, RecordingResult } from '../media/engine.js';
+import type { Bridge, EndpointStats, Media, RecordingResult } from '../media/engine.js';
 import type { CalleeLeg, Dialing } from './dialer.js';
 import { DialledSide, type Side } from './side.js';
 import type { MediaLeg } from './media-leg.js';
@@ -34,7 +34,7 @@ export class Call {
   private sideA: Side;
 
   constructor(
-    private readonly media: Pick<MediaEngine, 'bridge'>,
+    private readonly media: Pick<Media, 'bridge'>,
     readonly record: CallRecord,
     a: Side,
     private readonly clock: Clock,

@@ -9,7 +9,7 @@ import {
   callbackPlace,
 } from '../domain/callbacks.js';
 import type { EventBus } from '../domain/events.js';
-import type { MediaEngine } from '../media/engine.js';
+import type { Media } from '../media/engine.js';
 import type { LocationService } from '../sip/location.js';
 import type { AcdDriver, CallerOptions } from './acd-driver.js';
 import { type Call, DialledSide } from './call.js';
@@ -32,7 +32,7 @@ export interface CallbackFlowDeps {
   follower: Pick<StatusFollower, 'set'>;
   routing: Pick<Routing, 'tenant' | 'outboundTrunk'>;
   location: Pick<LocationService, 'lookup'>;
-  media: Pick<MediaEngine, 'allocate'>;
+  media: Pick<Media, 'allocate'>;
   bus: Pick<EventBus, 'publish'>;
   clock: Clock;
   /** tongdai's SIP host:port and public address (the hosts of the From headers it writes). */

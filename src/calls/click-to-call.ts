@@ -1,6 +1,6 @@
 import type { ClickToCallService } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
-import type { MediaEngine } from '../media/engine.js';
+import type { Media } from '../media/engine.js';
 import type { LocationService } from '../sip/location.js';
 import { DialledSide } from './call.js';
 import { type DialBDeps, dialB } from './dial-b.js';
@@ -21,7 +21,7 @@ export interface ClickToCallDeps {
   limits: Pick<CallLimits, 'admit' | 'hold'>;
   routing: Pick<Routing, 'agent' | 'tenant' | 'trunkCallerId' | 'outboundTrunk'>;
   location: Pick<LocationService, 'lookup'>;
-  media: Pick<MediaEngine, 'allocate'>;
+  media: Pick<Media, 'allocate'>;
   /** tongdai's SIP host:port and public address (the hosts of the From headers it writes). */
   hostport(): string;
   publicIp(): string;

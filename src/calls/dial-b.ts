@@ -115,6 +115,7 @@ export async function dialB(d: DialBDeps, call: Call, o: DialBOptions): Promise<
         : {}),
     },
     first ? call.a.media : undefined,
+    call.a.media.endpoint,
   );
   if (o.ownAttempt !== false) {
     if (call.ended) dialing.cancel();

@@ -1,4 +1,4 @@
-import type { MediaEngine, WebRtcOffer } from '../media/engine.js';
+import type { Media, RtpEndpoint, WebRtcOffer } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
 import type { SipStack } from '../sip/stack.js';
 import type { ReferHandler } from '../sip/dialog-refer.js';
@@ -52,12 +52,21 @@ export class Dialer {
   constructor(
     private readonly stack: SipStack,
     private readonly registry: DialogRegistry,
-    private readonly media: MediaEngine,
+    private readonly media: Media,
   ) {}
 
-  /** Ring `targets` in parallel; `media`: the leg's RTP endpoint when the caller already holds it. */
-  async dial(targets: DialTarget[], from: string, h: DialHandlers, media?: MediaLeg): Promise<Dialing> {
-    media ??= new MediaLeg(await this.media.allocate());
+  /**
+   * Ring `targets` in parallel; `media`: the leg's RTP endpoint when the caller already holds it; `near`: the
+   * call's other leg, so a new endpoint is placed where it can be bridged (the same media worker).
+   */
+  async dial(
+    targets: DialTarget[],
+    from: string,
+    h: DialHandlers,
+    media?: MediaLeg,
+    near?: RtpEndpoint,
+  ): Promise<Dialing> {
+    media ??= new MediaLeg(await this.media.allocate(near ? { near } : {}));
     const sdp = media.offer();
     const attempt = new Attempt(media, targets.length, h);
     for (const t of targets) {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { MediaEngine } from '../media/engine.js';
+import type { Media } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
 import { dialledNumber, parseNameAddr, parseUri } from '../sip/headers.js';
 import { type SipRequest, makeResponse } from '../sip/message.js';
@@ -20,7 +20,7 @@ import { CallRecord, type CallStart, type RecordDeps } from './records.js';
 export interface CallCoreDeps {
   records: RecordDeps;
   limits: Pick<CallLimits, 'admit' | 'hold'>;
-  media: Pick<MediaEngine, 'allocate' | 'bridge'>;
+  media: Pick<Media, 'allocate' | 'bridge'>;
   stack: SipStack;
   registry: DialogRegistry;
   clock: Clock;

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import { loadSecretKey } from '../domain/secrets.js';
-import { MediaEngine } from '../media/engine.js';
+import { type Media, MediaEngine } from '../media/engine.js';
+import { MediaWorkers } from '../media/workers.js';
 import { DialogRegistry } from '../sip/dialogs.js';
 import type { SipOptions } from '../sip/options.js';
 import { SipServer } from '../sip/server.js';
@@ -35,7 +36,10 @@ import { Routing } from './routing.js';
 /** The telephony half of tongdai: the SIP server, the media engine and the call engine on top of them. */
 export interface Telephony {
   readonly sip: SipServer;
-  readonly media: MediaEngine;
+  /** The in-thread engine (MEDIA_WORKERS=0) or the proxy to the media worker threads. */
+  readonly media: Media;
+  /** The media workers when MEDIA_WORKERS > 0 (their /readyz components). */
+  readonly mediaWorkers: MediaWorkers | null;
   readonly core: CallCore;
   /** This process among the telephony nodes sharing the database (heartbeat, crash recovery). */
   readonly node: TelephonyNode;
@@ -69,14 +73,19 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
     options,
   });
   followRegistrations(sip.location, ctx);
-  const media = new MediaEngine({
+  const mediaOptions = {
     publicIp: ctx.config.publicIp,
     bindIp: ctx.config.sipHost,
     portMin: ctx.config.rtpPortMin,
     portMax: ctx.config.rtpPortMax,
     clock: ctx.clock,
     logger: ctx.logger.child({ module: 'media' }),
-  });
+  };
+  const workers = ctx.config.mediaWorkers > 0;
+  const mediaWorkers = workers
+    ? new MediaWorkers({ ...mediaOptions, workers: ctx.config.mediaWorkers })
+    : null;
+  const media: Media = mediaWorkers ?? new MediaEngine(mediaOptions);
   // New INVITEs reach the router, which needs the registry itself: bound once both exist.
   const ref: { router?: InviteRouter } = {};
   const registry = new DialogRegistry((req, tx) => ref.router?.onInvite(req, tx));
@@ -184,10 +193,20 @@ export function createTelephony(ctx: AppContext, options: SipOptions = ctx.confi
   core.refer = legB.refer;
   const node = new TelephonyNode({ store, bus, clock, nodeId: ctx.config.nodeId, logger });
   const callActions = createCallActions(ctx, core, sip, registry, media, legB.dialer, store);
+  // A media worker that dies took its legs' audio with it: their calls end (the worker is restarted).
+  mediaWorkers?.onFailure((legs) => {
+    const dead = new Set(legs);
+    for (const c of [...core.calls.values()]) {
+      if (dead.has(c.a.media.endpoint) || (c.b && dead.has(c.b.media.endpoint))) {
+        c.end('NETWORK_OUT_OF_ORDER', 'system', { reason: 'media worker failed' });
+      }
+    }
+  });
   router.features = callActions.monitor;
   return {
     sip,
     media,
+    mediaWorkers,
     core,
     acd,
     callbacks,
@@ -222,7 +241,7 @@ function createCallActions(
   core: CallCore,
   sip: SipServer,
   registry: DialogRegistry,
-  media: MediaEngine,
+  media: Media,
   dialer: Pick<Dialer, 'dial'>,
   store: Pick<CallStore, 'openRecording' | 'finishRecording'>,
 ): CallActionsService {

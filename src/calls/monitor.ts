@@ -3,7 +3,7 @@ import type { Clock } from '../clock.js';
 import type { AgentRow as Agent } from '../domain/call-store.js';
 import type { EventBus, MonitorEventPayload } from '../domain/events.js';
 import { DomainError, conflict, invalid, notFound } from '../errors.js';
-import type { MediaEngine, MonitorHandle, MonitorMode } from '../media/engine.js';
+import type { Media, MonitorHandle, MonitorMode } from '../media/engine.js';
 import type { DialogRegistry } from '../sip/dialogs.js';
 import type { SipIdentity } from '../sip/directory.js';
 import type { Binding } from '../sip/location.js';
@@ -51,7 +51,7 @@ export interface MonitorDeps {
   liveCalls(tenantId: number): Iterable<Call>;
   phones(tenantId: number, agentId: number): readonly Binding[];
   dialer: Pick<Dialer, 'dial'>;
-  media: Pick<MediaEngine, 'allocate'>;
+  media: Pick<Media, 'allocate'>;
   stack: SipStack;
   registry: DialogRegistry;
 }
@@ -132,21 +132,27 @@ export class CallMonitor {
     const session = this.open(call, named, agentId, r.mode, 'api');
     const aor = `sip:${named.extension}@${this.d.stack.publicIp}`;
     const from = `"Monitor ${call.record.start.callerNumber.replace(/"/g, '')}" <sip:monitor@${this.d.stack.hostport()}>`;
-    session.dialing = await this.d.dialer.dial(phoneTargets(phones, aor), from, {
-      onAnswer: (leg) => {
-        session.dialing = undefined;
-        session.hangup = () => leg.session.bye();
-        if (!this.join(session, leg.media)) leg.session.bye();
+    session.dialing = await this.d.dialer.dial(
+      phoneTargets(phones, aor),
+      from,
+      {
+        onAnswer: (leg) => {
+          session.dialing = undefined;
+          session.hangup = () => leg.session.bye();
+          if (!this.join(session, leg.media)) leg.session.bye();
+        },
+        onFail: (status) => {
+          this.d.logger.info({ callId, status }, "the supervisor's phone did not answer the monitor call");
+          this.finish(session);
+        },
+        onHangup: () => {
+          session.hangup = undefined;
+          this.finish(session);
+        },
       },
-      onFail: (status) => {
-        this.d.logger.info({ callId, status }, "the supervisor's phone did not answer the monitor call");
-        this.finish(session);
-      },
-      onHangup: () => {
-        session.hangup = undefined;
-        this.finish(session);
-      },
-    });
+      undefined,
+      call.a.media.endpoint,
+    );
     if (session.ended) session.dialing.cancel();
     return view(session);
   }
@@ -171,7 +177,7 @@ export class CallMonitor {
     if (this.sessions.has(call.callId)) return refuse(486, 'Already Monitored');
     let endpoint;
     try {
-      endpoint = await this.d.media.allocate();
+      endpoint = await this.d.media.allocate({ near: call.a.media.endpoint });
     } catch {
       return refuse(503, 'No Media Ports');
     }

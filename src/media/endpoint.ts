@@ -58,7 +58,25 @@ export interface EndpointEnv {
   wall(): number;
   warn(obj: object, msg: string): void;
   released(ep: Endpoint): void;
+  /**
+   * Where this endpoint also publishes its counters (a media worker's SharedArrayBuffer slot, read by the main
+   * thread without a message): STAT_FIELDS numbers in the order of `StatSlot`.
+   */
+  counters?: Float64Array;
 }
+
+/** The layout of an endpoint's counters in a shared stats slot (src/media/workers.ts reads it). */
+export const StatSlot = {
+  packetsIn: 0,
+  packetsOut: 1,
+  bytesIn: 2,
+  bytesOut: 3,
+  /** Wall-clock ms of the last packet received, NaN before the first. */
+  lastPacketAt: 4,
+  lost: 5,
+  jitterSec: 6,
+} as const;
+export const STAT_FIELDS = 8;
 
 interface Playback {
   clip: Clip;
@@ -292,8 +310,7 @@ export class Endpoint implements Ticker {
       writeRtpHeader(buf, { marker, payloadType: pt, seq, timestamp: ts, ssrc: this.ssrc });
       this.ts = ts >>> 0;
       this.lastSentAt = this.env.mono();
-      this.st.packetsOut++;
-      this.st.bytesOut += buf.length;
+      this.countOut(buf.length);
       this.webrtc.send(buf);
       return;
     }
@@ -306,9 +323,18 @@ export class Endpoint implements Ticker {
     writeRtpHeader(buf, { marker, payloadType: pt, seq, timestamp: ts, ssrc: this.ssrc });
     this.ts = ts >>> 0;
     this.lastSentAt = this.env.mono();
-    this.st.packetsOut++;
-    this.st.bytesOut += buf.length;
+    this.countOut(buf.length);
     this.socket.send(buf, to.port, to.ip);
+  }
+
+  private countOut(bytes: number): void {
+    this.st.packetsOut++;
+    this.st.bytesOut += bytes;
+    const c = this.env.counters;
+    if (c) {
+      c[StatSlot.packetsOut] = this.st.packetsOut;
+      c[StatSlot.bytesOut] = this.st.bytesOut;
+    }
   }
 
   /** Send a packet that arrived on the peer, rewritten into this endpoint's stream. */
@@ -361,6 +387,15 @@ export class Endpoint implements Ticker {
     this.st.bytesIn += buf.length;
     this.st.lastPacketAt = this.env.wall();
     this.quality.packet(pkt.ssrc, pkt.seq, pkt.timestamp, this.env.mono());
+    const c = this.env.counters;
+    if (c) {
+      const q = this.quality.snapshot();
+      c[StatSlot.packetsIn] = this.st.packetsIn;
+      c[StatSlot.bytesIn] = this.st.bytesIn;
+      c[StatSlot.lastPacketAt] = this.st.lastPacketAt;
+      c[StatSlot.lost] = q.lost;
+      c[StatSlot.jitterSec] = q.jitterSec;
+    }
     const r = this.remote;
     if (r && r.dtmfPayloadType !== null && pkt.payloadType === r.dtmfPayloadType) {
       this.dtmf(pkt);

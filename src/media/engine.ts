@@ -100,6 +100,23 @@ export interface Bridge {
   readonly monitoring: MonitorHandle | null;
 }
 
+/** Where a new leg goes: next to `near` (the call's other leg), so the two can be bridged in one thread. */
+export interface AllocateOptions {
+  near?: RtpEndpoint;
+}
+
+/**
+ * What the call engine, the metrics and /readyz use of media: the in-thread MediaEngine, or MediaWorkers
+ * (src/media/workers.ts), which runs the same engine in worker threads behind this interface.
+ */
+export interface Media {
+  allocate(o?: AllocateOptions): Promise<RtpEndpoint>;
+  bridge(a: RtpEndpoint, b: RtpEndpoint, o?: BridgeOptions): Bridge;
+  close(): Promise<void>;
+  readonly totals: MediaTotals;
+  readonly openEndpoints: number;
+}
+
 export interface MediaEngineOptions {
   publicIp: string;
   bindIp?: string;
@@ -107,6 +124,8 @@ export interface MediaEngineOptions {
   portMax: number;
   clock?: Clock;
   logger?: Logger;
+  /** A shared stats slot for the endpoint on `port` (a media worker's; src/media/worker-host.ts). */
+  counters?: (port: number) => Float64Array;
 }
 
 /** Thrown when no even port in the configured range can be bound. */
@@ -191,7 +210,7 @@ class EndpointHandle implements RtpEndpoint {
   }
 }
 
-export class MediaEngine {
+export class MediaEngine implements Media {
   readonly cache = new AudioCache();
   readonly mediaClock: MediaClock;
   private readonly used = new Set<number>();
@@ -217,7 +236,7 @@ export class MediaEngine {
   }
 
   /** Bind an even UDP port in the range (RTCP is not used, so the odd one stays free). */
-  async allocate(): Promise<RtpEndpoint> {
+  async allocate(_o?: AllocateOptions): Promise<RtpEndpoint> {
     const first = this.o.portMin + (this.o.portMin % 2);
     const slots = Math.floor((this.o.portMax - first) / 2) + 1;
     for (let i = 0; i < slots; i++) {
@@ -235,6 +254,7 @@ export class MediaEngine {
         mono: () => performance.now(),
         wall: () => this.clock.now(),
         warn: (obj, msg) => this.o.logger?.warn(obj, msg),
+        ...(this.o.counters ? { counters: this.o.counters(port) } : {}),
         released: (e) => {
           if (this.endpoints.delete(e)) this.totals.retire(e.stats());
           this.used.delete(e.localPort);
