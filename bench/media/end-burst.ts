@@ -14,13 +14,14 @@
  *
  *   npm run bench:end-burst                     # 50 live, 300 ending together, 30 s of audio each
  *   npm run bench:end-burst -- --burst 300 --live 50 --warm 60 --threads 1
+ *   npm run bench:end-burst -- --workers 1       # the engine in one media worker thread (src/media/workers.ts)
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { Bridge, MediaEngine, RtpEndpoint } from '../../src/media/engine.js';
+import type { Bridge, Media, RtpEndpoint } from '../../src/media/engine.js';
 import type { EncodeResult } from '../../src/recordings/encode-job.js';
 import { EncoderPool } from '../../src/recordings/encoder.js';
 import { type StepReport, ask, forkPhones, openPhones, startEchoes } from './phones.js';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     'max-slices': { type: 'string', default: '30' },
     threads: { type: 'string', default: '1' },
     'sipp-echo': { type: 'string', default: '8' },
+    workers: { type: 'string', default: '0' },
   },
 });
 const N = { live: Number(values.live), burst: Number(values.burst) };
@@ -48,13 +50,12 @@ interface Call {
 }
 
 const { MediaEngine: Engine } = await import('../../src/media/engine.js');
+const { MediaWorkers } = await import('../../src/media/workers.js');
 const dir = mkdtempSync(join(tmpdir(), 'tongdai-bench-burst-'));
-const engine: MediaEngine = new Engine({
-  publicIp: '127.0.0.1',
-  bindIp: '127.0.0.1',
-  portMin: 40000,
-  portMax: 49999,
-});
+const engineOptions = { publicIp: '127.0.0.1', bindIp: '127.0.0.1', portMin: 40000, portMax: 49999 };
+const workers = Number(values.workers);
+const engine: Media =
+  workers > 0 ? new MediaWorkers({ ...engineOptions, workers }) : new Engine(engineOptions);
 const encoder = new EncoderPool(Number(values.threads));
 const echo = await startEchoes(Number(values['sipp-echo']), dir);
 const echoPorts = echo.map((e) => e.port);
@@ -66,7 +67,7 @@ async function open(kind: string, ports: { a: number }[]): Promise<Call[]> {
   const calls: Call[] = [];
   for (let i = 0; i < ports.length; i++) {
     const a = await engine.allocate();
-    const b = await engine.allocate();
+    const b = await engine.allocate({ near: a });
     a.setRemote({ ip: '127.0.0.1', port: ports[i]!.a, codec: 'PCMU', payloadType: 0 });
     const law = i % 2 ? 'PCMA' : 'PCMU';
     b.setRemote({
@@ -189,6 +190,7 @@ console.log(
       burst_calls: N.burst,
       burst_audio_s: sec.warm + sec.base + 3,
       encode_threads: Number(values.threads),
+      media_workers: workers,
       burst_end_ms: endMs,
       encoded,
       encode_failed: encodeFailed,

@@ -10,19 +10,24 @@
  * until loss passes the threshold. Steps where the generators could not keep 20 ms pacing are flagged
  * `generator_limited`: there the offered load, not the engine, was the limit.
  *
+ * `--workers 0,1` runs every step once per setting in the same run (0: the engine on the main thread, N: N media
+ * worker threads, src/media/workers.ts), and each row has the main event loop's delay (p99, max) over the step.
+ *
  *   npm run bench:media                                   # steps 50,100,…,400, 10 s each
- *   npm run bench:media -- --steps 100,200,300 --seconds 20 */
+ *   npm run bench:media -- --steps 100,200,300 --seconds 20
+ *   npm run bench:media -- --steps 300,450,600 --workers 0,1 */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { Bridge, MediaEngine, RtpEndpoint } from '../../src/media/engine.js';
+import type { Bridge, Media, RtpEndpoint } from '../../src/media/engine.js';
 import { type StepReport, ask, forkPhones, openPhones, startEchoes, udpDrops } from './phones.js';
 
 /** One step: n recorded calls for `seconds`; returns the measured row. */
 async function step(
-  engine: MediaEngine,
+  engine: Media,
   children: ChildProcess[],
   echo: number[],
   dir: string,
@@ -33,7 +38,7 @@ async function step(
   const calls: { a: RtpEndpoint; b: RtpEndpoint; bridge: Bridge }[] = [];
   for (let i = 0; i < n; i++) {
     const a = await engine.allocate();
-    const b = await engine.allocate();
+    const b = await engine.allocate({ near: a });
     a.setRemote({ ip: '127.0.0.1', port: ports[i]!.a, codec: 'PCMU', payloadType: 0 });
     const law = i % 2 ? 'PCMA' : 'PCMU';
     const agentPort = echo.length > 0 ? echo[i % echo.length]! : ports[i]!.b;
@@ -43,6 +48,8 @@ async function step(
   }
   const echoDrops0 = udpDrops(new Set(echo));
   const cpu0 = process.cpuUsage();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const t0 = performance.now();
   const reports = (await Promise.all(
     children.map((c, k) =>
@@ -55,6 +62,8 @@ async function step(
     ),
   )) as StepReport[];
   const wallMs = performance.now() - t0;
+  loop.disable();
+  // Every thread of the process (the workers' too).
   const cpu = process.cpuUsage(cpu0);
   const sum = (f: (r: StepReport) => number) => reports.reduce((acc, r) => acc + f(r), 0);
   const sent = sum((r) => r.sentA + r.sentB);
@@ -99,6 +108,9 @@ async function step(
     generator_late_ticks: sum((r) => r.lateTicks),
     // The phones could not keep 20 ms pacing: the offered load, not the engine, was the limit.
     generator_limited: sum((r) => r.lateTicks) > seconds * 50 * children.length * 0.05,
+    // The main thread's event loop (signalling and HTTP run there): how late its timers fire.
+    main_loop_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
+    main_loop_max_ms: Math.round(loop.max / 1e4) / 100,
     load1: Math.round(loadavg()[0]! * 10) / 10,
   };
 }
@@ -112,17 +124,25 @@ async function main(): Promise<void> {
       generators: { type: 'string', default: '2' },
       // Agents as sipp RTP echoes (C, cheaper than our Node phones); 0 plays them from Node too.
       'sipp-echo': { type: 'string', default: '8' },
+      workers: { type: 'string', default: '0' },
     },
   });
   const seconds = Number(values.seconds);
   const maxLoss = Number(values['max-loss']);
   const { MediaEngine } = await import('../../src/media/engine.js');
+  const { MediaWorkers } = await import('../../src/media/workers.js');
   const dir = mkdtempSync(join(tmpdir(), 'tongdai-bench-media-'));
-  const engine = new MediaEngine({
-    publicIp: '127.0.0.1',
-    bindIp: '127.0.0.1',
-    portMin: 40000,
-    portMax: 49999,
+  const settings = values.workers.split(',').map(Number);
+  // One engine per setting, each on its own part of 40000-49999.
+  const span = Math.floor(10000 / settings.length);
+  const engines = settings.map((w, i) => {
+    const o = {
+      publicIp: '127.0.0.1',
+      bindIp: '127.0.0.1',
+      portMin: 40000 + i * span,
+      portMax: 40000 + (i + 1) * span - 1,
+    };
+    return w > 0 ? new MediaWorkers({ ...o, workers: w }) : new MediaEngine(o);
   });
   const children = forkPhones(Number(values.generators));
   const echo = await startEchoes(Number(values['sipp-echo']), dir);
@@ -130,15 +150,19 @@ async function main(): Promise<void> {
   const steps = [];
   let best = 0;
   for (const n of values.steps.split(',').map(Number)) {
-    const row = await step(engine, children, echoPorts, dir, n, seconds);
-    steps.push(row);
-    console.error(JSON.stringify(row));
-    if (row.loss_pct >= maxLoss) break;
+    let over = 0;
+    for (const [i, w] of settings.entries()) {
+      const row = { workers: w, ...(await step(engines[i]!, children, echoPorts, dir, n, seconds)) };
+      steps.push(row);
+      console.error(JSON.stringify(row));
+      if (row.loss_pct >= maxLoss) over++;
+    }
+    if (over === settings.length) break;
     best = n;
   }
   for (const c of children) c.kill();
   for (const e of echo) e.proc.kill();
-  await engine.close();
+  for (const e of engines) await e.close();
   rmSync(dir, { recursive: true, force: true });
   const summary = { cpus: cpus().length, seconds, max_loss_pct: maxLoss, best_calls: best, steps };
   console.log(JSON.stringify(summary, null, 2));

@@ -31,6 +31,11 @@ export interface RemoteMedia {
   codec: Law;
   payloadType: number;
   dtmfPayloadType?: number | null;
+  /**
+   * Our own loopback relay (a media worker's leg to a main-thread WebRTC leg or to another worker): send at once,
+   * although the address is private and nothing was latched yet (src/media/remote.ts).
+   */
+  trusted?: boolean;
 }
 
 export interface EndpointStats {
@@ -319,7 +324,7 @@ export class Endpoint implements Ticker {
     // A phone behind NAT writes its private address into SDP. From a node that is not itself on a private
     // network that address is unroutable (or worse, someone else's LAN): wait for the phone's first packet and
     // answer where it really comes from (symmetric RTP) instead of spraying RTP at 192.168.x.x.
-    if (!this.latched && isPrivateIp(to.ip) && !isPrivateIp(this.localIp)) return;
+    if (!this.latched && !this.remote?.trusted && isPrivateIp(to.ip) && !isPrivateIp(this.localIp)) return;
     writeRtpHeader(buf, { marker, payloadType: pt, seq, timestamp: ts, ssrc: this.ssrc });
     this.ts = ts >>> 0;
     this.lastSentAt = this.env.mono();

@@ -25,13 +25,7 @@ export interface RtpEndpoint {
   readonly localIp: string;
   readonly localPort: number;
   /** Where to send (from the SDP); the first packet's real source then wins (symmetric RTP, NAT). */
-  setRemote(r: {
-    ip: string;
-    port: number;
-    codec: Law;
-    payloadType: number;
-    dtmfPayloadType?: number | null;
-  }): void;
+  setRemote(r: RemoteMedia): void;
   /** Loop a WAV file (or the synthesised default) to this leg from the media clock. */
   startMoh(wavPath?: string): void;
   stopMoh(): void;

@@ -183,8 +183,12 @@ export class RemoteEndpoint implements RtpEndpoint {
     w.peer.setRemote(r);
     if (!w.loop) return;
     const ip = this.proxy.loopIp;
-    w.loop.setRemote({ ...r, ip, port: this.localPort });
-    this.worker.post({ op: 'setRemote', ep: this.id, r: { ...r, ip, port: w.loop.localPort } });
+    w.loop.setRemote({ ...r, ip, port: this.localPort, trusted: true });
+    this.worker.post({
+      op: 'setRemote',
+      ep: this.id,
+      r: { ...r, ip, port: w.loop.localPort, trusted: true },
+    });
   }
 
   private closeWeb(): void {
@@ -220,8 +224,22 @@ export class RemoteMonitor implements MonitorHandle {
   }
 }
 
+/**
+ * Two legs in different workers (an attended transfer joins two calls): each is bridged in its own worker to a
+ * relay leg, and the two relay legs send to each other over loopback. The near bridge (A's worker) carries the
+ * recording, the DTMF and the monitor; `far` is B's bridge to its relay leg.
+ */
+export interface CrossLegs {
+  near: RemoteEndpoint;
+  far: { worker: WorkerLink; br: number; legs: RemoteEndpoint[] };
+}
+
 export class RemoteBridge implements Bridge {
   private state: RecordingState = 'off';
+  /** Messages for the worker held until the cross-worker relay legs exist (null: send at once). */
+  private queue: (() => Request)[] | null = null;
+  private cross: CrossLegs | null = null;
+  private readonly ready: Promise<void>;
   private recordingSince = 0;
   private stopped: Promise<{ recording?: RecordingResult }> | null = null;
   private mon: RemoteMonitor | null = null;
@@ -234,6 +252,7 @@ export class RemoteBridge implements Bridge {
     readonly onDtmf: ((from: 'a' | 'b', digit: string, durationMs: number) => void) | undefined,
     private readonly proxy: ProxyLink,
     record: { path: string; callerIsA?: boolean } | undefined,
+    via?: Promise<CrossLegs>,
   ) {
     for (const [e, other] of [
       [a, b],
@@ -246,15 +265,35 @@ export class RemoteBridge implements Bridge {
       e.dtmf = null;
     }
     const ok = record !== undefined && creatable(record.path, proxy);
-    worker.post({
+    if (via) {
+      this.queue = [];
+      this.ready = via.then(
+        (c) => {
+          this.cross = c;
+          const q = this.queue!;
+          this.queue = null;
+          for (const f of q) this.worker.post(f());
+        },
+        (e: Error) => {
+          this.queue = null;
+          proxy.warn({ err: e.message }, 'no relay legs between media workers: the legs stay unbridged');
+        },
+      );
+    } else this.ready = Promise.resolve();
+    this.send(() => ({
       op: 'bridge',
       br: id,
       a: a.id,
-      b: b.id,
+      b: (this.cross?.near ?? b).id,
       ...(ok ? { record: { path: record.path, callerIsA: record.callerIsA ?? true } } : {}),
       dtmf: onDtmf !== undefined,
-    });
+    }));
     if (ok) this.started();
+  }
+
+  private send(f: () => Request): void {
+    if (this.queue) this.queue.push(f);
+    else this.worker.post(f());
   }
 
   /** Leg `e` moved to a bridge with `next`: its old partner here is no longer bridged to anyone. */
@@ -284,8 +323,15 @@ export class RemoteBridge implements Bridge {
     this.stopped ??= (async () => {
       this.mon?.ended();
       for (const e of [this.a, this.b]) if (e.bridge === this) e.bridge = null;
+      await this.ready;
       const r = await this.worker.request({ op: 'bridgeStop', req: this.worker.nextId(), br: this.id });
       this.worker.bridges.delete(this.id);
+      const c = this.cross;
+      if (c) {
+        await c.far.worker.request({ op: 'bridgeStop', req: c.far.worker.nextId(), br: c.far.br });
+        c.near.close();
+        for (const e of c.far.legs) e.close();
+      }
       return r.ok && r.recording ? { recording: r.recording } : {};
     })();
     return this.stopped;
@@ -298,19 +344,19 @@ export class RemoteBridge implements Bridge {
   }
   record(o: { path: string; callerIsA?: boolean }): boolean {
     if (this.state !== 'off' || this.stopped || !this.live() || !creatable(o.path, this.proxy)) return false;
-    this.worker.post({ op: 'bridgeRecord', br: this.id, path: o.path, callerIsA: o.callerIsA ?? true });
+    this.send(() => ({ op: 'bridgeRecord', br: this.id, path: o.path, callerIsA: o.callerIsA ?? true }));
     this.started();
     return true;
   }
   pauseRecording(): boolean {
     if (this.stopped || this.state !== 'recording') return false;
-    this.worker.post({ op: 'pause', br: this.id });
+    this.send(() => ({ op: 'pause', br: this.id }));
     this.state = 'paused';
     return true;
   }
   resumeRecording(): boolean {
     if (this.stopped || this.state !== 'paused') return false;
-    this.worker.post({ op: 'resume', br: this.id });
+    this.send(() => ({ op: 'resume', br: this.id }));
     this.state = 'recording';
     return true;
   }
@@ -322,14 +368,14 @@ export class RemoteBridge implements Bridge {
     }
     const m = new RemoteMonitor(this.worker, this.worker.nextId(), mode);
     this.worker.monitors.set(m.id, m);
-    this.worker.post({
+    this.send(() => ({
       op: 'monitor',
       br: this.id,
       mon: m.id,
       sup: supervisor.id,
       mode,
       agentIsA: !!o.agentIsA,
-    });
+    }));
     this.mon = m;
     return m;
   }

@@ -21,6 +21,7 @@ import {
 import { type EndpointStats, STAT_FIELDS, StatSlot } from './endpoint.js';
 import { MediaTotals } from './quality.js';
 import {
+  type CrossLegs,
   type ProxyLink,
   RemoteBridge,
   RemoteEndpoint,
@@ -310,15 +311,31 @@ export class MediaWorkers implements Media {
     if (!(a instanceof RemoteEndpoint) || !(b instanceof RemoteEndpoint)) {
       throw new TypeError('not an endpoint of these media workers');
     }
-    if (a.worker !== b.worker) {
-      throw new Error(
-        `legs in different media workers (${a.worker.index}, ${b.worker.index}) cannot be bridged`,
-      );
-    }
     const w = a.worker as MediaWorker;
-    const br = new RemoteBridge(w, this.nextId(), a, b, o.onDtmf, this.link, o.record);
+    const via = a.worker === b.worker ? undefined : this.crossLegs(a, b);
+    const br = new RemoteBridge(w, this.nextId(), a, b, o.onDtmf, this.link, o.record, via);
     w.bridges.set(br.id, br);
     return br;
+  }
+
+  /** Relay legs for a bridge between two workers (RemoteBridge: CrossLegs): near A's worker and B's. */
+  private async crossLegs(a: RemoteEndpoint, b: RemoteEndpoint): Promise<CrossLegs> {
+    const [x, y] = (await Promise.all([
+      this.allocateIn(a.worker as MediaWorker),
+      this.allocateIn(b.worker as MediaWorker),
+    ])) as [RemoteEndpoint, RemoteEndpoint];
+    const r = {
+      ip: this.link.loopIp,
+      codec: 'PCMU',
+      payloadType: 0,
+      dtmfPayloadType: 101,
+      trusted: true,
+    } as const;
+    x.setRemote({ ...r, port: y.localPort });
+    y.setRemote({ ...r, port: x.localPort });
+    const br = this.nextId();
+    b.worker.post({ op: 'bridge', br, a: b.id, b: y.id, dtmf: false });
+    return { near: x, far: { worker: b.worker, br, legs: [y] } };
   }
 
   /** Whether worker `index` answers (a round trip through its event loop); its open legs. */
