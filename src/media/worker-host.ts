@@ -38,6 +38,11 @@ export class MediaHost {
     port.on('message', (m) => this.handle(m));
   }
 
+  /** Close every socket and recording (the in-thread transport's stand-in for the thread exiting). */
+  dispose(): Promise<void> {
+    return this.engine.close();
+  }
+
   private slot(localPort: number): Float64Array {
     const at = ((localPort - this.init.statsFirstPort) / 2) * STAT_FIELDS;
     const view = this.stats.subarray(at, at + STAT_FIELDS);

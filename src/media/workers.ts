@@ -75,13 +75,15 @@ function spawnThread(init: WorkerInit, onMessage: (m: FromWorker) => void, onExi
 
 function spawnInThread(init: WorkerInit, onMessage: (m: FromWorker) => void, onExit: (why: string) => void) {
   const { port1, port2 } = new MessageChannel();
-  new MediaHost(port1 as never, init);
+  const host = new MediaHost(port1 as never, init);
   port2.on('message', onMessage);
   return {
     post: (m: Request) => port2.postMessage(m),
     terminate: async () => {
       port1.close();
       port2.close();
+      // What a thread's exit does to its sockets and files.
+      await host.dispose();
       onExit('terminated');
     },
   };

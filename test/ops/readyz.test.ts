@@ -1,17 +1,21 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../src/clock.js';
 import { Readiness, sipCheck } from '../../src/metrics/readiness.js';
-import { type TestServer, call, startTestServer, storageKind } from '../helpers/harness.js';
-import { freeMediaPort } from '../sip/helpers/agents.js';
+import { type TestServer, call, requireTool, startTestServer, storageKind } from '../helpers/harness.js';
+import { closedCall, freeMediaPort, startAgent, startCustomer } from '../sip/helpers/agents.js';
+import { Peers, waitFor } from '../sip/helpers/peers.js';
 
 describe('/readyz reports each component', () => {
   let s: TestServer;
   let rtpPort: number;
   before(async () => {
-    // One RTP slot, so the test can take it away from the media engine.
+    // One RTP slot, so the test can take it away from the media engine (in this thread: workers need a slot each).
     rtpPort = await freeMediaPort();
-    s = await startTestServer({ env: { RTP_PORT_MIN: String(rtpPort), RTP_PORT_MAX: String(rtpPort + 1) } });
+    s = await startTestServer({
+      env: { RTP_PORT_MIN: String(rtpPort), RTP_PORT_MAX: String(rtpPort + 1), MEDIA_WORKERS: '0' },
+    });
   });
   after(() => s?.close());
 
@@ -48,6 +52,49 @@ describe('/readyz reports each component', () => {
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }
     assert.equal((await call(`${s.url}/readyz`)).status, 200);
+  });
+});
+
+describe('/readyz with media workers (MEDIA_WORKERS=2)', () => {
+  let s: TestServer;
+  const peers = new Peers();
+  before(async () => {
+    s = await startTestServer({ clock: systemClock, env: { MEDIA_WORKERS: '2' } });
+  });
+  after(async () => {
+    peers.killAll();
+    await s?.close();
+  });
+
+  it('a component per worker; a worker that dies ends its calls (media failure) and is back after a restart', async (t) => {
+    const missing = await requireTool('sipp');
+    if (missing) return t.skip(missing);
+    const first = await call(`${s.url}/readyz`);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    for (const i of [0, 1]) {
+      const c = first.body.components[`media_worker_${i}`];
+      assert.equal(c.status, 'up');
+      assert.equal(c.restarts, 0);
+      assert.equal(typeof c.open_endpoints, 'number');
+    }
+    await startAgent(peers, s, 0, 'agent-answer.xml', { pauseMs: 200 });
+    const caller = '0909777019';
+    await startCustomer(peers, s, 'customer-wait-bye.xml', 0, caller);
+    const live = await waitFor(
+      () => [...s.t.telephony.core.calls.values()].find((c) => c.state === 'bridged'),
+      30_000,
+      'the call bridged',
+    );
+    const workers = s.t.telephony.mediaWorkers!;
+    const index = workers.workerOf(live.a.media.endpoint);
+    assert.equal(workers.workerOf(live.b!.media.endpoint), index, "the call's legs share a worker");
+    await workers.kill(index);
+    const rec = await closedCall(s, 'caller_number', caller);
+    assert.equal(rec.hangup_cause, 'NETWORK_OUT_OF_ORDER');
+    const after = await call(`${s.url}/readyz`);
+    assert.equal(after.status, 200, JSON.stringify(after.body));
+    assert.equal(after.body.components[`media_worker_${index}`].status, 'up');
+    assert.equal(after.body.components[`media_worker_${index}`].restarts, 1);
   });
 });
 
