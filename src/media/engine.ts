@@ -12,7 +12,6 @@ import { type RecordingResult, StereoRecorder } from './recorder.js';
 import { type MonitorHandle, MonitorMix, type MonitorMode } from './monitor.js';
 import { MediaClock } from './scheduler.js';
 import { MediaTotals } from './quality.js';
-import type { Law } from './sdp.js';
 import { WebRtcTransport, type WebRtcOptions } from './webrtc.js';
 
 export type { EndpointStats, RemoteMedia } from './endpoint.js';

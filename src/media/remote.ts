@@ -86,6 +86,9 @@ export class RemoteEndpoint implements RtpEndpoint {
     if (this.closed || files.length === 0) return;
     await this.worker.request({ op: 'playPrompt', req: this.worker.nextId(), ep: this.id, files });
   }
+  stopPrompt(): void {
+    this.worker.post({ op: 'stopPrompt', ep: this.id });
+  }
   onDtmf(listener: ((digit: string, durationMs: number) => void) | null): void {
     this.dtmf = listener;
     this.worker.post({ op: 'listenDtmf', ep: this.id, on: listener !== null });

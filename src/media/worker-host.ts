@@ -92,6 +92,8 @@ export class MediaHost {
         void ep.playPrompt(m.files).then(() => this.ok(m.req));
         return;
       }
+      case 'stopPrompt':
+        return this.eps.get(m.ep)?.stopPrompt();
       case 'listenDtmf':
         return this.eps
           .get(m.ep)

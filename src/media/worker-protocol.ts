@@ -26,6 +26,7 @@ export type Request =
   | { op: 'startMoh'; ep: number; wav?: string }
   | { op: 'stopMoh'; ep: number }
   | { op: 'playPrompt'; req: number; ep: number; files: string[] }
+  | { op: 'stopPrompt'; ep: number }
   | { op: 'listenDtmf'; ep: number; on: boolean }
   | { op: 'recordLeg'; ep: number; rec: number; path: string }
   | { op: 'stopLeg'; req: number; rec: number }
