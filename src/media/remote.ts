@@ -59,6 +59,8 @@ export class RemoteEndpoint implements RtpEndpoint {
   dtmf: ((digit: string, durationMs: number) => void) | null = null;
   /** The bridge this leg is in, mirrored from the worker's (detaching a partner clears it there and here). */
   bridge: RemoteBridge | null = null;
+  /** One of a cross-worker bridge's relay legs: internal, left out of the totals (its packets are counted twice). */
+  relay = false;
   private final: EndpointStats | null = null;
   private remote: RemoteMedia | null = null;
   private web: WebRtcLoop | null = null;
@@ -115,7 +117,7 @@ export class RemoteEndpoint implements RtpEndpoint {
     this.dtmf = null;
     this.worker.post({ op: 'close', ep: this.id });
     this.worker.forget(this);
-    this.proxy.retire(this.final);
+    if (!this.relay) this.proxy.retire(this.final);
     this.closeWeb();
   }
 

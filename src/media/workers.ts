@@ -198,7 +198,7 @@ export class MediaWorkers implements Media {
   private failureListener: ((legs: RtpEndpoint[], why: string) => void) | null = null;
   readonly restarts: number[];
   readonly totals = new MediaTotals(() =>
-    this.workers.flatMap((w) => [...w.endpoints.values()].map((e) => e.stats())),
+    this.workers.flatMap((w) => [...w.endpoints.values()].filter((e) => !e.relay).map((e) => e.stats())),
   );
   private readonly link: ProxyLink;
 
@@ -325,7 +325,8 @@ export class MediaWorkers implements Media {
     const [x, y] = (await Promise.all([
       this.allocateIn(a.worker as MediaWorker),
       this.allocateIn(b.worker as MediaWorker),
-    ])) as [RemoteEndpoint, RemoteEndpoint];
+    ])) as unknown as [RemoteEndpoint, RemoteEndpoint];
+    x.relay = y.relay = true;
     const r = {
       ip: this.link.loopIp,
       codec: 'PCMU',

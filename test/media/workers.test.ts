@@ -136,6 +136,11 @@ for (const inThread of [true, false]) {
             po.sock.send(rtpPacket(96, 10 + k, 1600, 4, ev), other.localPort, '127.0.0.1');
           await waitFor(() => po.got.length >= 10 && pc.got.length >= 10 && digits.length === 1, 5000);
           assert.deepEqual(digits, ['b:9']);
+          assert.equal(
+            media.totals.snapshot().openStreams,
+            2,
+            'c and other: the relay legs between the workers are not counted',
+          );
           assert.ok(po.got.every((g) => g.pkt.payloadType === 0));
           assert.ok(pc.got.every((g) => g.pkt.payloadType === 8));
           const { recording } = await bridge.stop();
