@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
-import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { ABSENT, HEARD, type TonePhone } from '../media/tones.js';
+import { updateTenantLimits } from '../../src/domain/tenants.js';
+import { parseWav } from '../../src/media/wav.js';
+import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
+import { ABSENT, HEARD, type TonePhone, toneAmplitude } from '../media/tones.js';
 import { closedCall } from '../sip/helpers/agents.js';
 import { Peers, waitFor } from '../sip/helpers/peers.js';
 import { chromiumMissing, problemsOf } from './browser.js';
@@ -60,8 +64,11 @@ describe('browser phone controls', { skip }, () => {
     await s?.close();
   });
 
-  it('the chosen microphone and auto-answer survive a reload; a call is answered by itself on that microphone; the meter moves; mute silences the customer’s side', async () => {
+  it('the chosen microphone and auto-answer survive a reload; a call is answered by itself on that microphone; the meter moves; mute silences the customer’s side and the recording', async () => {
     const a0 = s.demo.agents[0]!;
+    const db = s.t.ctx.db;
+    await db.updateTable('agents').set({ recording_enabled: 1 }).where('id', '=', a0.agent_id).execute();
+    await updateTenantLimits(db, s.demo.tenant_id, { recordingFormat: 'wav' }); // the stored file is the WAV
     const page = await agentPage(browser, s, 0);
     pages.push(page);
     // The permission is granted: Chromium's fake inputs are listed by name.
@@ -119,9 +126,33 @@ describe('browser phone controls', { skip }, () => {
     assert.ok(rec.answered_at, 'answered');
     assert.equal(rec.hangup_by, 'callee');
     assert.deepEqual(problemsOf(page), []);
+
+    // The recording's agent channel: the tone, then silence for the mute's span (≥ 0.6 s), then the tone again.
+    assert.ok(rec.recording_id, 'the call record points at its recording');
+    const file = await waitFor(
+      async () => {
+        const row = await db
+          .selectFrom('recordings')
+          .selectAll()
+          .where('id', '=', rec.recording_id!)
+          .executeTakeFirst();
+        return row?.state === 'stored' ? row : null;
+      },
+      20_000,
+      'recording stored',
+    );
+    const wav = parseWav(readFileSync(isAbsolute(file.path) ? file.path : join(s.config.dataDir, file.path)));
+    const agentSide = Int16Array.from(wav.channels[1]!, (v) => Math.round(v * 32767));
+    const windows: string[] = [];
+    for (let i = 0; i + 1600 <= agentSide.length; i += 1600) {
+      const amp = toneAmplitude(agentSide.subarray(i, i + 1600), TONES.agent);
+      windows.push(amp >= LOUD ? 'T' : amp <= ABSENT ? '.' : '?');
+    }
+    const trace = windows.join('');
+    assert.match(trace, /T\.{3,}[.?]*T/, `agent channel in 200 ms windows (T tone, . silence): ${trace}`);
   });
 
-  it('a refused microphone: dialling out says the browser refused it, and no call is placed', async () => {
+  it('a refused microphone: dialling out or answering says the browser refused it; no call is placed or answered', async () => {
     const a1 = s.demo.agents[1]!;
     const refusing = await phoneBrowser(TONES.agent, false);
     try {
@@ -138,6 +169,32 @@ describe('browser phone controls', { skip }, () => {
         0,
         'nothing reached tongdai',
       );
+
+      // Answering: the same message, the caller is turned away from this phone (480) and the page is idle again.
+      const a0 = s.demo.agents[0]!.agent_id;
+      await s.t.ctx.statuses.setCustomStatus(s.demo.tenant_id, [a0], 'Lunch', 'test'); // only agent 1 is offered it
+      await page.reload();
+      await page.waitForSelector('.phone[data-reg=registered]', { timeout: 20_000 });
+      audios.push(await toneCustomer(peers, s, '0909888002', TONES.customer));
+      await page.waitForSelector('.phone-banner', { timeout: 20_000 });
+      await page.click('.phone-answer');
+      await alert.waitFor({ timeout: 10_000 });
+      assert.match((await alert.textContent()) ?? '', /không cho dùng micro/);
+      await page.waitForSelector('.phone-dial', { timeout: 10_000 });
+      const live = await waitFor(
+        () =>
+          [...s.t.telephony.core.calls.values()].find((c) => c.record.start.callerNumber === '0909888002'),
+        5000,
+        'the customer’s call',
+      );
+      assert.equal(live.record.answeredAt ?? null, null, 'not answered');
+      const hangup = await call(`${s.url}/api/calls/${live.callId}/hangup`, {
+        method: 'POST',
+        headers: { 'x-api-key': s.demo.api_key },
+      });
+      assert.equal(hangup.status, 200);
+      const rec = await closedCall(s, 'caller_number', '0909888002');
+      assert.equal(rec.answered_at, null, 'the record: never answered');
       assert.deepEqual(problemsOf(page), []);
     } finally {
       await refusing.close();
