@@ -530,9 +530,17 @@ describe('web console administration', { skip }, () => {
     await page.waitForSelector('.shown-once [data-secret]');
     assert.equal(await page.locator('.shown-once [data-secret]').count(), 2);
     await page.click('.shown-once button.primary');
+    const tokensBefore = await page.locator('tr[data-token]').count();
     await page.click('.new-token button[type=submit]');
     await page.waitForSelector('.shown-once [data-secret]');
     const token = (await page.textContent('.shown-once [data-secret]'))!;
+    // The list re-reads after the secret is shown: take the newest row only once it is there (under load the
+    // first row was still the previous token, which the test then revoked instead).
+    await waitFor(
+      async () => (await page.locator('tr[data-token]').count()) > tokensBefore,
+      10_000,
+      'the new token listed',
+    );
     const tokenId = await page.getAttribute('tr[data-token]', 'data-token');
     await page.click(`tr[data-token="${tokenId}"] button.revoke`);
     await page.waitForSelector(`tr[data-token="${tokenId}"] .tag.off`);
