@@ -7,16 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { io, type Socket } from 'socket.io-client';
 import { systemClock } from '../../src/clock.js';
-import { createAgent } from '../../src/domain/agents.js';
 import { insertCallRecord } from '../../src/domain/call-history.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
 import { insertRecording } from '../../src/domain/recording-links.js';
-import { seedDefaultStatuses } from '../../src/domain/statuses.js';
-import { createTenant } from '../../src/domain/tenants.js';
 import { encodeWav } from '../../src/media/wav.js';
-import { inTransaction } from '../../src/store/db.js';
 import { WEBHOOK_EVENT_TYPES } from '../../src/webhooks/events.js';
 import { verify } from '../../src/webhooks/signing.js';
+import { otherConsoleUser } from '../helpers/tenants.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { waitFor } from '../sip/helpers/peers.js';
 import { chromiumMissing, launch, newPage, problemsOf, shot, signIn } from './browser.js';
@@ -102,22 +99,18 @@ describe('web console administration', { skip }, () => {
 
   before(async () => {
     s = await startTestServer({ clock: systemClock });
-    const { db, box } = s.t.ctx;
+    const { db } = s.t.ctx;
     adminEmail = s.demo.agents[2]!.email;
     agentEmail = s.demo.agents[1]!.email;
     await setConsolePassword(db, systemClock, s.demo.tenant_id, adminEmail, ADMIN_PASSWORD, 'admin');
     await setConsolePassword(db, systemClock, s.demo.tenant_id, agentEmail, AGENT_PASSWORD, 'agent');
-    other = await inTransaction(db, async (tx) => {
-      const t = await createTenant(tx, systemClock, { name: 'Other BPO' });
-      await seedDefaultStatuses(tx, systemClock, t.id);
-      const { agent } = await createAgent(tx, systemClock, box, t.id, {
-        name: 'Other Admin',
-        email: 'admin@other.example',
-        createdBy: 'test',
-      });
-      return { tenantId: t.id, email: agent.email };
-    });
-    await setConsolePassword(db, systemClock, other.tenantId, other.email, OTHER_PASSWORD, 'admin');
+    other = await otherConsoleUser(
+      s,
+      systemClock,
+      { name: 'Other Admin', email: 'admin@other.example' },
+      OTHER_PASSWORD,
+      'admin',
+    );
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     browser = await launch();
   });

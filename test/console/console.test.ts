@@ -2,12 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
-import { createAgent } from '../../src/domain/agents.js';
 import { insertCallRecord } from '../../src/domain/call-history.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
-import { seedDefaultStatuses } from '../../src/domain/statuses.js';
-import { createTenant } from '../../src/domain/tenants.js';
-import { inTransaction } from '../../src/store/db.js';
+import { otherConsoleUser } from '../helpers/tenants.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { signedQuery } from '../antbuddy/helpers.js';
 import { chromiumMissing, launch, newPage, problemsOf, shot, signIn } from './browser.js';
@@ -55,7 +52,7 @@ describe('web console', { skip }, () => {
   before(async () => {
     // Real time: sessions, lockouts and "time in status" are read against the clock the browser sees.
     s = await startTestServer({ clock: systemClock });
-    const { db, box } = s.t.ctx;
+    const { db } = s.t.ctx;
     await setConsolePassword(
       db,
       systemClock,
@@ -88,18 +85,13 @@ describe('web console', { skip }, () => {
         statusDetail: i === 0 ? 'SUCCESS' : 'CANCELLED',
       });
     }
-    other = await inTransaction(db, async (tx) => {
-      const t = await createTenant(tx, systemClock, { name: 'Other BPO' });
-      await seedDefaultStatuses(tx, systemClock, t.id);
-      const { agent } = await createAgent(tx, systemClock, box, t.id, {
-        name: 'Other Supervisor',
-        email: 'boss@other.example',
-        phone: '0988000111',
-        createdBy: 'test',
-      });
-      return { tenantId: t.id, email: agent.email };
-    });
-    await setConsolePassword(db, systemClock, other.tenantId, other.email, OTHER_PASSWORD, 'supervisor');
+    other = await otherConsoleUser(
+      s,
+      systemClock,
+      { name: 'Other Supervisor', email: 'boss@other.example', phone: '0988000111' },
+      OTHER_PASSWORD,
+      'supervisor',
+    );
     browser = await launch();
   });
   after(async () => {

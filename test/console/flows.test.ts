@@ -4,10 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
 import { addNumber } from '../../src/domain/console-numbers.js';
-import { createAgent } from '../../src/domain/agents.js';
-import { seedDefaultStatuses } from '../../src/domain/statuses.js';
-import { createTenant } from '../../src/domain/tenants.js';
-import { inTransaction } from '../../src/store/db.js';
+import { otherConsoleUser } from '../helpers/tenants.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { SCREENSHOTS, chromiumMissing, launch, newPage, problemsOf, signIn } from './browser.js';
 
@@ -62,7 +59,7 @@ describe('console: IVR flow editor', { skip }, () => {
 
   before(async () => {
     s = await startTestServer({ clock: systemClock });
-    const { db, box } = s.t.ctx;
+    const { db } = s.t.ctx;
     const tenantId = s.demo.tenant_id;
     adminEmail = s.demo.agents[2]!.email;
     await setConsolePassword(db, systemClock, tenantId, adminEmail, ADMIN_PASSWORD, 'admin');
@@ -76,17 +73,13 @@ describe('console: IVR flow editor', { skip }, () => {
       targetType: 'queue',
       targetId: queueId,
     });
-    other = await inTransaction(db, async (tx) => {
-      const t = await createTenant(tx, systemClock, { name: 'Other BPO' });
-      await seedDefaultStatuses(tx, systemClock, t.id);
-      const { agent } = await createAgent(tx, systemClock, box, t.id, {
-        name: 'Other Admin',
-        email: 'admin@other.example',
-        createdBy: 'test',
-      });
-      return { tenantId: t.id, email: agent.email };
-    });
-    await setConsolePassword(db, systemClock, other.tenantId, other.email, OTHER_PASSWORD, 'admin');
+    other = await otherConsoleUser(
+      s,
+      systemClock,
+      { name: 'Other Admin', email: 'admin@other.example' },
+      OTHER_PASSWORD,
+      'admin',
+    );
     browser = await launch();
   });
   after(async () => {

@@ -1,8 +1,12 @@
 /** The suite's one other-tenant builder: a second tenant with every kind of credential, for isolation tests. */
 import { randomBytes } from 'node:crypto';
+import type { Clock } from '../../src/clock.js';
+import { type CreateAgentInput, createAgent } from '../../src/domain/agents.js';
+import { type ConsoleRole, setConsolePassword } from '../../src/domain/console-accounts.js';
 import { SCOPES, type Scope } from '../../src/domain/credentials.js';
 import { seedDefaultStatuses } from '../../src/domain/statuses.js';
 import { createTenant } from '../../src/domain/tenants.js';
+import { inTransaction } from '../../src/store/db.js';
 import type { TestServer } from './harness.js';
 
 export interface OtherTenant {
@@ -37,4 +41,32 @@ export async function otherTenant(
     appId: app.appId,
     appSecret: app.appSecret,
   };
+}
+
+export interface OtherConsoleUser {
+  tenantId: number;
+  email: string;
+  extension: string;
+}
+
+/**
+ * A second tenant ("Other BPO", default statuses) with one agent who can sign in to the console with
+ * `password` as `role`: the console and browser-phone tests' foreign user.
+ */
+export async function otherConsoleUser(
+  s: TestServer,
+  clock: Clock,
+  agent: Omit<CreateAgentInput, 'createdBy'>,
+  password: string,
+  role: ConsoleRole,
+): Promise<OtherConsoleUser> {
+  const { db, box } = s.t.ctx;
+  const other = await inTransaction(db, async (tx) => {
+    const t = await createTenant(tx, clock, { name: 'Other BPO' });
+    await seedDefaultStatuses(tx, clock, t.id);
+    const created = await createAgent(tx, clock, box, t.id, { ...agent, createdBy: 'test' });
+    return { tenantId: t.id, email: created.agent.email, extension: created.agent.extension };
+  });
+  await setConsolePassword(db, clock, other.tenantId, other.email, password, role);
+  return other;
 }

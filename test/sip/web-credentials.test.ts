@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { FakeClock } from '../../src/clock.js';
-import { createAgent } from '../../src/domain/agents.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
-import { seedDefaultStatuses } from '../../src/domain/statuses.js';
-import { createTenant } from '../../src/domain/tenants.js';
-import { inTransaction } from '../../src/store/db.js';
+import { otherConsoleUser } from '../helpers/tenants.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
 import { type JsSipPhone, jssipPhone } from './helpers/jssip.js';
 import { waitFor } from './helpers/peers.js';
@@ -44,23 +41,17 @@ describe('browser-phone SIP credentials derived from the console session', () =>
   let other: { tenantId: number; email: string; extension: string };
   before(async () => {
     s = await startTestServer({ clock });
-    const { db, box } = s.t.ctx;
+    const { db } = s.t.ctx;
     const a = s.demo.agents[0]!;
     await setConsolePassword(db, clock, s.demo.tenant_id, a.email, PASSWORD, 'agent');
-    other = await inTransaction(db, async (tx) => {
-      const t = await createTenant(tx, clock, { name: 'Other BPO' });
-      await seedDefaultStatuses(tx, clock, t.id);
-      // The same extension as the first tenant's agent: only the tenant tells them apart.
-      const { agent } = await createAgent(tx, clock, box, t.id, {
-        name: 'Other Agent',
-        email: 'agent@other.example',
-        phone: '0988000111',
-        extension: a.extension,
-        createdBy: 'test',
-      });
-      return { tenantId: t.id, email: agent.email, extension: agent.extension };
-    });
-    await setConsolePassword(db, clock, other.tenantId, other.email, PASSWORD, 'agent');
+    // The same extension as the first tenant's agent: only the tenant tells them apart.
+    other = await otherConsoleUser(
+      s,
+      clock,
+      { name: 'Other Agent', email: 'agent@other.example', phone: '0988000111', extension: a.extension },
+      PASSWORD,
+      'agent',
+    );
   });
   afterEach(() => {
     for (const p of phones.splice(0)) p.stop();
