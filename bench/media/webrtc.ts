@@ -13,9 +13,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { loadavg, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { MediaEngine, RtpEndpoint } from '../../src/media/engine.js';
+import type { WebRtcTransport } from '../../src/media/webrtc.js';
 import { type StepReport, ask, forkPhones, openPhones } from './phones.js';
 
 const self = fileURLToPath(import.meta.url);
@@ -25,7 +27,8 @@ type BrowserMsg =
   | { accept: number; sdp: string }
   | { quiet: true }
   | { run: number; delayMs: number }
-  | { close: true };
+  | { close: true }
+  | { diag: number };
 interface BrowserReport {
   sent: number;
   got: number;
@@ -50,6 +53,8 @@ async function browsers(): Promise<void> {
       await p.connected();
       p.talk();
       process.send!({ id: msg.accept, connected: true });
+    } else if ('diag' in msg) {
+      process.send!({ diagOf: msg.diag, peer: peers.get(msg.diag)?.diagnostics() ?? null });
     } else if ('quiet' in msg) {
       for (const p of peers.values()) p.stop();
       process.send!({ quiet: true });
@@ -96,6 +101,10 @@ function request<T>(
     child.send(msg);
   });
 }
+
+/** The bench reaches past the SIP core's view of a leg for its WebRTC transport's diagnostics. */
+const transportOf = (e: RtpEndpoint) =>
+  (e as unknown as { ep?: { webRtc: WebRtcTransport | null } }).ep?.webRtc;
 
 const pct = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -159,8 +168,11 @@ async function webrtc(
   const { MediaLeg } = await import('../../src/calls/media-leg.js');
   const ports = await openPhones(phones, n);
   const calls: { a: RtpEndpoint; b: RtpEndpoint }[] = [];
+  const legs = new Map<number, RtpEndpoint>();
   const setup: number[] = [];
   const failed: string[] = [];
+  const diagnostics: unknown[] = [];
+  const downDiagnostics: unknown[] = [];
   const setupCpu0 = process.cpuUsage();
   const setupT0 = performance.now();
   // One call: the browser's offer arrives (INVITE), tongdai answers (werift), the browser connects and talks;
@@ -181,10 +193,15 @@ async function webrtc(
     if (!answer) throw new Error('no answer');
     engine.bridge(a, leg.endpoint);
     calls.push({ a, b: leg.endpoint });
+    legs.set(i, leg.endpoint);
     void request(child, { accept: i, sdp: answer }, (m) => m.id === i && 'connected' in m);
     const deadline = invite + 15_000;
     while (leg.endpoint.stats().packetsIn === 0) {
-      if (performance.now() > deadline) throw new Error('no media within 15 s');
+      if (performance.now() > deadline) {
+        const { peer } = await request<{ peer: unknown }>(child, { diag: i }, (m) => m.diagOf === i);
+        diagnostics.push({ leg: i, tongdai: transportOf(leg.endpoint)?.diagnostics() ?? null, peer });
+        throw new Error('no media within 15 s');
+      }
       await new Promise((r) => setTimeout(r, 2));
     }
     setup.push(performance.now() - invite);
@@ -199,10 +216,25 @@ async function webrtc(
     }),
   );
   const setupMs = performance.now() - setupT0;
+  // Legs whose handshake met a repeated HelloVerifyRequest (werift's client used to fail those; dtls-client.ts).
+  const repeatedHelloVerify = calls.filter((c) => (transportOf(c.b)?.repeatedHelloVerify ?? 0) > 0).length;
   const down: string[] = [];
   const sc = process.cpuUsage(setupCpu0);
   await Promise.all(peers.map((c) => request(c, { quiet: true }, (m) => 'quiet' in m)));
   await new Promise((r) => setTimeout(r, 500));
+  // tongdai's side of each hop: media datagrams at werift's socket, decrypted, and encrypted out.
+  const hops = () => {
+    const t = { atSocket: 0, decrypted: 0, encryptedOut: 0 };
+    for (const c of calls) {
+      const d = transportOf(c.b)?.diagnostics();
+      if (!d) continue;
+      t.atSocket += d.rawMediaAtSocket as number;
+      t.decrypted += d.in as number;
+      t.encryptedOut += d.out as number;
+    }
+    return t;
+  };
+  const hops0 = hops();
   const { res, wallMs, cpuMs } = await measure(async () => {
     await Promise.all(peers.map((c) => request(c, { run: seconds, delayMs: 300 }, (m) => 'ready' in m)));
     const browserReports = Promise.all(
@@ -224,6 +256,19 @@ async function webrtc(
       { sent: br.reduce((acc, r) => acc + r.sent, 0), got: s((r) => r.gotA) },
     ];
   });
+  const hops1 = hops();
+  const tongdaiHops = {
+    browser_media_at_socket: hops1.atSocket - hops0.atSocket,
+    browser_media_decrypted: hops1.decrypted - hops0.decrypted,
+    to_browser_encrypted: hops1.encryptedOut - hops0.encryptedOut,
+  };
+  // Per leg down at the end (at most 5): both sides' states, for the cause.
+  for (const d of down.slice(0, 5)) {
+    const i = Number(d.split(':')[0]);
+    const child = peers[i % peers.length]!;
+    const { peer } = await request<{ peer: unknown }>(child, { diag: i }, (m) => m.diagOf === i);
+    downDiagnostics.push({ leg: i, tongdai: transportOf(legs.get(i)!)?.diagnostics() ?? null, peer });
+  }
   // A call that failed set-up is still counted: its phone's packets are lost.
   await Promise.all(peers.map((c) => request(c, { close: true }, (m) => 'closed' in m)));
   for (const c of calls) {
@@ -236,6 +281,10 @@ async function webrtc(
     cpuMs,
     setup,
     failed,
+    diagnostics,
+    repeatedHelloVerify,
+    downDiagnostics,
+    tongdaiHops,
     down,
     setupCpuMsPerCall: Math.round(((sc.user + sc.system) / 1000 / n) * 10) / 10,
     setupWallMs: Math.round(setupMs),
@@ -250,6 +299,9 @@ async function main(): Promise<void> {
   const n = Number(args[0] ?? 100);
   const seconds = Number(args[1] ?? 20);
   const concurrency = Number(process.env.SETUP_CONCURRENCY ?? 10);
+  // werift's own logs for this process only (its `debug` namespaces), e.g. BENCH_DEBUG='werift-dtls*err*'.
+  if (process.env.BENCH_DEBUG)
+    (createRequire(import.meta.url)('debug') as { enable(ns: string): void }).enable(process.env.BENCH_DEBUG);
   const { MediaEngine } = await import('../../src/media/engine.js');
   const engine = new MediaEngine({
     publicIp: '127.0.0.1',
@@ -305,8 +357,13 @@ async function main(): Promise<void> {
       setup_wall_ms: rtc.setupWallMs,
       setup_concurrency: concurrency,
       failed: rtc.failed,
+      // Per failed leg: tongdai's and the browser's ICE, DTLS and SRTP state and packet counts at the deadline.
+      failed_diagnostics: rtc.diagnostics,
+      legs_with_repeated_hello_verify: rtc.repeatedHelloVerify,
       // Browsers whose connection was no longer up at the end of the run.
       down_at_end: rtc.down,
+      down_diagnostics: rtc.downDiagnostics,
+      tongdai_hops: rtc.tongdaiHops,
     },
     cpu_ratio_webrtc_to_rtp_leg: r2(webrtcLeg / rtpLeg),
     rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),

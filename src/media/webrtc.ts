@@ -17,6 +17,7 @@ import {
   type RTCRtpTransceiver,
   type RtpPacket as WeriftPacket,
 } from 'werift';
+import { guardDtls } from './dtls-client.js';
 import { writeRtpHeader } from './rtp.js';
 
 /** A description is WebRTC's when its audio stream is DTLS-SRTP (`UDP/TLS/RTP/SAVPF`) with a fingerprint. */
@@ -65,6 +66,12 @@ export class WebRtcTransport {
   private setupRole: 'active' | 'passive' = 'passive';
   /** Packets received and sent, for tests and the bench. */
   readonly counts = { in: 0, out: 0 };
+  private rawIn = 0;
+  private dtlsError: string | null = null;
+  /** HelloVerifyRequests after the first, dropped (see dtls-client.ts): the handshake werift used to fail. */
+  repeatedHelloVerify = 0;
+  /** Connection states with ms since creation, for diagnostics. */
+  private readonly history: string[] = [];
   readonly createdAt = performance.now();
   connectedAt: number | null = null;
   private readonly connected: Promise<void>;
@@ -83,6 +90,7 @@ export class WebRtcTransport {
           this.connectedAt = performance.now();
           resolve();
         }
+        this.history.push(`${s}@${Math.round(performance.now() - this.createdAt)}`);
         this.onState?.(s);
       });
     });
@@ -187,6 +195,51 @@ export class WebRtcTransport {
     if (!dtls || dtls === this.dtls) return;
     this.dtls = dtls;
     dtls.onRtp.subscribe((p: WeriftPacket) => this.receive(p));
+    guardDtls(dtls, {
+      failure: (why) => {
+        this.dtlsError = why;
+        this.o.warn({ err: why, role: dtls.role }, 'webrtc dtls handshake failed');
+      },
+      dropped: () => this.repeatedHelloVerify++,
+    });
+    dtls.iceTransport.connection.onData.subscribe((d: Buffer) => {
+      if (d[0]! >= 128 && d[0]! < 192) this.rawIn++;
+    });
+  }
+
+  /**
+   * Where this leg's handshake and media stand, for the bench's report on a leg that never got media: ICE and
+   * DTLS states, whether SRTP keys are set, media datagrams that reached werift's ICE socket against those that
+   * decrypted.
+   */
+  diagnostics(): Record<string, unknown> {
+    const dtls = this.dtls;
+    const now = this.transceiver?.dtlsTransport;
+    const conn = dtls?.iceTransport.connection;
+    return {
+      pc: this.pc.connectionState,
+      ice: dtls?.iceTransport.state ?? null,
+      iceRole: dtls?.iceTransport.role ?? null,
+      nominated: conn?.nominated
+        ? `${conn.nominated.localCandidate.host}:${conn.nominated.localCandidate.port}`
+        : null,
+      dtls: dtls?.state ?? null,
+      dtlsRole: dtls?.role ?? null,
+      srtpKeys: !!dtls?.srtp,
+      dtlsError: this.dtlsError,
+      consentFresh: (conn as unknown as { consentFresh?: boolean } | undefined)?.consentFresh ?? null,
+      consent: conn?.nominated ? `${conn.nominated.responsesReceived}/${conn.nominated.requestsSent}` : null,
+      history: this.history.join(' '),
+      repeatedHelloVerify: this.repeatedHelloVerify,
+      sameDtls: dtls === now,
+      transports: this.pc.dtlsTransports.length,
+      rawMediaAtSocket: this.rawIn,
+      mediaAfterSrtp: dtls?.packetsReceived ?? 0,
+      in: this.counts.in,
+      out: this.counts.out,
+      ms: Math.round(performance.now() - this.createdAt),
+      connectedMs: this.connectedAt === null ? null : Math.round(this.connectedAt - this.createdAt),
+    };
   }
 
   private receive(p: WeriftPacket): void {

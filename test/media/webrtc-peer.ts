@@ -49,6 +49,9 @@ export class WebRtcPeer {
   private seq = 0;
   private ts = 0;
   private readonly ssrc = (Math.random() * 2 ** 32) >>> 0;
+  /** HelloVerifyRequests this peer sent twice (`offer({ repeatHelloVerify })`). */
+  helloVerifyRepeats = 0;
+  private readonly history: string[] = [];
   /** First packet received (performance.now()), for setup-time measurements. */
   firstPacketAt: number | null = null;
 
@@ -62,14 +65,21 @@ export class WebRtcPeer {
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ['127.0.0.1'],
     });
+    const t0 = performance.now();
+    this.pc.connectionStateChange.subscribe((s) =>
+      this.history.push(`${s}@${Math.round(performance.now() - t0)}`),
+    );
   }
 
   /**
    * Our offer. `withoutSsrc` strips the `a=ssrc` lines (legal SDP, and what werift issue #356 is about: werift's
-   * router then drops every incoming packet on a track-based receiver).
+   * router then drops every incoming packet on a track-based receiver). `repeatHelloVerify` sends each DTLS
+   * HelloVerifyRequest twice, as a DTLS server does when the client retransmitted its first ClientHello (a late
+   * answer under load, RFC 6347 §4.2.1).
    */
-  async offer(o: { withoutSsrc?: boolean } = {}): Promise<string> {
+  async offer(o: { withoutSsrc?: boolean; repeatHelloVerify?: boolean } = {}): Promise<string> {
     this.tr = this.pc.addTransceiver('audio', { direction: 'sendrecv' });
+    if (o.repeatHelloVerify) this.repeatHelloVerify();
     await this.pc.setLocalDescription(await this.pc.createOffer());
     await this.gathered();
     this.hook();
@@ -161,6 +171,41 @@ export class WebRtcPeer {
     const pcm = new Int16Array(parts.length * 160);
     parts.forEach((p, i) => pcm.set(p.pcm.subarray(0, 160), i * 160));
     return toneAmplitude(pcm, hz);
+  }
+
+  private repeatHelloVerify(): void {
+    const conn = this.tr!.dtlsTransport.iceTransport.connection;
+    const send = conn.send;
+    conn.send = async (d: Buffer) => {
+      await send(d);
+      // A DTLS handshake record (content type 22) whose message is a HelloVerifyRequest (handshake type 3).
+      if (d[0] !== 22 || d[13] !== 3) return;
+      this.helloVerifyRepeats++;
+      await send(d);
+    };
+  }
+
+  /** Where the handshake and media stand (the bench's report on a leg tongdai never heard). */
+  diagnostics(): Record<string, unknown> {
+    const dtls = this.dtls();
+    const conn = dtls?.iceTransport.connection;
+    const pair = conn?.nominated;
+    return {
+      pc: this.pc.connectionState,
+      ice: dtls?.iceTransport.state ?? null,
+      iceRole: dtls?.iceTransport.role ?? null,
+      nominated: pair ? `${pair.localCandidate.port}->${pair.remoteAddr.join(':')}` : null,
+      consentFresh: (conn as unknown as { consentFresh?: boolean } | undefined)?.consentFresh ?? null,
+      consent: pair ? `${pair.responsesReceived}/${pair.requestsSent}` : null,
+      history: this.history.join(' '),
+      pairSent: pair?.packetsSent ?? 0,
+      dtls: dtls?.state ?? null,
+      dtlsRole: dtls?.role ?? null,
+      srtpKeys: !!dtls?.srtp,
+      dtlsSent: dtls?.packetsSent ?? 0,
+      out: this.packetsOut,
+      in: this.packetsIn,
+    };
   }
 
   private dtls(): RTCDtlsTransport | undefined {

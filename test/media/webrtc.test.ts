@@ -34,7 +34,7 @@ after(async () => {
 });
 
 /** A plain RTP phone on leg A and a WebRTC browser on leg B, answered as src/calls does for a browser's INVITE. */
-async function browserCall(o: { withoutSsrc?: boolean } = {}) {
+async function browserCall(o: { withoutSsrc?: boolean; repeatHelloVerify?: boolean } = {}) {
   const phone = await new TonePhone(PHONE_HZ).open();
   const a = await engine.allocate();
   a.setRemote({ ip: '127.0.0.1', port: phone.port, codec: 'PCMU', payloadType: 0, dtmfPayloadType: 101 });
@@ -99,6 +99,22 @@ test('a browser offer gets werift’s answer; audio and digits flow both ways wi
 
 test('werift #356: an offer without a=ssrc still delivers the browser’s audio (packets are read off the DTLS transport)', async () => {
   const { phone, a, leg, browser } = await browserCall({ withoutSsrc: true });
+  engine.bridge(a, leg.endpoint);
+  const t0 = performance.now();
+  browser.talk();
+  await waitFor(() => phone.got.length >= 20, 10_000);
+  assert.ok(phone.tonesSince(t0, { b: BROWSER_HZ }).b! > HEARD);
+  phone.close();
+  await browser.close();
+  a.close();
+  leg.endpoint.close();
+});
+
+test('a repeated HelloVerifyRequest (the first ClientHello retransmitted under load) does not fail tongdai’s DTLS', async () => {
+  // tongdai answers a=setup:active, so it is the DTLS client; werift's client used to throw on the second
+  // HelloVerifyRequest, fail its transport and drop the SRTP of a browser that had completed the handshake.
+  const { phone, a, leg, browser } = await browserCall({ repeatHelloVerify: true });
+  assert.ok(browser.helloVerifyRepeats >= 1, 'the browser sent a HelloVerifyRequest twice');
   engine.bridge(a, leg.endpoint);
   const t0 = performance.now();
   browser.talk();
