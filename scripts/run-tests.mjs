@@ -47,7 +47,17 @@ function runGroup(group, concurrency) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...group],
+      // --test-force-exit: a failed test that leaves a socket open would otherwise keep its file's process, and
+      // so the whole suite, waiting forever (seen: a relay test failing under load held four UDP sockets).
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-force-exit',
+        `--test-concurrency=${concurrency}`,
+        '--test-reporter=spec',
+        ...group,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], env },
     );
     let out = '';

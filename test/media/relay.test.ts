@@ -8,7 +8,7 @@ import { MediaEngine, type RtpEndpoint } from '../../src/media/engine.js';
 import { decode, encode } from '../../src/media/g711.js';
 import { parseRtp, type RtpPacket, writeRtpHeader } from '../../src/media/rtp.js';
 import { encodeWav, parseWav } from '../../src/media/wav.js';
-import { sleep } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 /** A phone-side UDP socket that collects what it receives. */
 async function peer(): Promise<{ sock: Socket; port: number; got: RtpPacket[] }> {
@@ -181,17 +181,20 @@ test('MOH ↔ bridge switches keep one SSRC with continuous sequence numbers', a
     );
     await sleep(20);
   }
+  await waitFor(() => pa.got.length >= 5, 5000, 'the relayed frames');
   await bridge.stop();
+  const relayed = pa.got.length;
   a.startMoh();
-  await sleep(100);
+  await waitFor(() => pa.got.length >= relayed + 5, 5000, 'hold music again');
   a.stopMoh();
   await sleep(30);
-  assert.ok(pa.got.length >= 5 + 10, `got ${pa.got.length}`);
   assert.equal(new Set(pa.got.map((p) => p.ssrc)).size, 1);
   for (let i = 1; i < pa.got.length; i++) {
     assert.equal((pa.got[i]!.seq - pa.got[i - 1]!.seq) & 0xffff, 1, `seq gap at ${i}`);
+    // Timestamps follow the wall clock in whole frames: after a stall the music skips ahead rather than bursts
+    // (a loaded machine pauses the process for a few hundred ms), so the step is bounded only loosely.
     const dts = (pa.got[i]!.timestamp - pa.got[i - 1]!.timestamp) >>> 0;
-    assert.ok(dts >= 160 && dts % 160 === 0 && dts <= 160 * 10, `ts step ${dts} at ${i}`);
+    assert.ok(dts >= 160 && dts % 160 === 0 && dts <= 160 * 150, `ts step ${dts} at ${i}`);
   }
   closeAll(a, b, pa, pb);
 });
@@ -206,15 +209,21 @@ test('a prompt interrupts hold music, resolves when played, and hold music resum
   const started = performance.now();
   await a.playPrompt([join(dir, 'missing.wav'), prompt]);
   const took = performance.now() - started;
-  await sleep(100);
-  a.stopMoh();
   const promptByte = encode('PCMU', Int16Array.of(1000))[0]!;
-  const isPrompt = pa.got.map((p) => p.payload.every((x) => x === promptByte));
+  const promptFrame = (p: RtpPacket) => p.payload.every((x) => x === promptByte);
+  await waitFor(
+    () => pa.got.length - pa.got.findLastIndex(promptFrame) > 3,
+    5000,
+    'hold music after the prompt',
+  );
+  a.stopMoh();
+  const isPrompt = pa.got.map(promptFrame);
   assert.equal(isPrompt.filter(Boolean).length, 10, 'the whole prompt, once');
   const first = isPrompt.indexOf(true);
   assert.ok(first >= before - 1 && isPrompt.slice(first, first + 10).every(Boolean), 'contiguous');
   assert.ok(pa.got.length > first + 10 + 2, 'hold music resumed after the prompt');
-  assert.ok(took >= 150 && took < 1000, `prompt took ${took} ms`);
+  // 200 ms of prompt; the upper bound only says it resolved when played, not later (loaded machines stall).
+  assert.ok(took >= 150 && took < 3000, `prompt took ${took} ms`);
   assert.equal(new Set(pa.got.map((p) => p.ssrc)).size, 1);
   for (let i = 1; i < pa.got.length; i++) assert.equal((pa.got[i]!.seq - pa.got[i - 1]!.seq) & 0xffff, 1);
   closeAll(a, b, pa, pb);
@@ -224,27 +233,29 @@ test('re-bridging and transfers: stopping an older bridge leaves the newer one w
   const { a, b, pa, pb } = await legs('PCMU', 'PCMU');
   const frame = new Uint8Array(160).fill(0xff);
   let seq = 0;
-  const talk = async (from: { sock: Socket }, to: RtpEndpoint) => {
+  /** Send one frame into `to`, then wait until `arrives` holds (the frame reached where it should). */
+  const talk = async (from: { sock: Socket }, to: RtpEndpoint, arrives: () => boolean, what: string) => {
     from.sock.send(packet(0, seq++, seq * 160, 5, frame), to.localPort, '127.0.0.1');
-    await sleep(30);
+    await waitFor(arrives, 5000, what);
   };
   const first = engine.bridge(a, b);
   const second = engine.bridge(a, b, { record: { path: join(dir, 'second.wav') } });
   await first.stop();
-  await talk(pa, a);
-  assert.equal(pb.got.length, 1, 'the newer bridge still relays');
-  // Transfer: a moves to c; b is left alone, its audio goes nowhere.
+  await talk(pa, a, () => pb.got.length === 1, 'the newer bridge still relays');
+  // Transfer: a moves to c; b is left alone, its audio goes nowhere. b's frame goes first and a's after it, so
+  // once a's has reached c, b's had its turn (the same engine, one event loop): it must not be anywhere.
   const c = await engine.allocate();
   const pc = await peer();
   c.setRemote({ ip: '127.0.0.1', port: pc.port, codec: 'PCMA', payloadType: 8 });
   const third = engine.bridge(a, c);
-  await talk(pa, a);
-  await talk(pb, b);
+  pb.sock.send(packet(0, seq++, seq * 160, 5, frame), b.localPort, '127.0.0.1');
+  await sleep(20);
+  await talk(pa, a, () => pc.got.length === 1, "a's audio at c");
+  await sleep(30);
   assert.deepEqual([pb.got.length, pc.got.length, pa.got.length], [1, 1, 0]);
   const { recording } = await second.stop();
   assert.ok(recording && recording.durationMs > 0);
-  await talk(pa, a);
-  assert.equal(pc.got.length, 2, 'stopping the old bridge did not break the transfer');
+  await talk(pa, a, () => pc.got.length === 2, 'stopping the old bridge did not break the transfer');
   await third.stop();
   closeAll(a, b, c, pa, pb, pc);
 });
@@ -262,14 +273,19 @@ test('stopPrompt cuts a prompt short: playPrompt resolves at once, the rest is n
   a.stopPrompt();
   await played;
   const took = performance.now() - started;
-  const sent = pa.got.filter(isPrompt).length;
-  const total = pa.got.length;
-  while (pa.got.length < total + 5) await sleep(10);
+  // Frames sent before the stop may still be on their way: wait for hold music after the prompt's frames.
+  const resumed = () => {
+    const last = pa.got.findLastIndex(isPrompt);
+    return pa.got.length >= last + 6 ? { last } : false;
+  };
+  const { last: lastPrompt } = await waitFor(resumed, 5000, 'hold music after the prompt');
+  await sleep(60);
   a.stopMoh();
+  const sent = pa.got.filter(isPrompt).length;
   assert.ok(took < 50, `resolved ${took} ms after the stop`);
   assert.ok(sent < 250, `${sent} of 500 prompt frames sent`);
-  assert.equal(pa.got.filter(isPrompt).length, sent, 'no prompt frame after the stop');
-  assert.ok(!pa.got.slice(-5).some(isPrompt), 'hold music resumed');
+  assert.equal(pa.got.findLastIndex(isPrompt), lastPrompt, 'no prompt frame once hold music is back');
+  assert.ok(!pa.got.slice(lastPrompt + 1).some(isPrompt), 'hold music resumed');
   a.stopPrompt(); // nothing plays: no-op
   closeAll(a, b, pa, pb);
 });
