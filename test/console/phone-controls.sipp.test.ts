@@ -1,24 +1,24 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { updateTenantLimits } from '../../src/domain/tenants.js';
-import { parseWav } from '../../src/media/wav.js';
-import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
-import { ABSENT, HEARD, type TonePhone, toneAmplitude } from '../media/tones.js';
+import { type TestServer, call, startTestServer } from '../helpers/harness.js';
+import { ABSENT, type TonePhone, toneAmplitude } from '../media/tones.js';
 import { closedCall } from '../sip/helpers/agents.js';
 import { Peers, waitFor } from '../sip/helpers/peers.js';
-import { chromiumMissing, problemsOf } from './browser.js';
+import { problemsOf } from './browser.js';
 import {
+  LOUD,
   SipDropProxy,
   agentPage,
   customerHears,
   hearsTone,
   noWrapup,
   phoneBrowser,
+  phoneSkip,
   phoneState,
+  storedRecording,
   toneCustomer,
 } from './phone-helpers.js';
 
@@ -28,10 +28,8 @@ import {
  * hears silence for that span), a refused microphone, and a dropped SIP WebSocket (the page says so, then
  * registers again on a new connection once the network is back).
  */
-const skip = (await requireTool('sipp')) || (await chromiumMissing());
+const skip = await phoneSkip();
 const TONES = { customer: 500, agent: 1000 };
-/** A browser's tone as heard at the far end, after Chromium's capture processing (see phone-transfer). */
-const LOUD = HEARD / 4;
 
 /** The level meter's width in percent (the bar under the peer's number). */
 const meterWidth = async (page: Page) =>
@@ -129,20 +127,7 @@ describe('browser phone controls', { skip }, () => {
 
     // The recording's agent channel: the tone, then silence for the mute's span (≥ 0.6 s), then the tone again.
     assert.ok(rec.recording_id, 'the call record points at its recording');
-    const file = await waitFor(
-      async () => {
-        const row = await db
-          .selectFrom('recordings')
-          .selectAll()
-          .where('id', '=', rec.recording_id!)
-          .executeTakeFirst();
-        return row?.state === 'stored' ? row : null;
-      },
-      20_000,
-      'recording stored',
-    );
-    const wav = parseWav(readFileSync(isAbsolute(file.path) ? file.path : join(s.config.dataDir, file.path)));
-    const agentSide = Int16Array.from(wav.channels[1]!, (v) => Math.round(v * 32767));
+    const agentSide = (await storedRecording(s, rec.recording_id))[1]!;
     const windows: string[] = [];
     for (let i = 0; i + 1600 <= agentSide.length; i += 1600) {
       const amp = toneAmplitude(agentSide.subarray(i, i + 1600), TONES.agent);

@@ -1,20 +1,47 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { type Server, Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
-import type { TestServer } from '../helpers/harness.js';
-import { TonePhone, toneAmplitude, writeToneWav } from '../media/tones.js';
+import { parseWav } from '../../src/media/wav.js';
+import { type TestServer, requireTool } from '../helpers/harness.js';
+import { HEARD, TonePhone, toneAmplitude, writeToneWav } from '../media/tones.js';
 import { freeMediaPort } from '../sip/helpers/agents.js';
-import { type Peers, freeUdpPort, sleep } from '../sip/helpers/peers.js';
-import { newPage, signIn } from './browser.js';
+import { type Peers, freeUdpPort, sleep, waitFor } from '../sip/helpers/peers.js';
+import { chromiumMissing, newPage, signIn } from './browser.js';
 
 /** What the browser-phone tests share (test/console/phone-*.test.ts): browsers with a tone microphone, sign-in. */
 
 export const AGENT_PASSWORD = 'agent-pass-123';
+/** Why the browser-phone suites skip on a laptop: they need sipp and Debian Chromium (false when both are here). */
+export const phoneSkip = async (): Promise<string | false> =>
+  (await requireTool('sipp')) || (await chromiumMissing());
+/**
+ * A browser's microphone tone heard at the far end: Chromium's capture processing (noise suppression, gain control)
+ * takes the fake microphone's 8,000 down to ~1,000, so a quarter of HEARD.
+ */
+export const LOUD = HEARD / 4;
+
+/** The channels of a call's recording once it is stored, as 16-bit samples (caller left, agent right). */
+export async function storedRecording(s: TestServer, recordingId: number): Promise<Int16Array[]> {
+  const file = await waitFor(
+    async () => {
+      const row = await s.t.ctx.db
+        .selectFrom('recordings')
+        .selectAll()
+        .where('id', '=', recordingId)
+        .executeTakeFirst();
+      return row?.state === 'stored' ? row : null;
+    },
+    20_000,
+    'recording stored',
+  );
+  const wav = parseWav(readFileSync(isAbsolute(file.path) ? file.path : join(s.config.dataDir, file.path)));
+  return wav.channels.map((ch) => Int16Array.from(ch, (v) => Math.round(v * 32767)));
+}
 const FIXTURES = new URL('../media/fixtures/', import.meta.url).pathname;
 
 /** What the page exposes for tests (web/screens/phone.js): the far end as heard, and the phone's state. */

@@ -4,17 +4,19 @@ import type { Browser, Page } from 'playwright-core';
 import type { Call } from '../../src/calls/call.js';
 import { systemClock } from '../../src/clock.js';
 import type { Envelope } from '../../src/domain/events.js';
-import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
-import { ABSENT, HEARD, type TonePhone } from '../media/tones.js';
+import { type TestServer, startTestServer } from '../helpers/harness.js';
+import { ABSENT, type TonePhone } from '../media/tones.js';
 import { closedCall } from '../sip/helpers/agents.js';
 import { Peers, waitFor } from '../sip/helpers/peers.js';
-import { chromiumMissing, problemsOf, shot } from './browser.js';
+import { problemsOf, shot } from './browser.js';
 import {
+  LOUD,
   agentPage,
   customerHears,
   hearsTone,
   noWrapup,
   phoneBrowser,
+  phoneSkip,
   phoneState,
   toneCustomer,
 } from './phone-helpers.js';
@@ -26,13 +28,8 @@ import {
  * REFER with Replaces). Who hears whom proves the media followed the signalling; the call's events and record are
  * a desk phone's.
  */
-const skip = (await requireTool('sipp')) || (await chromiumMissing());
+const skip = await phoneSkip();
 const TONES = { customer: 500, first: 1100, second: 1900 };
-/**
- * A browser's microphone tone heard at the far end: Chromium's capture processing (noise suppression, gain control)
- * takes the fake microphone's 8,000 down to ~1,000, so a quarter of HEARD, as the recording check in phone.sipp.
- */
-const LOUD = HEARD / 4;
 
 describe('browser phone transfers', { skip }, () => {
   let s: TestServer;

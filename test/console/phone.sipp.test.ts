@@ -1,22 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { systemClock } from '../../src/clock.js';
 import { setConsolePassword } from '../../src/domain/console-accounts.js';
 import { createAgent } from '../../src/domain/agents.js';
 import { updateTenantLimits } from '../../src/domain/tenants.js';
-import { parseWav } from '../../src/media/wav.js';
 import type { Envelope } from '../../src/domain/events.js';
-import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
+import { type TestServer, startTestServer } from '../helpers/harness.js';
 import { otherTenant } from '../helpers/tenants.js';
-import { HEARD, toneAmplitude, writeToneWav } from '../media/tones.js';
+import { toneAmplitude } from '../media/tones.js';
 import { closedCall, echoCarrier, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
-import { chromiumMissing, newPage, problemsOf, shot, signIn } from './browser.js';
+import { newPage, problemsOf, shot, signIn } from './browser.js';
+import { AGENT_PASSWORD, LOUD, phoneBrowser, phoneSkip, storedRecording } from './phone-helpers.js';
 
 /**
  * The workspace's browser phone in Debian Chromium (fake microphone, fake permission prompt): the agent signs in,
@@ -26,8 +22,7 @@ import { chromiumMissing, newPage, problemsOf, shot, signIn } from './browser.js
  * capture playing a WAV of BROWSER_HZ), the record and events are a SIP phone's. Then the page dials out through
  * the demo trunk to a sipp carrier that echoes the audio back.
  */
-const skip = (await requireTool('sipp')) || (await chromiumMissing());
-const AGENT_PASSWORD = 'agent-pass-123';
+const skip = await phoneSkip();
 const CALLER = '0909444555';
 const OUT_NUMBER = '0901234567';
 const BROWSER_HZ = 1000;
@@ -51,20 +46,8 @@ describe('browser phone in the agent workspace', { skip }, () => {
       env: { DEMO_TRUNK_PORT: String(trunkPort) },
       beforeListen: (t) => t.ctx.bus.subscribe((e) => void events.push(e)),
     });
-    // Chromium loops the file as the microphone: a known tone the recording and the carrier's echo can be checked for.
-    const mic = writeToneWav(join(mkdtempSync(join(tmpdir(), 'td-phone-')), 'mic.wav'), BROWSER_HZ, 30);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--use-fake-device-for-media-stream',
-        '--use-fake-ui-for-media-stream',
-        `--use-file-for-fake-audio-capture=${mic}`,
-        '--autoplay-policy=no-user-gesture-required',
-      ],
-    });
+    // Chromium loops a WAV of BROWSER_HZ as the microphone: a tone the recording and the carrier's echo can be checked for.
+    browser = await phoneBrowser(BROWSER_HZ);
   });
   after(async () => {
     peers.killAll();
@@ -150,23 +133,10 @@ describe('browser phone in the agent workspace', { skip }, () => {
 
     // The recording: caller left, agent right; the agent channel carries the browser's microphone tone.
     assert.ok(rec.recording_id, 'the call record points at its recording');
-    const file = await waitFor(
-      async () => {
-        const row = await db
-          .selectFrom('recordings')
-          .selectAll()
-          .where('id', '=', rec.recording_id!)
-          .executeTakeFirst();
-        return row?.state === 'stored' ? row : null;
-      },
-      20_000,
-      'recording stored',
-    );
-    const wav = parseWav(readFileSync(isAbsolute(file.path) ? file.path : join(s.config.dataDir, file.path)));
-    const pcm = (ch: Float32Array) => Int16Array.from(ch, (v) => Math.round(v * 32767));
-    const agentSide = toneAmplitude(pcm(wav.channels[1]!), BROWSER_HZ);
-    const callerSide = toneAmplitude(pcm(wav.channels[0]!), BROWSER_HZ);
-    assert.ok(agentSide > HEARD / 4, `the browser's tone on the agent channel: ${agentSide}`);
+    const [caller, agentChannel] = await storedRecording(s, rec.recording_id);
+    const agentSide = toneAmplitude(agentChannel!, BROWSER_HZ);
+    const callerSide = toneAmplitude(caller!, BROWSER_HZ);
+    assert.ok(agentSide > LOUD, `the browser's tone on the agent channel: ${agentSide}`);
     assert.ok(callerSide < agentSide / 10, `not on the caller's channel: ${callerSide} vs ${agentSide}`);
     await page.close();
   });
