@@ -10,6 +10,7 @@
  * Phase 1 (rates): short calls (1 s) without audio (AUDIO=1: with the caller's pcap echoed). Phase 2 (audio): calls held 20 s with the g711a.pcap
  * played by the caller and echoed by the agent, ramped to the given concurrency.
  */
+import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { systemClock } from '../../src/clock.js';
 import type { Db } from '../../src/store/db.js';
@@ -45,6 +46,12 @@ interface StepResult {
   setupP99Ms: number;
   /** RTP endpoints still open 1 s after the step (should be 0: anything else is a leak). */
   openEndpointsAfter: number;
+  /** Calls tongdai recorded as created during the step (sipp's count is lost when it times out). */
+  recordedCalls: number;
+  /** tongdai's process CPU (user + system) over the step ÷ calls it recorded, µs: the figure load disturbs least. */
+  cpuUsPerCall: number;
+  /** /proc/loadavg (1, 5, 15 min) at the step's end. */
+  load: string;
 }
 
 /** Throughput as tongdai recorded it: the records created between `from` and `to` (ms). */
@@ -74,6 +81,7 @@ async function recorded(db: Db, from: number, to: number) {
   const secs = [...perSecond.keys()];
   const span = secs.length ? Math.max(...secs) - Math.min(...secs) + 1 : 1;
   return {
+    recordedCalls: rows.length,
     avgCps: Math.round(rows.length / span),
     peakCps: Math.max(0, ...perSecond.values()),
     peakConcurrent,
@@ -180,6 +188,7 @@ async function main() {
       const wall = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const { ok, failed } = parseStats(out.stdout);
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
       await new Promise((res) => setTimeout(res, 1000));
       const seen = await recorded(db, from, Date.now());
       const r: StepResult = {
@@ -193,6 +202,8 @@ async function main() {
         loopP99Ms: Math.round(lag.percentile(99) / 1e6),
         ...seen,
         openEndpointsAfter: t.telephony.media.openEndpoints,
+        cpuUsPerCall: seen.recordedCalls ? Math.round((cpu.user + cpu.system) / seen.recordedCalls) : 0,
+        load,
       };
       results.push(r);
       console.log(JSON.stringify(r));
@@ -254,12 +265,12 @@ async function main() {
     await s.close();
   }
   console.log(
-    '\n| step (sipp target) | attempted | succeeded | failed | achieved cps avg / peak 1 s | peak concurrent | setup p50 / p99 ms | tongdai CPU % (one core) | peak RSS MB | event-loop p99 ms | wall s |',
+    '\n| step (sipp target) | attempted | succeeded | failed | achieved cps avg / peak 1 s | peak concurrent | setup p50 / p99 ms | tongdai CPU % (one core) | peak RSS MB | event-loop p99 ms | wall s | CPU µs per call | load 1/5/15 |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results)
     console.log(
-      `| ${r.label} | ${r.attempted} | ${r.ok} | ${r.failed} | ${r.avgCps} / ${r.peakCps} | ${r.peakConcurrent} | ${r.setupP50Ms} / ${r.setupP99Ms} | ${r.cpuPct} | ${r.rssMb} | ${r.loopP99Ms} | ${r.wallSec} |`,
+      `| ${r.label} | ${r.attempted} | ${r.ok} | ${r.failed} | ${r.avgCps} / ${r.peakCps} | ${r.peakConcurrent} | ${r.setupP50Ms} / ${r.setupP99Ms} | ${r.cpuPct} | ${r.rssMb} | ${r.loopP99Ms} | ${r.wallSec} | ${r.cpuUsPerCall} | ${r.load} |`,
     );
 }
 
