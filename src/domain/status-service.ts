@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { conflict, invalid, notFound } from '../errors.js';
-import type { Db, Executor, Tx } from '../store/db.js';
+import { type Db, type Executor, type Tx, precompile } from '../store/db.js';
 import type { Dialect } from '../store/migrations/helpers.js';
 import type { Status } from '../store/schema.js';
 import type { EventBus } from './events.js';
@@ -40,7 +40,9 @@ import {
   applyDecisions,
   chunks,
   lockAgents,
+  outcomeWithoutChange,
   runWithRetry,
+  storableIds,
 } from './status-writer.js';
 
 /** Who an outcome is about: enough for every family's wire format. */
@@ -85,6 +87,8 @@ export interface AgentStatusView extends AgentBrief {
  */
 export class StatusService {
   private readonly run: TxRunner;
+  /** One live agent's committed row, read without a transaction (see `withoutChange`). */
+  private readonly committedAgent: (tenantId: number, agentId: number) => Promise<LockedAgent[]>;
 
   constructor(
     private readonly db: Db,
@@ -95,6 +99,17 @@ export class StatusService {
     private readonly live?: LiveStatuses,
   ) {
     this.run = (fn) => runWithRetry(db, fn);
+    this.committedAgent = precompile(
+      db,
+      (tenantId: number, agentId: number) =>
+        db
+          .selectFrom('agents')
+          .select(['id', 'uid', 'extension', 'name', 'email', 'status', 'status_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', agentId)
+          .where('deleted_at', 'is', null),
+      ['number', 'number'],
+    );
   }
 
   // ---- the tenant's statuses -------------------------------------------------------------------------------
@@ -170,11 +185,18 @@ export class StatusService {
     status: SystemStatus,
     by: string,
   ): Promise<FoundOutcome> {
-    return this.single(tenantId, agentId, by, async () => (a) => systemTransition(a, status));
+    const decide = (a: AgentState) => systemTransition(a, status);
+    return (
+      (await this.withoutChange(tenantId, agentId, decide)) ??
+      this.single(tenantId, agentId, by, async () => decide)
+    );
   }
 
   /** For the platform only: the call flow is over; back to the custom status the agent had before it. */
-  resumeCustomStatus(tenantId: number, agentId: number, by: string): Promise<FoundOutcome> {
+  async resumeCustomStatus(tenantId: number, agentId: number, by: string): Promise<FoundOutcome> {
+    // Whatever status the agent would resume to, an agent outside a call flow stays as they are.
+    const settled = await this.withoutChange(tenantId, agentId, (a) => resumeTransition(a, null));
+    if (settled) return settled;
     return this.single(tenantId, agentId, by, async (tx, locked) => {
       const resumeTo = await this.resumeTarget(tx, tenantId, locked[0]);
       return (a) => resumeTransition(a, resumeTo);
@@ -212,6 +234,25 @@ export class StatusService {
   }
 
   // ---- machinery ---------------------------------------------------------------------------------------
+
+  /**
+   * The outcome of a platform transition that would write nothing (the agent is already there, or the step is
+   * not allowed), decided on the committed row without a transaction: calls move their agents several times each
+   * and many steps find nothing to do, which a transaction costs several queries to learn. Undefined when the
+   * row would change or was not found: the caller then runs the transition in a transaction, which reads the row
+   * again under lock. A read of committed data is the answer a transaction serialized at that read would give.
+   */
+  private async withoutChange(
+    tenantId: number,
+    agentId: number,
+    decide: (a: AgentState) => Decision,
+  ): Promise<FoundOutcome | undefined> {
+    if (storableIds([agentId]).length === 0) return undefined;
+    const [row] = await this.committedAgent(tenantId, agentId);
+    if (!row) return undefined;
+    const d = decide({ status: row.status, statusId: row.status_id });
+    return d.kind === 'change' ? undefined : outcomeWithoutChange(row, d);
+  }
 
   private async single(
     tenantId: number,

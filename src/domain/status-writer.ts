@@ -4,7 +4,7 @@ import type { Db, Tx } from '../store/db.js';
 import type { Dialect } from '../store/migrations/helpers.js';
 import type { DomainEvents } from './events.js';
 import type { AgentState, Decision } from './status-rules.js';
-import type { StatusOutcome } from './status-service.js';
+import type { FoundOutcome, StatusOutcome } from './status-service.js';
 
 /** The write path of the status service: row locks, conditional updates, history, retries. */
 
@@ -92,21 +92,11 @@ export async function applyDecisions(
   for (const a of locked) {
     const from = { status: a.status, statusId: a.status_id };
     const d = decide(from);
-    const agent = { id: a.id, uid: a.uid, extension: a.extension, name: a.name, email: a.email };
-    if (d.kind === 'invalid') throw conflict(d.message, 'invalid_transition');
-    if (d.kind === 'unchanged') {
-      const { reason, message } = d;
-      outcomes.set(a.id, {
-        agentId: a.id,
-        result: 'unchanged',
-        agent,
-        previous: a.status,
-        current: a.status,
-        reason,
-        message,
-      });
+    if (d.kind !== 'change') {
+      outcomes.set(a.id, outcomeWithoutChange(a, d));
       continue;
     }
+    const agent = { id: a.id, uid: a.uid, extension: a.extension, name: a.name, email: a.email };
     const key = JSON.stringify([from.status, from.statusId, d.to.status, d.to.statusId]);
     const g = groups.get(key) ?? { from, to: d.to, ids: [] };
     g.ids.push(a.id);
@@ -134,6 +124,20 @@ export async function applyDecisions(
   }));
   for (const part of chunks(history)) await tx.insertInto('status_history').values(part).execute();
   return { outcomes, events };
+}
+
+/** The outcome of a decision that writes nothing; an invalid transition throws (rolling back its transaction). */
+export function outcomeWithoutChange(a: LockedAgent, d: Exclude<Decision, { kind: 'change' }>): FoundOutcome {
+  if (d.kind === 'invalid') throw conflict(d.message, 'invalid_transition');
+  return {
+    agentId: a.id,
+    result: 'unchanged',
+    agent: { id: a.id, uid: a.uid, extension: a.extension, name: a.name, email: a.email },
+    previous: a.status,
+    current: a.status,
+    reason: d.reason,
+    message: d.message,
+  };
 }
 
 async function writeGroup(tx: Tx, tenantId: number, g: Group, now: number): Promise<void> {
