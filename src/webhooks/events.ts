@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DomainEvents, Envelope, EventBus, EventType } from '../domain/events.js';
-import { type Db, inTransaction } from '../store/db.js';
+import { type Db, inTransaction, precompile } from '../store/db.js';
 import { enqueueWebhook } from './deliver.js';
 
 /**
@@ -125,16 +125,21 @@ export function attachEventWebhooks(d: {
   const pending = new Set<Promise<void>>();
   // A burst of events (a bulk status change publishes one per agent) shares one read of the tenant's endpoints.
   const reads = new Map<number, Promise<Endpoint[]>>();
-  const endpointsOf = (tenantId: number): Promise<Endpoint[]> => {
-    let r = reads.get(tenantId);
-    if (!r) {
-      r = d.db
+  // Every call publishes several events: compiled once, and on SQLite read on the read-only connection.
+  const activeEndpoints = precompile(
+    d.db,
+    (tenantId: number) =>
+      d.db
         .selectFrom('webhook_endpoints')
         .select(['id', 'url', 'events'])
         .where('tenant_id', '=', tenantId)
-        .where('active', '=', 1)
-        .execute()
-        .finally(() => reads.delete(tenantId));
+        .where('active', '=', 1),
+    ['number'],
+  );
+  const endpointsOf = (tenantId: number): Promise<Endpoint[]> => {
+    let r = reads.get(tenantId);
+    if (!r) {
+      r = activeEndpoints(tenantId).finally(() => reads.delete(tenantId));
       reads.set(tenantId, r);
     }
     return r;
