@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** Structured views of the header values the core reads (URIs, name-addr, Via, CSeq). */
 
@@ -111,17 +111,32 @@ export function tagOf(raw: string | undefined): string | null {
   return raw ? (parseNameAddr(raw).params.tag ?? null) : null;
 }
 
+// Branches, tags and Call-IDs are drawn from one pooled buffer of crypto-random bytes, refilled 4 KiB at a time:
+// a `randomBytes` call per identifier (several per call) costs far more than the bytes themselves.
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+
+function randomHex(bytes: number): string {
+  if (poolAt + bytes > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const hex = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return hex;
+}
+
 /** RFC 3261 magic-cookie branch, unique per transaction. */
 export function newBranch(): string {
-  return 'z9hG4bK' + randomBytes(8).toString('hex');
+  return 'z9hG4bK' + randomHex(8);
 }
 
 export function newTag(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }
 
 export function newCallId(host: string): string {
-  return `${randomBytes(10).toString('hex')}@${host}`;
+  return `${randomHex(10)}@${host}`;
 }
 
 /** The user part of a URI stripped of visual separators and a leading `+` kept (E.164 stays E.164). */

@@ -180,8 +180,17 @@ export function parseMessage(data: Buffer): SipMessage {
   return msg;
 }
 
+/** Wire names already worked out: every message sends the same dozen; bounded, as peers may send any name. */
+const wireNames = new Map<string, string>();
+
 function headerName(n: string): string {
-  return CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+  let w = wireNames.get(n);
+  if (w === undefined) {
+    w = CANONICAL[n] ?? n.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+    if (wireNames.size >= 1000) wireNames.clear();
+    wireNames.set(n, w);
+  }
+  return w;
 }
 
 /** Serialize a message; Content-Length is always recomputed from the body. */
