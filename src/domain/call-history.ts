@@ -290,34 +290,35 @@ export interface CallRecordInput {
   recordingId?: number | null;
 }
 
+/** The `calls` row of a new record, every column given (null when absent): one compiled statement fits every call. */
+export function newCallRow(tenantId: number, c: CallRecordInput) {
+  return {
+    tenant_id: tenantId,
+    call_id: c.callId,
+    direction: c.direction,
+    caller_number: c.callerNumber,
+    caller_agent_id: c.callerAgentId ?? null,
+    callee_number: c.calleeNumber,
+    callee_agent_id: c.calleeAgentId ?? null,
+    did_number: c.didNumber ?? null,
+    queue_id: c.queueId ?? null,
+    agent_id: c.agentId ?? null,
+    created_at: c.createdAt,
+    answered_at: c.answeredAt ?? null,
+    ended_at: c.endedAt ?? null,
+    duration_sec: c.durationSec ?? null,
+    billing_sec: c.billingSec ?? null,
+    hangup_cause: c.hangupCause ?? null,
+    hangup_by: c.hangupBy ?? null,
+    status_detail: c.statusDetail ?? null,
+    sip_code: c.sipCode ?? null,
+    reason: c.reason ?? null,
+    queue_stat: c.queueStat ? JSON.stringify(c.queueStat) : null,
+    recording_id: c.recordingId ?? null,
+    node_id: c.nodeId ?? null,
+  };
+}
+
 export async function insertCallRecord(db: Executor, tenantId: number, c: CallRecordInput): Promise<Call> {
-  return db
-    .insertInto('calls')
-    .values({
-      tenant_id: tenantId,
-      call_id: c.callId,
-      direction: c.direction,
-      caller_number: c.callerNumber,
-      caller_agent_id: c.callerAgentId ?? null,
-      callee_number: c.calleeNumber,
-      callee_agent_id: c.calleeAgentId ?? null,
-      did_number: c.didNumber ?? null,
-      queue_id: c.queueId ?? null,
-      agent_id: c.agentId ?? null,
-      created_at: c.createdAt,
-      answered_at: c.answeredAt ?? null,
-      ended_at: c.endedAt ?? null,
-      duration_sec: c.durationSec ?? null,
-      billing_sec: c.billingSec ?? null,
-      hangup_cause: c.hangupCause ?? null,
-      hangup_by: c.hangupBy ?? null,
-      status_detail: c.statusDetail ?? null,
-      sip_code: c.sipCode ?? null,
-      reason: c.reason ?? null,
-      queue_stat: c.queueStat ? JSON.stringify(c.queueStat) : null,
-      recording_id: c.recordingId ?? null,
-      node_id: c.nodeId ?? null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return db.insertInto('calls').values(newCallRow(tenantId, c)).returningAll().executeTakeFirstOrThrow();
 }

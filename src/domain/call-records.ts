@@ -1,4 +1,5 @@
-import type { Executor } from '../store/db.js';
+import { type Db, type Executor, compileWrite } from '../store/db.js';
+import { type CallRecordInput, newCallRow } from './call-history.js';
 
 /**
  * Writes of a call's record after it was created (src/domain/call-history.ts `insertCallRecord` creates it):
@@ -24,48 +25,78 @@ export interface CallEndWrite {
   transfers?: string | null;
 }
 
-export async function markCallAnswered(
-  db: Executor,
-  tenantId: number,
-  callId: string,
-  at: number,
-  agentId: number | null,
-): Promise<void> {
-  await db
-    .updateTable('calls')
-    .set({ answered_at: at, agent_id: agentId })
-    .where('tenant_id', '=', tenantId)
-    .where('call_id', '=', callId)
-    .execute();
+/** The columns the end of a call sets. */
+function endColumns(e: CallEndWrite) {
+  return {
+    ended_at: e.endedAt,
+    duration_sec: e.durationSec,
+    billing_sec: e.billingSec,
+    hangup_cause: e.hangupCause,
+    hangup_by: e.hangupBy,
+    status_detail: e.statusDetail,
+    sip_code: e.sipCode,
+    reason: e.reason,
+    agent_id: e.agentId,
+    queue_id: e.queueId,
+    queue_stat: e.queueStat ? JSON.stringify(e.queueStat) : null,
+    recording_id: e.recordingId,
+    transfers: e.transfers ?? null,
+  };
 }
 
-export async function markCallEnded(
-  db: Executor,
-  tenantId: number,
-  callId: string,
-  e: CallEndWrite,
-): Promise<void> {
-  await db
-    .updateTable('calls')
-    .set({
-      ended_at: e.endedAt,
-      duration_sec: e.durationSec,
-      billing_sec: e.billingSec,
-      hangup_cause: e.hangupCause,
-      hangup_by: e.hangupBy,
-      status_detail: e.statusDetail,
-      sip_code: e.sipCode,
-      reason: e.reason,
-      agent_id: e.agentId,
-      queue_id: e.queueId,
-      queue_stat: e.queueStat ? JSON.stringify(e.queueStat) : null,
-      recording_id: e.recordingId,
-      transfers: e.transfers ?? null,
-    })
-    .where('tenant_id', '=', tenantId)
-    .where('call_id', '=', callId)
-    .execute();
+/**
+ * The three writes every call makes on its record (created, answered, ended), each a statement compiled once
+ * rather than built anew per call (the insert is `insertCallRecord`'s without its RETURNING).
+ */
+export function callRecordWrites(db: Db) {
+  const row = newCallRow(0, {
+    callId: '',
+    direction: 'inbound',
+    callerNumber: '',
+    calleeNumber: '',
+    createdAt: 0,
+  });
+  type Row = ReturnType<typeof newCallRow>;
+  const insert = compileWrite<Row>(db, Object.keys(row) as (keyof Row & string)[], (v) =>
+    db.insertInto('calls').values(v),
+  );
+  type Answer = { tenant_id: number; call_id: string; answered_at: number; agent_id: number | null };
+  const answer = compileWrite<Answer>(db, ['tenant_id', 'call_id', 'answered_at', 'agent_id'], (v) =>
+    db
+      .updateTable('calls')
+      .set({ answered_at: v.answered_at, agent_id: v.agent_id })
+      .where('tenant_id', '=', v.tenant_id)
+      .where('call_id', '=', v.call_id),
+  );
+  type End = ReturnType<typeof endColumns> & { tenant_id: number; call_id: string };
+  const endKeys = [...Object.keys(endColumns(sampleEnd)), 'tenant_id', 'call_id'] as (keyof End & string)[];
+  const end = compileWrite<End>(db, endKeys, ({ tenant_id, call_id, ...set }) =>
+    db.updateTable('calls').set(set).where('tenant_id', '=', tenant_id).where('call_id', '=', call_id),
+  );
+  return {
+    insert: (tenantId: number, c: CallRecordInput) => insert(newCallRow(tenantId, c)),
+    answered: (tenantId: number, callId: string, at: number, agentId: number | null) =>
+      answer({ tenant_id: tenantId, call_id: callId, answered_at: at, agent_id: agentId }),
+    ended: (tenantId: number, callId: string, e: CallEndWrite) =>
+      end({ ...endColumns(e), tenant_id: tenantId, call_id: callId }),
+  };
 }
+
+const sampleEnd: CallEndWrite = {
+  endedAt: 0,
+  durationSec: 0,
+  billingSec: 0,
+  hangupCause: '',
+  hangupBy: '',
+  statusDetail: '',
+  sipCode: null,
+  reason: null,
+  agentId: null,
+  queueId: null,
+  queueStat: null,
+  recordingId: null,
+  transfers: null,
+};
 
 /** An open call record as crash recovery sees it. */
 export interface OpenCallRow {

@@ -3,13 +3,12 @@ import { resolveMohFile } from '../media/library.js';
 import { createRecording, finishRecording } from '../media/recordings.js';
 import type { Db } from '../store/db.js';
 import type { Agent, Tenant } from '../store/schema.js';
-import { type CallRecordInput, insertCallRecord } from './call-history.js';
+import type { CallRecordInput } from './call-history.js';
 import {
   type CallEndWrite,
   type OpenCallRow,
+  callRecordWrites,
   closeOpenCall,
-  markCallAnswered,
-  markCallEnded,
   openCallsOf,
 } from './call-records.js';
 import {
@@ -122,10 +121,11 @@ export interface CallStore
 
 /** The CallStore over `db` (the composition root builds one per telephony instance). */
 export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStore {
+  const records = callRecordWrites(db);
   return {
-    insertCall: async (tenantId, c) => void (await insertCallRecord(db, tenantId, c)),
-    markAnswered: (tenantId, callId, at, agentId) => markCallAnswered(db, tenantId, callId, at, agentId),
-    markEnded: (tenantId, callId, e) => markCallEnded(db, tenantId, callId, e),
+    insertCall: records.insert,
+    markAnswered: records.answered,
+    markEnded: records.ended,
     openCalls: (owners) => openCallsOf(db, owners),
     closeOpenCall: (c, e) => closeOpenCall(db, c, e),
     registerNode: (id, now) => registerNode(db, id, now),

@@ -326,3 +326,26 @@ export function precompile<A extends (string | number)[], R>(
     return readCommitted<R>(db, compiled.sql, parameters);
   };
 }
+
+/**
+ * Compile a hot write once and run it with fresh values, skipping Kysely's builder and compiler on every call (it
+ * runs as `db.executeQuery` does: on the writer connection, or a pooled client). `build` is called once with a
+ * placeholder in each field of `keys`; each compiled parameter that is a placeholder is replaced by that field of
+ * the values at run time, so every field the statement uses must be listed and given (null, never undefined).
+ */
+export function compileWrite<V extends Record<string, string | number | null>>(
+  db: Db,
+  keys: readonly (keyof V & string)[],
+  build: (v: V) => { compile(): CompiledQuery },
+): (values: V) => Promise<void> {
+  const marks = Object.fromEntries(keys.map((k, i) => [k, `\u0000field${i}\u0000`])) as unknown as V;
+  const compiled = build(marks).compile();
+  const slots = compiled.parameters.map((p) => keys.find((k) => marks[k] === p));
+  return async (values) => {
+    const parameters = compiled.parameters.map((p, i) => {
+      const k = slots[i];
+      return k === undefined ? p : values[k];
+    });
+    await db.executeQuery(CompiledQuery.raw(compiled.sql, parameters));
+  };
+}
