@@ -26,7 +26,7 @@ import {
   numberTarget,
   queueMohName,
 } from './call-routing.js';
-import { recordingWanted } from './recording-policy.js';
+import { recordingPolicy } from './recording-policy.js';
 import { type RunnableFlow, ivrDirectory, runnableFlow } from './ivr-flows.js';
 import {
   advertiseNode,
@@ -147,7 +147,7 @@ export function createCallStore(db: Db, clock: Clock, dataDir: string): CallStor
     queueMoh: async (tenantId, queueId) =>
       resolveMohFile(db, dataDir, tenantId, await queueMohName(db, tenantId, queueId)),
     firstNotReadyStatus: (tenantId) => firstNotReadyStatus(db, tenantId),
-    recordingWanted: (tenantId, agentIds, queueId) => recordingWanted(db, tenantId, agentIds, queueId),
+    recordingWanted: recordingPolicy(db),
     openRecording: (tenantId, callId) => createRecording(db, clock, dataDir, { tenantId, callId }),
     finishRecording: (tenantId, id, r) => finishRecording(db, clock, tenantId, id, r),
     openVoicemail: (tenantId, callId) => openVoicemailRecording(db, clock, dataDir, { tenantId, callId }),
