@@ -52,6 +52,23 @@ interface StepResult {
   cpuUsPerCall: number;
   /** /proc/loadavg (1, 5, 15 min) at the step's end. */
   load: string;
+  /** Both sipp processes' CPU over the step ÷ calls recorded, µs (the load generator's share of the same cores). */
+  sippUsPerCall: number;
+}
+
+/** CPU seconds (user + system) of process `pid` from /proc (fields 14–17 with `children`: its reaped children's). */
+function procCpuSec(pid: number | 'self', children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // After the command: field 3 is state, so utime/stime are f[11], f[12] and cutime/cstime f[13], f[14].
+    return (children ? f[13]! + f[14]! : f[11]! + f[12]!) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** Throughput as tongdai recorded it: the records created between `from` and `to` (ms). */
@@ -126,7 +143,7 @@ async function main() {
   const results: StepResult[] = [];
   try {
     const agentPort = await freeUdpPort();
-    peers.sippRun(
+    const agentSipp = peers.sippRun(
       target,
       [
         '-sf',
@@ -163,6 +180,7 @@ async function main() {
       const lag = monitorEventLoopDelay({ resolution: 10 });
       lag.enable();
       const cpu0 = process.cpuUsage();
+      const sipp0 = procCpuSec(agentSipp.proc.pid ?? 0) + procCpuSec('self', true);
       const t0 = performance.now();
       const from = Date.now();
       let peakRss = 0;
@@ -188,6 +206,8 @@ async function main() {
       const wall = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const { ok, failed } = parseStats(out.stdout);
+      // The customer sipp has exited and been reaped: its CPU is now in this process's children's time.
+      const sippSec = procCpuSec(agentSipp.proc.pid ?? 0) + procCpuSec('self', true) - sipp0;
       const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
       await new Promise((res) => setTimeout(res, 1000));
       const seen = await recorded(db, from, Date.now());
@@ -204,6 +224,7 @@ async function main() {
         openEndpointsAfter: t.telephony.media.openEndpoints,
         cpuUsPerCall: seen.recordedCalls ? Math.round((cpu.user + cpu.system) / seen.recordedCalls) : 0,
         load,
+        sippUsPerCall: seen.recordedCalls ? Math.round((sippSec * 1e6) / seen.recordedCalls) : 0,
       };
       results.push(r);
       console.log(JSON.stringify(r));
@@ -265,12 +286,12 @@ async function main() {
     await s.close();
   }
   console.log(
-    '\n| step (sipp target) | attempted | succeeded | failed | achieved cps avg / peak 1 s | peak concurrent | setup p50 / p99 ms | tongdai CPU % (one core) | peak RSS MB | event-loop p99 ms | wall s | CPU µs per call | load 1/5/15 |',
+    '\n| step (sipp target) | attempted | succeeded | failed | achieved cps avg / peak 1 s | peak concurrent | setup p50 / p99 ms | tongdai CPU % (one core) | peak RSS MB | event-loop p99 ms | wall s | CPU µs per call | sipp CPU µs per call | load 1/5/15 |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const r of results)
     console.log(
-      `| ${r.label} | ${r.attempted} | ${r.ok} | ${r.failed} | ${r.avgCps} / ${r.peakCps} | ${r.peakConcurrent} | ${r.setupP50Ms} / ${r.setupP99Ms} | ${r.cpuPct} | ${r.rssMb} | ${r.loopP99Ms} | ${r.wallSec} | ${r.cpuUsPerCall} | ${r.load} |`,
+      `| ${r.label} | ${r.attempted} | ${r.ok} | ${r.failed} | ${r.avgCps} / ${r.peakCps} | ${r.peakConcurrent} | ${r.setupP50Ms} / ${r.setupP99Ms} | ${r.cpuPct} | ${r.rssMb} | ${r.loopP99Ms} | ${r.wallSec} | ${r.cpuUsPerCall} | ${r.sippUsPerCall} | ${r.load} |`,
     );
 }
 
