@@ -27,7 +27,7 @@ import {
   RateLimiter,
   RedisCounterStore,
 } from './ratelimit/limiter.js';
-import { type Store, openStore } from './store/db.js';
+import { type Store, commitWatch, openStore } from './store/db.js';
 import { type Telephony, createTelephony } from './calls/index.js';
 import { attachSipWebSocket } from './sip/websocket.js';
 import { createOutboxWorker } from './webhooks/index.js';
@@ -37,6 +37,7 @@ import { attachConsoleLive } from './http/console/live.js';
 import { createMetrics } from './metrics/index.js';
 import { createLogger } from './metrics/logging.js';
 import { LiveStatuses } from './domain/live-statuses.js';
+import { PgLiveStatuses } from './domain/pg-live-statuses.js';
 import { Readiness, databaseCheck, mediaCheck, redisCheck, sipCheck } from './metrics/readiness.js';
 import { registerMetricsRoute, startMetricsListener } from './metrics/server.js';
 
@@ -122,7 +123,13 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     }
     const bus = new EventBus((err, e) => logger.error({ err, event: e.type }, 'event subscriber failed'));
     // Statuses in memory for list reads on the embedded store; PostgreSQL reads them with the list's one query.
-    const liveStatuses = store.dialect === 'sqlite' ? new LiveStatuses(store.db) : undefined;
+    const watch = commitWatch(store.db);
+    const liveStatuses =
+      store.dialect === 'sqlite'
+        ? new LiveStatuses(store.db)
+        : watch
+          ? new PgLiveStatuses(store.db, watch)
+          : undefined;
     const statuses = new StatusService(store.db, store.dialect, clock, bus, liveStatuses);
     const outbox = createOutboxWorker({ db: store.db, clock, box, logger, config });
     const recordings = new RecordingPipeline({

@@ -8,6 +8,7 @@ import type { EventBus } from './domain/events.js';
 import type { TransferEntry } from './domain/call-transfers.js';
 import type { SecretBox } from './domain/secrets.js';
 import type { LiveStatuses } from './domain/live-statuses.js';
+import type { PgLiveStatuses } from './domain/pg-live-statuses.js';
 import type { StatusService } from './domain/status-service.js';
 import type { Readiness } from './metrics/readiness.js';
 import type { RateLimiter } from './ratelimit/limiter.js';
@@ -89,8 +90,8 @@ export interface AppContext {
   readonly limiter: RateLimiter;
   /** The agent status model (custom and system statuses, transitions, history, readiness for the ACD). */
   readonly statuses: StatusService;
-  /** Every agent's committed status held in memory, for list reads (src/domain/live-statuses.ts). */
-  readonly liveStatuses?: LiveStatuses;
+  /** Every agent's committed status held in memory, for list reads (src/domain/live-statuses.ts, pg-live-statuses.ts). */
+  readonly liveStatuses?: LiveStatuses | PgLiveStatuses;
   readonly logger: Logger;
   /** The components `/readyz` checks (set by the composition root; without it only the database is checked). */
   readiness?: Readiness;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { CommitMemo, type Db, type Executor, readCommitted } from '../store/db.js';
 import type { LiveStatus, LiveStatuses } from './live-statuses.js';
+import { PgLiveStatuses } from './pg-live-statuses.js';
 import { type Presence, presenceOf } from './statuses.js';
 
 /** One agent as the directory lists it: the shared model, before any family projects it onto its wire. */
@@ -107,9 +108,10 @@ const MAX_PAGES = 1000;
  * agent). On the embedded store they come from the in-memory `LiveStatuses`, which the status service keeps current
  * after each commit and which is checked against `tenants.status_version` (read in the same one-row query as the
  * revision), so calls committing all the time cost the list nothing and any other writer is still seen at once.
- * On PostgreSQL (one node or several) the page's statuses are read with the revision in the same round trip:
- * the database is the one truth every node shares; the page is memoised until a commit to the directory or the
- * statuses, which the commit watch reports (src/store/pg-commits.ts, docs/performance.md).
+ * On PostgreSQL (one node or several) the directory snapshot is memoised until a commit to the tables it reads,
+ * which the commit watch reports (src/store/pg-commits.ts), and the statuses come from `PgLiveStatuses`, kept
+ * current by the status notifications every node gets (a status change is no such commit): a page costs no round
+ * trip. While the watch is down the page's statuses are read with the revision in one round trip instead.
  */
 export class AgentDirectory {
   private readonly snapshots = new Map<number, Snapshot>();
@@ -117,13 +119,15 @@ export class AgentDirectory {
   private readonly reader: StatusReader;
   private readonly built = new Map<string, BuiltPage>();
   private readonly pages: CommitMemo<DirectoryPage>;
+  private readonly heads: CommitMemo<Snapshot | null>;
 
   constructor(
     private readonly db: Db,
-    private readonly live?: LiveStatuses,
+    private readonly live?: LiveStatuses | PgLiveStatuses,
   ) {
     this.reader = new StatusReader(db);
     this.pages = new CommitMemo(db, 1000);
+    this.heads = new CommitMemo(db, MAX_TENANTS);
   }
 
   /**
@@ -140,6 +144,7 @@ export class AgentDirectory {
     seenVersion?: number,
   ): Promise<DirectoryPage> {
     const live = this.live;
+    if (live instanceof PgLiveStatuses) return this.readPg(live, tenantId, filter, page, size, seenVersion);
     return this.pages.get(
       `${tenantId}|${filter.active ?? ''}|${filter.queueId ?? ''}|${page}|${size}`,
       live
@@ -164,6 +169,50 @@ export class AgentDirectory {
       live.forget(tenantId);
     }
     const held = await live.at(tenantId, head.statusVersion);
+    return this.compose(tenantId, snap, held, filter, page, size);
+  }
+
+  /** PostgreSQL: the memoised snapshot with the live statuses; the database's statuses while the watch is down. */
+  private async readPg(
+    live: PgLiveStatuses,
+    tenantId: number,
+    filter: DirectoryFilter,
+    page: number,
+    size: number,
+    seenVersion: number | undefined,
+  ): Promise<DirectoryPage> {
+    if (!live.available()) return this.read(tenantId, filter, page, size);
+    const snap = await this.heads.get(
+      String(tenantId),
+      () => this.currentSnapshot(live, tenantId),
+      seenVersion,
+    );
+    if (!snap) return { tenantName: '', total: 0, agents: [] };
+    const held = await live.at(tenantId);
+    if (!held) return this.read(tenantId, filter, page, size);
+    return this.compose(tenantId, snap, held, filter, page, size);
+  }
+
+  /** The snapshot at the tenant's current revision; a new one voids the live statuses (agents came or went). */
+  private async currentSnapshot(live: PgLiveStatuses, tenantId: number): Promise<Snapshot | null> {
+    const head = await this.reader.read(tenantId, []);
+    if (!head) return null;
+    const snap = this.snapshots.get(tenantId);
+    if (snap && snap.revision === head.revision && snap.tenantName === head.tenantName) return snap;
+    const fresh = await this.load(tenantId, head.revision, head.tenantName);
+    live.forget(tenantId);
+    return fresh;
+  }
+
+  /** The page of `snap` with the statuses `held`: the same object as last time while none of that moved. */
+  private compose(
+    tenantId: number,
+    snap: Snapshot,
+    held: ReadonlyMap<number, LiveStatus>,
+    filter: DirectoryFilter,
+    page: number,
+    size: number,
+  ): DirectoryPage {
     const view = this.view(snap, filter);
     const slice = view.slice(page * size, page * size + size);
     const statuses: (LiveStatus | undefined)[] = slice.map((a) => held.get(a.id));

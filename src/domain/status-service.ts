@@ -4,7 +4,8 @@ import { type Db, type Executor, type Tx, precompile } from '../store/db.js';
 import type { Dialect } from '../store/migrations/helpers.js';
 import type { Status } from '../store/schema.js';
 import type { EventBus } from './events.js';
-import type { LiveStatusCommit, LiveStatuses } from './live-statuses.js';
+import { type LiveStatusCommit, LiveStatuses } from './live-statuses.js';
+import type { PgLiveStatuses } from './pg-live-statuses.js';
 import {
   type StatusEntry,
   createCustomStatus,
@@ -95,8 +96,8 @@ export class StatusService {
     private readonly dialect: Dialect,
     private readonly clock: Clock,
     private readonly bus: EventBus,
-    /** The embedded store's in-memory statuses, told of each commit (src/domain/live-statuses.ts). */
-    private readonly live?: LiveStatuses,
+    /** The in-memory statuses, told of each commit (src/domain/live-statuses.ts, pg-live-statuses.ts). */
+    private readonly live?: LiveStatuses | PgLiveStatuses,
   ) {
     this.run = (fn) => runWithRetry(db, fn);
     this.committedAgent = precompile(
@@ -273,25 +274,27 @@ export class StatusService {
     prepare: (tx: Tx, locked: LockedAgent[], before: B) => Promise<(a: AgentState) => Decision>,
     beforeLock?: (tx: Tx) => Promise<B>,
   ): Promise<Map<number, StatusOutcome>> {
+    const live = this.live;
     const { outcomes, events, commit } = await this.run(async (tx) => {
       const before = beforeLock ? await beforeLock(tx) : (undefined as B);
       const locked = await lockAgents(tx, this.dialect, tenantId, agentIds);
       const decide = await prepare(tx, locked, before);
-      const v0 = this.live ? await statusVersion(tx, tenantId) : 0;
+      const v0 = live instanceof LiveStatuses ? await statusVersion(tx, tenantId) : 0;
       const applied = await applyDecisions(tx, this.clock, tenantId, locked, decide, by);
-      const commit =
-        this.live && applied.events.length > 0
-          ? await committedRows(
-              tx,
-              tenantId,
-              v0,
-              applied.events.map((e) => e.agentId),
-            )
-          : undefined;
+      const ids = applied.events.map((e) => e.agentId);
+      let commit: (() => void) | undefined;
+      if (!live || ids.length === 0) commit = undefined;
+      else if (live instanceof LiveStatuses) {
+        const c = await committedRows(tx, tenantId, v0, ids);
+        commit = () => live.apply(tenantId, c);
+      } else {
+        const notes = await live.capture(tx, tenantId, ids);
+        commit = () => live.apply(tenantId, notes);
+      }
       return { ...applied, commit };
     });
     // Only now is the change durable: subscribers never see a status that was rolled back.
-    if (commit) this.live?.apply(tenantId, commit);
+    commit?.();
     for (const e of events) this.bus.publish(tenantId, 'agent.status_changed', e);
     return outcomes;
   }

@@ -65,6 +65,8 @@ async function openPostgres(opts: StoreOptions & { databaseUrl: string }): Promi
   const watch = new PgCommitWatch({
     connectionString: opts.databaseUrl,
     connectionTimeoutMillis: 5000,
+    // Named, so an operator (or a test) can tell the listening connection in pg_stat_activity.
+    application_name: schema ? `tongdai listen ${schema}` : 'tongdai listen',
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
   // Before the first connection: every pooled client's statements must be seen.
@@ -247,6 +249,11 @@ export function isUniqueViolation(e: unknown): boolean {
  */
 export function committedVersion(db: Db): number | undefined {
   return readers.get(db)?.version() ?? watches.get(db)?.version();
+}
+
+/** PostgreSQL only: the store's commit watch, whose status notifications keep `PgLiveStatuses` current. */
+export function commitWatch(db: Db): PgCommitWatch | undefined {
+  return watches.get(db);
 }
 
 /**

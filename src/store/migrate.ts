@@ -20,6 +20,7 @@ import { clusterNodes } from './migrations/0017_cluster_nodes.js';
 import { skills } from './migrations/0019_skills.js';
 import { commitNotify } from './migrations/0020_commit_notify.js';
 import { voicemails } from './migrations/0021_voicemails.js';
+import { statusNotify } from './migrations/0024_status_notify.js';
 
 // Forward-only: append new entries, never edit or reorder shipped ones.
 const MIGRATIONS: Record<string, PortableMigration> = {
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, PortableMigration> = {
   '0019_skills': skills,
   '0020_commit_notify': commitNotify,
   '0021_voicemails': voicemails,
+  '0024_status_notify': statusNotify,
 };
 
 class PortableProvider implements MigrationProvider {

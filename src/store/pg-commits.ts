@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { NOTIFYING_TABLES } from './migrations/0020_commit_notify.js';
+import { STATUS_CHANNEL, STATUS_COLUMNS } from './migrations/0024_status_notify.js';
 
 const CHANNEL = 'tongdai_commit';
 const RETRY_MS = 1000;
@@ -11,6 +12,22 @@ const WRITES = new RegExp(
     String.raw`)"?(?!\w)`,
   'i',
 );
+
+/**
+ * An update that sets nothing but an agent's status columns (the status writer's): no commit for the memos,
+ * since the database notifies it on the status channel instead (migration 0024). Anything else is a write.
+ */
+const STATUS_COL = `"(?:${STATUS_COLUMNS.join('|')})" = \\$\\d+`;
+const STATUS_ONLY = new RegExp(
+  String.raw`^\s*update\s+"agents"\s+set\s+${STATUS_COL}(?:\s*,\s*${STATUS_COL})*\s+where\s[^;]*$`,
+  'i',
+);
+
+/** One agent's committed status as a status notification carries it: id, status seq, status, status id. */
+export type StatusNote = readonly [number, number, string, number | null];
+
+/** Status changes of one tenant, or `undefined` when the notification could only name the tenant. */
+export type StatusListener = (tenantId: number, agents: readonly StatusNote[] | undefined) => void;
 
 /**
  * PostgreSQL's stand-in for SQLite's `data_version`: a number that moves after any commit that wrote a table
@@ -29,12 +46,27 @@ export class PgCommitWatch {
   private closed = false;
   private retry: NodeJS.Timeout | null = null;
   private readonly classified = new Map<string, boolean>();
+  private session = 0;
+  private readonly statusListeners: StatusListener[] = [];
 
   constructor(private readonly config: pg.ClientConfig) {}
 
   /** The current version, or undefined while notifications may be missed. */
   version(): number | undefined {
     return this.listening ? this.counter : undefined;
+  }
+
+  /**
+   * Which LISTEN this is (it moves on every reconnect), or undefined while notifications may be missed: what was
+   * learnt from status notifications in an earlier session may have missed some, and must be read afresh.
+   */
+  listenSession(): number | undefined {
+    return this.listening ? this.session : undefined;
+  }
+
+  /** Be told of every status notification of this schema (the writer's own commits too). */
+  onStatus(listener: StatusListener): void {
+    this.statusListeners.push(listener);
   }
 
   /** Start listening; resolves once the first LISTEN succeeded or failed (a failure retries in the background). */
@@ -56,11 +88,14 @@ export class PgCommitWatch {
       await client.connect();
       const schema = (await client.query<{ s: string }>('select current_schema() as s')).rows[0]?.s;
       client.on('notification', (n) => {
-        if (n.payload === schema) this.counter++;
+        if (n.channel === CHANNEL) {
+          if (n.payload === schema) this.counter++;
+        } else if (n.channel === STATUS_CHANNEL && n.payload) this.status(n.payload, schema);
       });
-      await client.query(`listen ${CHANNEL}`);
+      await client.query(`listen ${CHANNEL}; listen ${STATUS_CHANNEL}`);
       // Whatever committed before the LISTEN took effect was not notified: memos from before are void.
       this.counter++;
+      this.session++;
       this.listening = this.client === client;
     } catch {
       down();
@@ -107,10 +142,22 @@ export class PgCommitWatch {
     await c?.end().catch(() => undefined);
   }
 
+  private status(payload: string, schema: string | undefined): void {
+    let note: { s?: unknown; t?: unknown; a?: unknown };
+    try {
+      note = JSON.parse(payload) as typeof note;
+    } catch {
+      return;
+    }
+    if (note.s !== schema || typeof note.t !== 'number') return;
+    const agents = Array.isArray(note.a) ? (note.a as StatusNote[]) : undefined;
+    for (const l of this.statusListeners) l(note.t, agents);
+  }
+
   private writes(text: string): boolean {
     let w = this.classified.get(text);
     if (w === undefined) {
-      w = WRITES.test(text);
+      w = WRITES.test(text) && !STATUS_ONLY.test(text);
       if (this.classified.size >= 2000) this.classified.clear();
       this.classified.set(text, w);
     }

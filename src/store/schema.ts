@@ -105,6 +105,8 @@ export interface AgentTable {
    */
   status_id: number | null;
   status_changed_at: Ms | null;
+  /** Counts the agent's status changes (a trigger, PostgreSQL only; 0 on the embedded store): migration 0024. */
+  status_seq: Generated<number>;
   created_by: string | null;
   updated_by: string | null;
   created_at: Ms;
