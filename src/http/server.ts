@@ -3,7 +3,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { Logger } from 'pino';
 import type { AppContext } from '../context.js';
+import { lazyChildLogger } from '../metrics/logging.js';
 import { registerSystemRoutes } from './system.js';
 import { type Failure, sendFailure } from './family-errors.js';
 import { addBoundsKeywords, boundSchema } from './input-bounds.js';
@@ -66,6 +68,8 @@ export async function buildHttpServer(ctx: AppContext, families: FamilyPlugin[])
     },
     clientErrorHandler: (err, socket) => answerClientError(app, err, socket),
     loggerInstance: ctx.logger as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, opts) =>
+      lazyChildLogger(logger as Logger, bindings, opts) as FastifyBaseLogger,
     logController: new LogController({
       disableRequestLogging: ctx.config.logLevel !== 'debug' && ctx.config.logLevel !== 'trace',
     }),
