@@ -3,7 +3,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { AppContext } from '../../context.js';
 import {
-  type IvrFlowView,
   assignNumberToFlow,
   createIvrFlow,
   deleteIvrFlow,
@@ -13,22 +12,12 @@ import {
   updateIvrFlow,
 } from '../../domain/ivr-flows.js';
 import { PROMPT_CATALOG, PROMPT_LANGS } from '../../prompts/catalog.js';
+import { flowJson } from '../native/ivr.js';
 import { sessionOf } from './session.js';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 // The document is checked by src/ivr/validate.ts, whose errors carry the JSON pointer the editor shows.
 const FlowDoc = Type.Unknown();
-
-const flowJson = (f: IvrFlowView) => ({
-  id: f.id,
-  name: f.name,
-  version: f.version,
-  current_version: f.currentVersion,
-  flow: f.flow,
-  numbers: f.numbers,
-  created_at: f.createdAt,
-  updated_at: f.updatedAt,
-});
 
 /**
  * IVR flows in the console (docs/console.md): supervisors read flows, their versions and the prompt catalogue;

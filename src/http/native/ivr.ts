@@ -30,7 +30,8 @@ const FlowJson = Type.Object({
 const config = { scope: 'queue' as const };
 const tags = ['native: ivr'];
 
-const flowJson = (f: IvrFlowView) => ({
+/** A flow on the wire (the native API's and the console's). */
+export const flowJson = (f: IvrFlowView) => ({
   id: f.id,
   name: f.name,
   version: f.version,
