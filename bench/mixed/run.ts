@@ -25,6 +25,7 @@ import { freeMediaPort, registerContact } from '../../test/sip/helpers/agents.js
 import { Peers, SCENARIOS, freeUdpPort } from '../../test/sip/helpers/peers.js';
 import { seedBenchTenant } from '../http/seed.js';
 import { FanOut, type FanOutItem } from '../../src/realtime/fanout.js';
+import { RealtimeGateway } from '../../src/realtime/gateway.js';
 
 const self = fileURLToPath(import.meta.url);
 const now = () => performance.timeOrigin + performance.now();
@@ -172,6 +173,13 @@ async function main(): Promise<void> {
   FanOut.prototype.send = function (this: FanOut, items: readonly FanOutItem[]) {
     fanOuts.add(this);
     return send.call(this, items);
+  };
+  // The gateway, to report how long its tenants' chain tasks waited and ran.
+  const gateways = new Set<RealtimeGateway>();
+  const start = RealtimeGateway.prototype.start;
+  RealtimeGateway.prototype.start = function (this: RealtimeGateway) {
+    gateways.add(this);
+    return start.call(this);
   };
   const s = await startTestServer({ clock: systemClock, env: { LOG_LEVEL: 'error' } });
   const { t, demo } = s;
@@ -334,6 +342,20 @@ async function main(): Promise<void> {
     fanOut: [...fanOuts].map((f) => f.stats),
     fanOutWritesPerSecond: Math.round(
       [...fanOuts].reduce((a, f) => a + f.stats.writes, 0) / ((callsTo - callsFrom) / 1000),
+    ),
+    chain: [...gateways].map((g) =>
+      Object.fromEntries(
+        Object.entries(g.chainStats).map(([kind, c]) => [
+          kind,
+          {
+            tasks: c.tasks,
+            meanWaitMs: +(c.waitMs / c.tasks).toFixed(2),
+            meanRunMs: +(c.runMs / c.tasks).toFixed(2),
+            maxRunMs: Math.round(c.maxRunMs),
+            runSeconds: +(c.runMs / 1000).toFixed(1),
+          },
+        ]),
+      ),
     ),
     eventP50: Math.round(percentile(lat, 50)),
     eventP99: Math.round(percentile(lat, 99)),

@@ -43,6 +43,14 @@ import { FanOut } from './fanout.js';
 import { registerSubscriptionHandlers } from './subscriptions.js';
 
 const PURGE_EVERY_MS = 60_000;
+
+/** Per kind of chain task: how many ran, ms spent queued behind earlier tasks, ms running (awaits included). */
+export interface ChainTiming {
+  tasks: number;
+  waitMs: number;
+  runMs: number;
+  maxRunMs: number;
+}
 const WIRE_TYPES: readonly string[] = [
   ...CALL_BINDING_EVENTS,
   AGENT_STATUS_EVENT,
@@ -68,6 +76,8 @@ export class RealtimeGateway {
   private readonly fanOut: FanOut;
   private readonly ready: CommitMemo<number | null>;
   private readonly chains = new Map<number, Promise<void>>();
+  /** Timing of the tenants' chain tasks by kind (two clock reads a task; benches read it). */
+  readonly chainStats: Record<string, ChainTiming> = {};
   private readonly accounts = new Map<number, string>();
   // Account and user ids never change, so one lookup each serves every later event.
   private readonly agentUids = new Map<string, string>();
@@ -95,7 +105,7 @@ export class RealtimeGateway {
 
   start(): this {
     this.relay = EventRelay.create(this.ctx.config, this.ctx.logger, (e) => {
-      void this.enqueue(e.tenantId, async () => this.emitRelayed(e));
+      void this.enqueue(e.tenantId, 'relayed', async () => this.emitRelayed(e));
     });
     this.unsubscribe = this.ctx.bus.subscribe((e) => this.onDomainEvent(e));
     this.io.on('connection', (socket) => registerSubscriptionHandlers(this.ctx, this, socket));
@@ -118,9 +128,23 @@ export class RealtimeGateway {
   }
 
   /** Run `task` after every earlier task of the tenant (events and resumes alike). */
-  private enqueue(tenantId: number, task: () => Promise<void>): Promise<void> {
+  private enqueue(tenantId: number, kind: string, task: () => Promise<void>): Promise<void> {
     const prev = this.chains.get(tenantId) ?? Promise.resolve();
-    const next = prev.then(task).catch((err: unknown) => {
+    const queued = performance.now();
+    const timed = async () => {
+      const start = performance.now();
+      try {
+        await task();
+      } finally {
+        const end = performance.now();
+        const t = (this.chainStats[kind] ??= { tasks: 0, waitMs: 0, runMs: 0, maxRunMs: 0 });
+        t.tasks++;
+        t.waitMs += start - queued;
+        t.runMs += end - start;
+        if (end - start > t.maxRunMs) t.maxRunMs = end - start;
+      }
+    };
+    const next = prev.then(timed).catch((err: unknown) => {
       this.ctx.logger.error({ err, tenantId }, 'realtime task failed');
     });
     this.chains.set(tenantId, next);
@@ -133,7 +157,7 @@ export class RealtimeGateway {
   private onDomainEvent(e: Envelope): void {
     if (e.type === 'call.created' || e.type === 'call.answered' || e.type === 'call.ended') {
       const env = e as Envelope<'call.created'>;
-      void this.enqueue(e.tenantId, () =>
+      void this.enqueue(e.tenantId, 'call', () =>
         this.pushCall(env.tenantId, CALL_EVENT_NAMES[e.type as 'call.created'], env),
       );
       // A transfer's leg ends with its call.
@@ -142,24 +166,24 @@ export class RealtimeGateway {
       this.pushLegs(e.tenantId, this.legs.transferred((e as Envelope<'call.transferred'>).payload));
     } else if (e.type === 'agent.status_changed') {
       const env = e as Envelope<'agent.status_changed'>;
-      void this.enqueue(e.tenantId, () => this.pushAgentStatus(env));
+      void this.enqueue(e.tenantId, 'agent-status', () => this.pushAgentStatus(env));
     } else if (isCallbackEvent(e.type)) {
       const type = e.type;
       const p = (e as Envelope<typeof type>).payload;
-      void this.enqueue(e.tenantId, async () => {
+      void this.enqueue(e.tenantId, 'callback', async () => {
         const uid = p.agentId === null ? null : await this.agentUidOf(e.tenantId, p.agentId);
         const wire = callbackWire(type, await this.accountOf(e.tenantId), p, uid);
         this.push(e.tenantId, CALLBACK_EVENT, String(p.callbackId), wire, p.at);
       });
     } else if (e.type === 'voicemail.left') {
       const p = (e as Envelope<'voicemail.left'>).payload;
-      void this.enqueue(e.tenantId, async () => {
+      void this.enqueue(e.tenantId, 'voicemail', async () => {
         const wire = voicemailWire(await this.accountOf(e.tenantId), p);
         this.push(e.tenantId, VOICEMAIL_EVENT, String(p.voicemailId), wire, p.at);
       });
     } else if (e.type === 'call.dtmf') {
       const p = (e as Envelope<'call.dtmf'>).payload;
-      void this.enqueue(e.tenantId, async () =>
+      void this.enqueue(e.tenantId, 'dtmf', async () =>
         this.push(e.tenantId, DTMF_EVENT, p.callId, dtmfWire(await this.accountOf(e.tenantId), p), p.at),
       );
     }
@@ -197,7 +221,7 @@ export class RealtimeGateway {
 
   private pushLegs(tenantId: number, events: LegEvent[]): void {
     for (const l of events) {
-      void this.enqueue(tenantId, async () => {
+      void this.enqueue(tenantId, 'leg', async () => {
         const uid = l.agentId === null ? null : await this.agentUidOf(tenantId, l.agentId);
         const wire = legWire(await this.accountOf(tenantId), l, uid);
         this.push(tenantId, l.event, l.legCallId, wire, l.payload.at);
@@ -245,7 +269,7 @@ export class RealtimeGateway {
 
   private release(tenantId: number): void {
     this.held.delete(tenantId);
-    void this.enqueue(tenantId, () => this.flush(tenantId));
+    void this.enqueue(tenantId, 'flush', () => this.flush(tenantId));
   }
 
   private async flush(tenantId: number): Promise<void> {
@@ -305,7 +329,7 @@ export class RealtimeGateway {
       clearTimeout(held);
       this.release(tenantId);
     }
-    await this.enqueue(tenantId, async () => {
+    await this.enqueue(tenantId, 'resume', async () => {
       const notBefore = this.ctx.clock.now() - EVENT_LOG_RETENTION_MS;
       let upTo = since;
       for (;;) {
