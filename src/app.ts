@@ -13,7 +13,7 @@ import { nativeFamily } from './http/native/index.js';
 import { alohubFamily } from './http/alohub/index.js';
 import { antbuddyFamily } from './http/antbuddy/index.js';
 import { recordingsFamily } from './http/recordings.js';
-import { attachRealtime } from './realtime/gateway.js';
+import { type RealtimeGateway, attachRealtime } from './realtime/gateway.js';
 import { attachEventWebhooks } from './webhooks/events.js';
 import { RecordingRetentionJob, repairUnfinishedRecordings } from './media/recordings.js';
 import { RecordingPipeline } from './recordings/pipeline.js';
@@ -177,6 +177,8 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
     };
     // A node found dead by a heartbeat leaves agents in Ringing/In-call/Wrap-up: resume them (docs/cluster.md).
     telephony.node.onDeadCallsClosed(() => resetStuckAgents(recoveryDeps));
+    // Set below, before the first lease round (at listen()): a gained tenant numbers above every reserved id.
+    const late: { realtime?: RealtimeGateway } = {};
     // Several nodes share PostgreSQL: each tenant's live call state runs on the node holding its lease.
     const ownership = config.databaseUrl
       ? new ClusterOwnership({
@@ -190,6 +192,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
           hooks: {
             tenantMoved: (tenantId, owned) => {
               if (!owned) return telephony.acd.forgetTenant(tenantId);
+              late.realtime?.tenantGained(tenantId);
               telephony.acd.tenantGained(tenantId).catch((err: unknown) => {
                 logger.warn({ err, tenantId }, 'reloading a gained tenant failed');
               });
@@ -240,7 +243,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       heartbeatMs: config.sip.tcpPartialTimeoutSec * 1000,
       logger: logger.child({ module: 'sip' }),
     });
-    const realtime = attachRealtime(ctx, io);
+    const realtime = (late.realtime = attachRealtime(ctx, io));
     closers.push(() => realtime.close());
     // Domain events to the tenants' webhook endpoints (docs/webhooks.md); detached after telephony stopped.
     closers.push(attachEventWebhooks({ db: store.db, clock, bus, logger }));

@@ -357,6 +357,11 @@ async function main(): Promise<void> {
         ]),
       ),
     ),
+    eventLog: [...gateways].map((g) => ({
+      ...g.log.stats,
+      ms: Math.round(g.log.stats.ms),
+      idClaims: g.ids.stats.claims,
+    })),
     eventP50: Math.round(percentile(lat, 50)),
     eventP99: Math.round(percentile(lat, 99)),
     bareRps: bareRuns.map((r) => Math.round(r.rps)),

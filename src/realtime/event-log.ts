@@ -1,4 +1,6 @@
-import type { Executor } from '../store/db.js';
+import { sql } from 'kysely';
+import type { Db, Executor } from '../store/db.js';
+import type { Dialect } from '../store/migrations/helpers.js';
 
 /** How long pushed events stay replayable (reconnects within two minutes must find theirs, with margin). */
 export const EVENT_LOG_RETENTION_MS = 10 * 60_000;
@@ -28,23 +30,62 @@ export async function appendEvent(
   return row.id;
 }
 
+/** One numbered event as the log keeps it (`payload` is the JSON of `{ key, wire }`). */
+export interface EventRow {
+  id: number;
+  type: string;
+  payload: string;
+  at: number;
+}
+
 /**
- * Persist a batch of pushed events in one statement (one round trip on PostgreSQL, where a transaction of one
- * insert each was several per batch and let a busy tenant's chain fall seconds behind). Ids come from one sequence
- * in the order of the rows, so the sorted ids are the events' offsets in batch order.
+ * Persist events numbered in memory (ids from `claimEventIds`), in one statement: one round trip per batch on
+ * PostgreSQL. Nothing waits on it to deliver them (src/realtime/log-writer.ts).
  */
-export async function appendEvents(
+export async function appendNumbered(
   db: Executor,
   tenantId: number,
-  events: readonly { type: string; payload: string; at: number }[],
-): Promise<number[]> {
-  if (events.length === 0) return [];
-  const rows = await db
+  rows: readonly EventRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db
     .insertInto('event_log')
-    .values(events.map((e) => ({ tenant_id: tenantId, type: e.type, payload: e.payload, created_at: e.at })))
-    .returning('id')
+    .values(
+      rows.map((r) => ({
+        id: r.id,
+        tenant_id: tenantId,
+        type: r.type,
+        payload: r.payload,
+        created_at: r.at,
+      })),
+    )
     .execute();
-  return rows.map((r) => r.id).sort((a, b) => a - b);
+}
+
+/**
+ * Reserve `n` ids of the log's own id sequence, ascending, for events numbered in memory. The reservation is
+ * committed before an id is used, so an id handed out once is never handed out again, across restarts and nodes
+ * alike, and a row inserted without an id (SQL by hand) lands above every reserved one.
+ */
+export async function claimEventIds(db: Db, dialect: Dialect, n: number): Promise<number[]> {
+  if (dialect === 'postgres') {
+    const { rows } = await sql<{ id: number }>`
+      select nextval(pg_get_serial_sequence('event_log', 'id')) as id from generate_series(1, ${n})`.execute(
+      db,
+    );
+    return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  }
+  // AUTOINCREMENT never gives out an id at or below sqlite_sequence's, so raising it reserves the block.
+  return db.transaction().execute(async (tx) => {
+    await sql`
+      insert into sqlite_sequence (name, seq)
+      select 'event_log', coalesce((select max(id) from event_log), 0)
+      where not exists (select 1 from sqlite_sequence where name = 'event_log')`.execute(tx);
+    const { rows } = await sql<{ seq: number }>`
+      update sqlite_sequence set seq = seq + ${n} where name = 'event_log' returning seq`.execute(tx);
+    const top = Number(rows[0]!.seq);
+    return Array.from({ length: n }, (_, i) => top - n + 1 + i);
+  });
 }
 
 /** The tenant's retained events after `afterId`, oldest first. */

@@ -8,7 +8,7 @@ import {
   EVENT_LOG_RETENTION_MS,
   type LoggedEvent,
   REPLAY_LIMIT,
-  appendEvents,
+  claimEventIds,
   eventsSince,
   purgeEvents,
 } from './event-log.js';
@@ -40,6 +40,8 @@ import { EventRelay, type RelayedEvent } from './cluster.js';
 import { callbackWire, isCallbackEvent, voicemailWire } from './ivr-wire.js';
 import { CommitMemo } from '../store/db.js';
 import { FanOut } from './fanout.js';
+import { EventIds } from './event-ids.js';
+import { EventLogWriter } from './log-writer.js';
 import { registerSubscriptionHandlers } from './subscriptions.js';
 
 const PURGE_EVERY_MS = 60_000;
@@ -68,12 +70,16 @@ interface Pending {
 
 /**
  * The one place realtime leaves the process: domain events from the bus become Kazoo-style Socket.IO events in
- * per-tenant rooms. Each tenant's events go through one promise chain — persist (the row id is the resume
- * offset), then emit — so clients see them in publish order and a resume can never interleave with live ones.
+ * per-tenant rooms. Each tenant's events go through one promise chain — numbered in memory (the id is the resume
+ * offset), emitted, then persisted behind — so clients see them in publish order and a resume can never interleave
+ * with live ones.
  */
 export class RealtimeGateway {
   private readonly io: RealtimeServer;
   private readonly fanOut: FanOut;
+  /** Numbers the tenants' events in memory; `log` persists them behind their delivery. */
+  readonly ids: EventIds;
+  readonly log: EventLogWriter<{ event: WireEventName; key: string; payload: WirePayload }>;
   private readonly ready: CommitMemo<number | null>;
   private readonly chains = new Map<number, Promise<void>>();
   /** Timing of the tenants' chain tasks by kind (two clock reads a task; benches read it). */
@@ -101,6 +107,10 @@ export class RealtimeGateway {
     this.io = io as unknown as RealtimeServer;
     this.fanOut = new FanOut(io);
     this.ready = new CommitMemo(ctx.db, 1000);
+    this.ids = new EventIds((n) => claimEventIds(ctx.db, ctx.store.dialect, n));
+    this.log = new EventLogWriter(ctx.db, ctx.logger, (tenantId, items) =>
+      this.relayPersisted(tenantId, items),
+    );
   }
 
   start(): this {
@@ -124,6 +134,7 @@ export class RealtimeGateway {
       this.release(tenantId);
     }
     await Promise.allSettled([...this.chains.values()]);
+    await this.log.close();
     await this.relay?.close();
   }
 
@@ -154,38 +165,49 @@ export class RealtimeGateway {
     return next;
   }
 
+  /**
+   * Build the event's wire payload now, so its lookups (cached ids, the ready flags) overlap the other events'
+   * instead of waiting in line, and push it in the tenant's chain, in publish order.
+   */
+  private prepare(tenantId: number, kind: string, build: () => Promise<Pending>): void {
+    const ready = build();
+    ready.catch(() => undefined); // reported by the chain task that awaits it
+    void this.enqueue(tenantId, kind, async () => this.push(tenantId, await ready));
+  }
+
   private onDomainEvent(e: Envelope): void {
+    const t = e.tenantId;
     if (e.type === 'call.created' || e.type === 'call.answered' || e.type === 'call.ended') {
       const env = e as Envelope<'call.created'>;
-      void this.enqueue(e.tenantId, 'call', () =>
-        this.pushCall(env.tenantId, CALL_EVENT_NAMES[e.type as 'call.created'], env),
-      );
+      this.prepare(t, 'call', () => this.callEvent(t, CALL_EVENT_NAMES[e.type as 'call.created'], env));
       // A transfer's leg ends with its call.
-      if (e.type === 'call.ended') this.pushLegs(e.tenantId, this.legs.ended(env.payload));
+      if (e.type === 'call.ended') this.pushLegs(t, this.legs.ended(env.payload));
     } else if (e.type === 'call.transferred') {
-      this.pushLegs(e.tenantId, this.legs.transferred((e as Envelope<'call.transferred'>).payload));
+      this.pushLegs(t, this.legs.transferred((e as Envelope<'call.transferred'>).payload));
     } else if (e.type === 'agent.status_changed') {
-      const env = e as Envelope<'agent.status_changed'>;
-      void this.enqueue(e.tenantId, 'agent-status', () => this.pushAgentStatus(env));
+      this.prepare(t, 'agent-status', () => this.agentStatusEvent(e as Envelope<'agent.status_changed'>));
     } else if (isCallbackEvent(e.type)) {
       const type = e.type;
       const p = (e as Envelope<typeof type>).payload;
-      void this.enqueue(e.tenantId, 'callback', async () => {
-        const uid = p.agentId === null ? null : await this.agentUidOf(e.tenantId, p.agentId);
-        const wire = callbackWire(type, await this.accountOf(e.tenantId), p, uid);
-        this.push(e.tenantId, CALLBACK_EVENT, String(p.callbackId), wire, p.at);
+      this.prepare(t, 'callback', async () => {
+        const uid = p.agentId === null ? null : await this.agentUidOf(t, p.agentId);
+        const wire = callbackWire(type, await this.accountOf(t), p, uid);
+        return { event: CALLBACK_EVENT, key: String(p.callbackId), wire, at: p.at };
       });
     } else if (e.type === 'voicemail.left') {
       const p = (e as Envelope<'voicemail.left'>).payload;
-      void this.enqueue(e.tenantId, 'voicemail', async () => {
-        const wire = voicemailWire(await this.accountOf(e.tenantId), p);
-        this.push(e.tenantId, VOICEMAIL_EVENT, String(p.voicemailId), wire, p.at);
+      this.prepare(t, 'voicemail', async () => {
+        const wire = voicemailWire(await this.accountOf(t), p);
+        return { event: VOICEMAIL_EVENT, key: String(p.voicemailId), wire, at: p.at };
       });
     } else if (e.type === 'call.dtmf') {
       const p = (e as Envelope<'call.dtmf'>).payload;
-      void this.enqueue(e.tenantId, 'dtmf', async () =>
-        this.push(e.tenantId, DTMF_EVENT, p.callId, dtmfWire(await this.accountOf(e.tenantId), p), p.at),
-      );
+      this.prepare(t, 'dtmf', async () => ({
+        event: DTMF_EVENT,
+        key: p.callId,
+        wire: dtmfWire(await this.accountOf(t), p),
+        at: p.at,
+      }));
     }
   }
 
@@ -212,47 +234,51 @@ export class RealtimeGateway {
     return uid || null;
   }
 
-  private async pushCall(tenantId: number, event: WireEventName, e: Envelope<'call.created'>): Promise<void> {
+  private async callEvent(
+    tenantId: number,
+    event: WireEventName,
+    e: Envelope<'call.created'>,
+  ): Promise<Pending> {
     const p = e.payload;
     const agentUid = p.agentId === null ? null : await this.agentUidOf(tenantId, p.agentId);
     const wire = callWire(event as 'CHANNEL_CREATE', await this.accountOf(tenantId), p, agentUid);
-    this.push(tenantId, event, p.callId, wire, p.at);
+    return { event, key: p.callId, wire, at: p.at };
   }
 
   private pushLegs(tenantId: number, events: LegEvent[]): void {
     for (const l of events) {
-      void this.enqueue(tenantId, 'leg', async () => {
+      this.prepare(tenantId, 'leg', async () => {
         const uid = l.agentId === null ? null : await this.agentUidOf(tenantId, l.agentId);
         const wire = legWire(await this.accountOf(tenantId), l, uid);
-        this.push(tenantId, l.event, l.legCallId, wire, l.payload.at);
+        return { event: l.event, key: l.legCallId, wire, at: l.payload.at };
       });
     }
   }
 
-  /** A status's ready flag, memoised until the next commit: on PostgreSQL a round trip in the tenant's chain. */
+  /** A status's ready flag, memoised until the next commit (on PostgreSQL a round trip when it is not). */
   private readyOf(tenantId: number, name: string): Promise<number | null> {
     return this.ready.get(`${tenantId}|${name}`, () => statusIsReady(this.ctx.db, tenantId, name));
   }
 
-  private async pushAgentStatus(e: Envelope<'agent.status_changed'>): Promise<void> {
+  private async agentStatusEvent(e: Envelope<'agent.status_changed'>): Promise<Pending> {
     const p = e.payload;
-    const [previous, current] = await Promise.all([
+    const [previous, current, account] = await Promise.all([
       this.readyOf(e.tenantId, p.previous),
       this.readyOf(e.tenantId, p.current),
+      this.accountOf(e.tenantId),
     ]);
-    const wire = agentStatusWire(await this.accountOf(e.tenantId), p, { previous, current });
-    this.push(e.tenantId, AGENT_STATUS_EVENT, p.agentUid, wire, p.at);
+    const wire = agentStatusWire(account, p, { previous, current });
+    return { event: AGENT_STATUS_EVENT, key: p.agentUid, wire, at: p.at };
   }
 
   /**
    * Queue the event for the tenant's next flush, which the first queued event schedules at the end of the chain:
-   * events published together (a call's end moves its agent too) are persisted in one statement instead of one
-   * commit each, and still emitted in chain order, after their offsets exist. A flush leaves at least
+   * events published together (a call's end moves its agent too) go out together, in chain order. A flush leaves at least
    * `realtimeBatchMs` after the tenant's previous one (an event after a quiet spell at once): on a busy floor the
    * events of that span share one write per socket, which is what 1,000 subscribed sockets cost (docs/performance.md).
    * The wait is on the wall clock (it paces socket writes, it decides nothing); a resume releases it first.
    */
-  private push(tenantId: number, event: WireEventName, key: string, wire: Unnumbered, at: number): void {
+  private push(tenantId: number, pending: Pending): void {
     let batch = this.pending.get(tenantId);
     if (!batch) {
       this.pending.set(tenantId, (batch = []));
@@ -264,7 +290,7 @@ export class RealtimeGateway {
         this.held.set(tenantId, timer);
       }
     }
-    batch.push({ event, key, wire, at });
+    batch.push(pending);
   }
 
   private release(tenantId: number): void {
@@ -272,16 +298,18 @@ export class RealtimeGateway {
     void this.enqueue(tenantId, 'flush', () => this.flush(tenantId));
   }
 
+  /**
+   * Number the batch in memory (ids reserved ahead in the log's sequence: no round trip while the block lasts),
+   * deliver it, and hand it to the log writer, which persists it behind and relays it to the other nodes once it
+   * is in the log. Delivery no longer waits on the insert; what a crash in between costs is in docs/decisions.md.
+   */
   private async flush(tenantId: number): Promise<void> {
     const batch = this.pending.get(tenantId) ?? [];
     this.pending.delete(tenantId);
-    // From the start: events queued while this batch is persisted wait for the next slot, not right behind it.
+    // From the start: events queued while this batch is numbered wait for the next slot, not right behind it.
     this.lastSent.set(tenantId, performance.now());
-    const ids = await appendEvents(
-      this.ctx.db,
-      tenantId,
-      batch.map((b) => ({ type: b.event, payload: JSON.stringify({ key: b.key, wire: b.wire }), at: b.at })),
-    );
+    if (batch.length === 0) return;
+    const ids = await this.ids.take(tenantId, batch.length);
     // The data is the event's only argument (Kazoo clients take exactly one); its event_id is the resume point.
     const items = batch.map((b, i) => ({
       event: b.event,
@@ -290,11 +318,38 @@ export class RealtimeGateway {
       rooms: roomsFor(tenantId, b.event, b.key),
     }));
     this.fanOut.send(items);
-    for (const { event, key, payload } of items) this.relay?.publish({ tenantId, event, key, payload });
+    this.log.append(
+      tenantId,
+      batch.map((b, i) => ({
+        id: ids[i]!,
+        type: b.event,
+        payload: JSON.stringify({ key: b.key, wire: b.wire }),
+        at: b.at,
+        item: items[i]!,
+      })),
+    );
+  }
+
+  /** The batch is in the log: now other nodes may emit it (a client resuming there finds it in the log). */
+  private relayPersisted(
+    tenantId: number,
+    items: { event: WireEventName; key: string; payload: WirePayload }[],
+  ) {
+    if (!this.relay) return;
+    for (const { event, key, payload } of items) this.relay.publish({ tenantId, event, key, payload });
+  }
+
+  /**
+   * This node took the tenant over (its lease): number its next events above every id reserved until now, also
+   * those the previous owner delivered and never logged. In its chain: no event of the tenant is numbered before.
+   */
+  tenantGained(tenantId: number): void {
+    void this.enqueue(tenantId, 'take-over', () => this.ids.takeOver(tenantId));
   }
 
   /** Another node's event, already persisted there: emit it here, except to sockets whose replay included it. */
   private emitRelayed(e: RelayedEvent): void {
+    this.ids.seen(e.tenantId, e.payload.event_id);
     const now = Date.now();
     const except = new Set<string>();
     for (const [socketId, m] of this.resumeMarks) {
@@ -330,6 +385,8 @@ export class RealtimeGateway {
       this.release(tenantId);
     }
     await this.enqueue(tenantId, 'resume', async () => {
+      // Delivered is not yet logged: the replay reads the log once what this node numbered is in it.
+      await this.log.settled(tenantId);
       const notBefore = this.ctx.clock.now() - EVENT_LOG_RETENTION_MS;
       let upTo = since;
       for (;;) {
