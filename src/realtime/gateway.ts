@@ -93,7 +93,7 @@ export class RealtimeGateway {
   /** Per tenant, events ready to persist and emit: the next flush in the tenant's chain writes them in one go. */
   private readonly pending = new Map<number, Pending[]>();
   /** Per tenant, when its last batch went out (monotonic ms), and the timer holding back its next one. */
-  private readonly lastSent = new Map<number, number>();
+  private readonly nextSlot = new Map<number, number>();
   private readonly held = new Map<number, NodeJS.Timeout>();
   /** Transfer legs still up, for their CHANNEL_DESTROY. */
   private readonly legs = new TransferLegs();
@@ -276,14 +276,15 @@ export class RealtimeGateway {
    * events published together (a call's end moves its agent too) go out together, in chain order. A flush leaves at least
    * `realtimeBatchMs` after the tenant's previous one (an event after a quiet spell at once): on a busy floor the
    * events of that span share one write per socket, which is what 1,000 subscribed sockets cost (docs/performance.md).
+   * After a batch that took longer than that to write, the next waits as long as it took: the fan-out keeps at most
+   * half of the thread, and the calls, SIP and the database clients the rest.
    * The wait is on the wall clock (it paces socket writes, it decides nothing); a resume releases it first.
    */
   private push(tenantId: number, pending: Pending): void {
     let batch = this.pending.get(tenantId);
     if (!batch) {
       this.pending.set(tenantId, (batch = []));
-      const wait =
-        (this.lastSent.get(tenantId) ?? -Infinity) + this.ctx.config.realtimeBatchMs - performance.now();
+      const wait = (this.nextSlot.get(tenantId) ?? -Infinity) - performance.now();
       if (wait <= 0 || this.unsubscribe === null) this.release(tenantId);
       else {
         const timer = setTimeout(() => this.release(tenantId), wait);
@@ -307,7 +308,8 @@ export class RealtimeGateway {
     const batch = this.pending.get(tenantId) ?? [];
     this.pending.delete(tenantId);
     // From the start: events queued while this batch is numbered wait for the next slot, not right behind it.
-    this.lastSent.set(tenantId, performance.now());
+    const start = performance.now();
+    this.nextSlot.set(tenantId, start + this.ctx.config.realtimeBatchMs);
     if (batch.length === 0) return;
     const ids = await this.ids.take(tenantId, batch.length);
     // The data is the event's only argument (Kazoo clients take exactly one); its event_id is the resume point.
@@ -317,7 +319,11 @@ export class RealtimeGateway {
       payload: { ...b.wire, event_id: ids[i]! } as WirePayload,
       rooms: roomsFor(tenantId, b.event, b.key),
     }));
+    const sending = performance.now();
     this.fanOut.send(items);
+    const sent = performance.now();
+    if (sent - sending > this.ctx.config.realtimeBatchMs)
+      this.nextSlot.set(tenantId, sent + (sent - sending));
     this.log.append(
       tenantId,
       batch.map((b, i) => ({
