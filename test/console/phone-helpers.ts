@@ -8,7 +8,7 @@ import { setConsolePassword } from '../../src/domain/console-accounts.js';
 import { bumpRevision } from '../../src/domain/tenants.js';
 import { parseWav } from '../../src/media/wav.js';
 import { type TestServer, requireTool } from '../helpers/harness.js';
-import { HEARD, TonePhone, toneAmplitude, writeToneWav } from '../media/tones.js';
+import { ABSENT, HEARD, TonePhone, toneAmplitude, writeToneWav } from '../media/tones.js';
 import { freeMediaPort } from '../sip/helpers/agents.js';
 import { type Peers, freeUdpPort, sleep, waitFor } from '../sip/helpers/peers.js';
 import { chromiumMissing, newPage, signIn } from './browser.js';
@@ -24,6 +24,20 @@ export const phoneSkip = async (): Promise<string | false> =>
  * takes the fake microphone's 8,000 down to ~1,000, so a quarter of HEARD.
  */
 export const LOUD = HEARD / 4;
+
+/**
+ * A recording channel in 200 ms windows: `T` where `hz` is at least LOUD, `.` where it is ABSENT, `?` between (a
+ * window straddling a change). Windowed, because one Goertzel over a whole call cancels itself wherever the
+ * tone's phase jumps (a late frame, a hold), which a loaded machine makes common.
+ */
+export function toneTrace(pcm: Int16Array, hz: number): string {
+  let trace = '';
+  for (let i = 0; i + 1600 <= pcm.length; i += 1600) {
+    const amp = toneAmplitude(pcm.subarray(i, i + 1600), hz);
+    trace += amp >= LOUD ? 'T' : amp <= ABSENT ? '.' : '?';
+  }
+  return trace;
+}
 
 /** The channels of a call's recording once it is stored, as 16-bit samples (caller left, agent right). */
 export async function storedRecording(s: TestServer, recordingId: number): Promise<Int16Array[]> {
