@@ -23,6 +23,17 @@ interface TenantState {
 
 const MAX_TENANTS = 1024;
 
+/** Keep `t` as `tenantId`'s statuses, most recent last, dropping the least recently loaded tenant past the cap. */
+export function keepTenant<T>(tenants: Map<number, T>, tenantId: number, t: T): T {
+  tenants.delete(tenantId);
+  tenants.set(tenantId, t);
+  if (tenants.size > MAX_TENANTS) {
+    const oldest = tenants.keys().next().value;
+    if (oldest !== undefined) tenants.delete(oldest);
+  }
+  return t;
+}
+
 const LOAD_SQL = `select t.status_version as version, a.id, a.status, a.status_id
   from tenants t left join agents a on a.tenant_id = t.id and a.deleted_at is null where t.id = ?`;
 
@@ -81,13 +92,6 @@ export class LiveStatuses {
       if (r.id !== null && r.status !== null)
         agents.set(r.id, { status: r.status, statusId: r.status_id, stamp: version });
     }
-    const t = { version, agents };
-    this.tenants.delete(tenantId);
-    this.tenants.set(tenantId, t);
-    if (this.tenants.size > MAX_TENANTS) {
-      const oldest = this.tenants.keys().next().value;
-      if (oldest !== undefined) this.tenants.delete(oldest);
-    }
-    return t;
+    return keepTenant(this.tenants, tenantId, { version, agents });
   }
 }

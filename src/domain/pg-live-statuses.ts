@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../store/db.js';
 import { readCommitted } from '../store/db.js';
-import type { LiveStatus } from './live-statuses.js';
+import { type LiveStatus, keepTenant } from './live-statuses.js';
 import type { StatusNote } from '../store/pg-commits.js';
 import { chunks } from './status-writer.js';
 
@@ -20,8 +20,6 @@ interface TenantState {
   agents: Map<number, LiveStatus>;
   ready: Promise<void>;
 }
-
-const MAX_TENANTS = 1024;
 
 const LOAD_SQL = `select id, status, status_id, status_seq from agents where tenant_id = $1 and deleted_at is null`;
 
@@ -126,12 +124,6 @@ export class PgLiveStatuses {
         throw e;
       },
     );
-    this.tenants.delete(tenantId);
-    this.tenants.set(tenantId, t);
-    if (this.tenants.size > MAX_TENANTS) {
-      const oldest = this.tenants.keys().next().value;
-      if (oldest !== undefined) this.tenants.delete(oldest);
-    }
-    return t;
+    return keepTenant(this.tenants, tenantId, t);
   }
 }
