@@ -1,5 +1,6 @@
-import type { Db } from '../store/db.js';
+import type { Db, Tx } from '../store/db.js';
 import { readCommitted } from '../store/db.js';
+import { chunks } from './status-writer.js';
 
 /** One agent's committed status; `stamp` is the tenant's status version that set it (it only grows). */
 export interface LiveStatus {
@@ -13,6 +14,14 @@ export interface LiveStatusCommit {
   before: number;
   after: number;
   changes: readonly { agentId: number; status: string; statusId: number | null }[];
+}
+
+/** What the status service tells either store's live statuses of a status transaction (this file, pg-live-statuses). */
+export interface LiveStatusTracker {
+  /** Inside the transaction, before its writes: what `changed` needs (SQLite: the tenant's status version). */
+  mark(tx: Tx, tenantId: number): Promise<number>;
+  /** Inside the transaction, after its writes to `agentIds`: what to apply once it has committed. */
+  changed(tx: Tx, tenantId: number, mark: number, agentIds: number[]): Promise<() => void>;
 }
 
 interface TenantState {
@@ -53,12 +62,21 @@ interface LoadRow {
  * statement. So the state is exactly the database's on every read, and calls committing all the time cost the list
  * nothing but that row.
  */
-export class LiveStatuses {
+export class LiveStatuses implements LiveStatusTracker {
   private readonly tenants = new Map<number, TenantState>();
 
   constructor(private readonly db: Db) {}
 
   /** Apply a commit of the status service (right after it committed). */
+  mark(tx: Tx, tenantId: number): Promise<number> {
+    return statusVersion(tx, tenantId);
+  }
+
+  async changed(tx: Tx, tenantId: number, before: number, agentIds: number[]): Promise<() => void> {
+    const c = await committedRows(tx, tenantId, before, agentIds);
+    return () => this.apply(tenantId, c);
+  }
+
   apply(tenantId: number, c: LiveStatusCommit): void {
     const t = this.tenants.get(tenantId);
     if (!t || c.after <= t.version) return; // not held, or already in what was loaded
@@ -94,4 +112,34 @@ export class LiveStatuses {
     }
     return keepTenant(this.tenants, tenantId, { version, agents });
   }
+}
+
+/** The tenant's status version (counted by migration 0018's trigger on the embedded store). */
+async function statusVersion(tx: Tx, tenantId: number): Promise<number> {
+  const row = await tx
+    .selectFrom('tenants')
+    .select('status_version')
+    .where('id', '=', tenantId)
+    .executeTakeFirst();
+  return row?.status_version ?? 0;
+}
+
+/** What the transaction wrote, as the live state takes it: the agents' new statuses and the version range. */
+async function committedRows(
+  tx: Tx,
+  tenantId: number,
+  before: number,
+  ids: number[],
+): Promise<LiveStatusCommit> {
+  const changes: LiveStatusCommit['changes'][number][] = [];
+  for (const part of chunks(ids)) {
+    const rows = await tx
+      .selectFrom('agents')
+      .select(['id', 'status', 'status_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', part)
+      .execute();
+    for (const r of rows) changes.push({ agentId: r.id, status: r.status, statusId: r.status_id });
+  }
+  return { before, after: await statusVersion(tx, tenantId), changes };
 }

@@ -1,6 +1,6 @@
 import type { Db, Tx } from '../store/db.js';
 import { readCommitted } from '../store/db.js';
-import { type LiveStatus, keepTenant } from './live-statuses.js';
+import { type LiveStatus, type LiveStatusTracker, keepTenant } from './live-statuses.js';
 import type { StatusNote } from '../store/pg-commits.js';
 import { chunks } from './status-writer.js';
 
@@ -41,7 +41,7 @@ interface LoadRow {
  * A reconnect of the listener (notifications may have been missed) voids everything held: tenants reload on their
  * next read; while it is down `at` answers undefined and callers read the database.
  */
-export class PgLiveStatuses {
+export class PgLiveStatuses implements LiveStatusTracker {
   private readonly tenants = new Map<number, TenantState>();
 
   constructor(
@@ -67,6 +67,16 @@ export class PgLiveStatuses {
       for (const r of rows) notes.push([r.id, r.status_seq, r.status, r.status_id]);
     }
     return notes;
+  }
+
+  /** Nothing to read before the writes: each agent's `status_seq` orders its changes. */
+  mark(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  async changed(tx: Tx, tenantId: number, _mark: number, agentIds: number[]): Promise<() => void> {
+    const notes = await this.capture(tx, tenantId, agentIds);
+    return () => this.apply(tenantId, notes);
   }
 
   /** Apply a commit of the status service, right after it committed. */

@@ -4,8 +4,7 @@ import { type Db, type Executor, type Tx, precompile } from '../store/db.js';
 import type { Dialect } from '../store/migrations/helpers.js';
 import type { Status } from '../store/schema.js';
 import type { EventBus } from './events.js';
-import { type LiveStatusCommit, LiveStatuses } from './live-statuses.js';
-import type { PgLiveStatuses } from './pg-live-statuses.js';
+import type { LiveStatusTracker } from './live-statuses.js';
 import {
   type StatusEntry,
   createCustomStatus,
@@ -39,7 +38,6 @@ import {
   type LockedAgent,
   type TxRunner,
   applyDecisions,
-  chunks,
   lockAgents,
   outcomeWithoutChange,
   runWithRetry,
@@ -97,7 +95,7 @@ export class StatusService {
     private readonly clock: Clock,
     private readonly bus: EventBus,
     /** The in-memory statuses, told of each commit (src/domain/live-statuses.ts, pg-live-statuses.ts). */
-    private readonly live?: LiveStatuses | PgLiveStatuses,
+    private readonly live?: LiveStatusTracker,
   ) {
     this.run = (fn) => runWithRetry(db, fn);
     this.committedAgent = precompile(
@@ -279,18 +277,10 @@ export class StatusService {
       const before = beforeLock ? await beforeLock(tx) : (undefined as B);
       const locked = await lockAgents(tx, this.dialect, tenantId, agentIds);
       const decide = await prepare(tx, locked, before);
-      const v0 = live instanceof LiveStatuses ? await statusVersion(tx, tenantId) : 0;
+      const mark = live ? await live.mark(tx, tenantId) : 0;
       const applied = await applyDecisions(tx, this.clock, tenantId, locked, decide, by);
       const ids = applied.events.map((e) => e.agentId);
-      let commit: (() => void) | undefined;
-      if (!live || ids.length === 0) commit = undefined;
-      else if (live instanceof LiveStatuses) {
-        const c = await committedRows(tx, tenantId, v0, ids);
-        commit = () => live.apply(tenantId, c);
-      } else {
-        const notes = await live.capture(tx, tenantId, ids);
-        commit = () => live.apply(tenantId, notes);
-      }
+      const commit = live && ids.length > 0 ? await live.changed(tx, tenantId, mark, ids) : undefined;
       return { ...applied, commit };
     });
     // Only now is the change durable: subscribers never see a status that was rolled back.
@@ -335,34 +325,4 @@ export class StatusService {
     const row = await (mode === 'update' ? q.forUpdate() : q.forShare()).executeTakeFirst();
     return row !== undefined;
   }
-}
-
-/** The tenant's status version (counted by migration 0018's trigger on the embedded store). */
-async function statusVersion(tx: Tx, tenantId: number): Promise<number> {
-  const row = await tx
-    .selectFrom('tenants')
-    .select('status_version')
-    .where('id', '=', tenantId)
-    .executeTakeFirst();
-  return row?.status_version ?? 0;
-}
-
-/** What the transaction wrote, as the live state takes it: the agents' new statuses and the version range. */
-async function committedRows(
-  tx: Tx,
-  tenantId: number,
-  before: number,
-  ids: number[],
-): Promise<LiveStatusCommit> {
-  const changes: LiveStatusCommit['changes'][number][] = [];
-  for (const part of chunks(ids)) {
-    const rows = await tx
-      .selectFrom('agents')
-      .select(['id', 'status', 'status_id'])
-      .where('tenant_id', '=', tenantId)
-      .where('id', 'in', part)
-      .execute();
-    for (const r of rows) changes.push({ agentId: r.id, status: r.status, statusId: r.status_id });
-  }
-  return { before, after: await statusVersion(tx, tenantId), changes };
 }
