@@ -97,8 +97,13 @@ test('a browser offer gets werift’s answer; audio and digits flow both ways wi
   leg.endpoint.close();
 });
 
-test('werift #356: an offer without a=ssrc still delivers the browser’s audio (packets are read off the DTLS transport)', async () => {
-  const { phone, a, leg, browser } = await browserCall({ withoutSsrc: true });
+/** Bridge the browser's leg to the phone and check the phone hears the browser's tone; then hang everything up. */
+async function phoneHearsBrowser({
+  phone,
+  a,
+  leg,
+  browser,
+}: Awaited<ReturnType<typeof browserCall>>): Promise<void> {
   engine.bridge(a, leg.endpoint);
   const t0 = performance.now();
   browser.talk();
@@ -108,6 +113,11 @@ test('werift #356: an offer without a=ssrc still delivers the browser’s audio 
   await browser.close();
   a.close();
   leg.endpoint.close();
+}
+
+test('werift #356: an offer without a=ssrc still delivers the browser’s audio (packets are read off the DTLS transport)', async () => {
+  const { phone, a, leg, browser } = await browserCall({ withoutSsrc: true });
+  await phoneHearsBrowser({ phone, a, leg, browser });
 });
 
 test('a repeated HelloVerifyRequest (the first ClientHello retransmitted under load) does not fail tongdai’s DTLS', async () => {
@@ -115,15 +125,7 @@ test('a repeated HelloVerifyRequest (the first ClientHello retransmitted under l
   // HelloVerifyRequest, fail its transport and drop the SRTP of a browser that had completed the handshake.
   const { phone, a, leg, browser } = await browserCall({ repeatHelloVerify: true });
   assert.ok(browser.helloVerifyRepeats >= 1, 'the browser sent a HelloVerifyRequest twice');
-  engine.bridge(a, leg.endpoint);
-  const t0 = performance.now();
-  browser.talk();
-  await waitFor(() => phone.got.length >= 20, 10_000);
-  assert.ok(phone.tonesSince(t0, { b: BROWSER_HZ }).b! > HEARD);
-  phone.close();
-  await browser.close();
-  a.close();
-  leg.endpoint.close();
+  await phoneHearsBrowser({ phone, a, leg, browser });
 });
 
 test('hold music reaches the browser; its hold re-offer is answered recvonly with the same DTLS role', async () => {
