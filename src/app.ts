@@ -244,6 +244,7 @@ export async function createTongdai(config: Config, opts: BuildOptions = {}): Pr
       logger: logger.child({ module: 'sip' }),
     });
     const realtime = (late.realtime = attachRealtime(ctx, io));
+    metrics.addRealtime(() => realtime.totals());
     closers.push(() => realtime.close());
     // Domain events to the tenants' webhook endpoints (docs/webhooks.md); detached after telephony stopped.
     closers.push(attachEventWebhooks({ db: store.db, clock, bus, logger }));

@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import type { Telephony } from '../calls/index.js';
 import type { Clock } from '../clock.js';
 import type { EventBus } from '../domain/events.js';
+import type { RealtimeTotals } from '../realtime/gateway.js';
 import type { Store } from '../store/db.js';
 import { callMetrics } from './calls.js';
 import { mediaMetrics } from './media.js';
+import { realtimeMetrics } from './realtime.js';
 import { sipMetrics } from './sip.js';
 import { storeMetrics } from './store.js';
 import { TenantLabels } from './tenants.js';
@@ -26,6 +28,8 @@ export interface Metrics {
   readonly contentType: string;
   /** The Prometheus text exposition of every metric; rejects when a collector fails (answered 503). */
   render(): Promise<string>;
+  /** The realtime series, once the Socket.IO gateway exists (it is built after the HTTP server). */
+  addRealtime(totals: () => RealtimeTotals): void;
   close(): void;
 }
 
@@ -52,6 +56,7 @@ export function createMetrics(d: MetricsDeps): Metrics {
     register,
     contentType: register.contentType,
     render: () => register.metrics(),
+    addRealtime: (totals) => realtimeMetrics(register, totals),
     close() {
       unsubscribe();
       transport.tap = null;

@@ -1,25 +1,12 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { MediaTotals, MediaTotalsSnapshot } from '../media/quality.js';
-import { sharedRead } from './tenants.js';
+import { runningTotal, sharedRead } from './tenants.js';
 
 /** RTP packets, loss and jitter, read from the media engine's totals at each scrape. */
 export function mediaMetrics(register: Registry, totals: MediaTotals): void {
   const snap = sharedRead(() => Promise.resolve(totals.snapshot()));
-  // Counters set from running totals: each scrape adds what moved since the last one (never a decrease, so a
-  // stream whose late packets lower its loss count cannot make the counter go back).
-  const counter = (name: string, help: string, pick: (s: MediaTotalsSnapshot) => number) => {
-    let seen = 0;
-    new Counter({
-      name,
-      help,
-      registers: [register],
-      async collect() {
-        const v = pick(await snap());
-        if (v > seen) this.inc(v - seen);
-        seen = Math.max(seen, v);
-      },
-    });
-  };
+  const counter = (name: string, help: string, pick: (s: MediaTotalsSnapshot) => number) =>
+    runningTotal(register, name, help, async () => pick(await snap()));
   counter('tongdai_rtp_packets_received_total', 'RTP packets received on media ports', (s) => s.packetsIn);
   counter(
     'tongdai_rtp_packets_sent_total',

@@ -1,3 +1,5 @@
+import { Counter, type Registry } from 'prom-client';
+
 /**
  * The tenant-label rule (docs/operations.md § Metrics): a `tenant` label appears only on gauges whose other labels
  * come from a small closed set (active calls, waiting calls, agents by state), and only for the first `limit`
@@ -36,4 +38,27 @@ export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
     });
     return inFlight;
   };
+}
+
+/**
+ * A counter set from a running total read at each scrape: each scrape adds what moved since the last one (never a
+ * decrease, so a total that goes back, such as a stream's loss count after late packets, cannot lower the counter).
+ */
+export function runningTotal(
+  register: Registry,
+  name: string,
+  help: string,
+  read: () => Promise<number>,
+): void {
+  let seen = 0;
+  new Counter({
+    name,
+    help,
+    registers: [register],
+    async collect() {
+      const v = await read();
+      if (v > seen) this.inc(v - seen);
+      seen = Math.max(seen, v);
+    },
+  });
 }

@@ -47,6 +47,16 @@ import { registerSubscriptionHandlers } from './subscriptions.js';
 const PURGE_EVERY_MS = 60_000;
 
 /** Per kind of chain task: how many ran, ms spent queued behind earlier tasks, ms running (awaits included). */
+/** What the realtime side has done so far, for /metrics. */
+export interface RealtimeTotals {
+  /** Engine.IO connections open now (Socket.IO v2, v4 and Python clients alike, authenticated or not). */
+  sockets: number;
+  chain: Readonly<Record<string, ChainTiming>>;
+  fanOut: Readonly<{ batches: number; writes: number; deliveries: number }>;
+  log: Readonly<{ inserts: number; rows: number; ms: number; failures: number }>;
+  logBacklog: number;
+}
+
 export interface ChainTiming {
   tasks: number;
   waitMs: number;
@@ -122,6 +132,17 @@ export class RealtimeGateway {
     this.purgeTimer = setInterval(() => void this.purge(), PURGE_EVERY_MS);
     this.purgeTimer.unref();
     return this;
+  }
+
+  /** Running totals for /metrics (src/metrics/realtime.ts), read at each scrape. */
+  totals(): RealtimeTotals {
+    return {
+      sockets: this.io.engine.clientsCount,
+      chain: this.chainStats,
+      fanOut: this.fanOut.stats,
+      log: this.log.stats,
+      logBacklog: this.log.backlog(),
+    };
   }
 
   /** Stop taking events, then let the ones already queued finish before the database closes. */

@@ -34,6 +34,13 @@ export class EventLogWriter<T> {
     q.writing ??= this.drain(tenantId, q);
   }
 
+  /** Events delivered and not yet in the event log (the crash window, docs/decisions.md). */
+  backlog(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.rows.length;
+    return n;
+  }
+
   /** Resolves once every row appended for the tenant so far is written (or failed). */
   async settled(tenantId: number): Promise<void> {
     for (let q = this.queues.get(tenantId); q?.writing; q = this.queues.get(tenantId)) await q.writing;

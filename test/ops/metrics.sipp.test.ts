@@ -5,6 +5,8 @@ import { bumpRevision } from '../../src/domain/tenants.js';
 import { type TestServer, call, requireTool, startTestServer } from '../helpers/harness.js';
 import { closedCall, freeMediaPort, startAgent, startCustomer } from '../sip/helpers/agents.js';
 import { Peers, SCENARIOS, freeUdpPort, waitFor } from '../sip/helpers/peers.js';
+import { authToken } from '../antbuddy/helpers.js';
+import { record, subscribe } from '../realtime/helpers.js';
 import { scrape, value } from './scrape.js';
 
 const skip = await requireTool('sipp');
@@ -23,9 +25,20 @@ describe('/metrics after a real call', { skip }, () => {
     await s?.close();
   });
 
-  it('counts the SIP traffic, the call, its cause, its RTP and shows it active while up', async () => {
+  it('counts the SIP traffic, the call, its cause, its RTP, its events and shows it active while up', async (ctx) => {
     const t = String(s.demo.tenant_id);
+    // A Kazoo-style subscriber on the call events: the realtime series count what it is sent.
+    const listener = record(s.url);
+    ctx.after(() => listener.close());
+    const token = await authToken(s.url, s.demo.app_id, s.demo.app_secret);
+    const ack = await subscribe(listener.socket, {
+      account_id: s.demo.account_id,
+      auth_token: token,
+      binding: 'call.*.*',
+    });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
     const before = await scrape(metricsUrl);
+    assert.ok(value(before, 'tongdai_realtime_sockets') >= 1);
     const callee = await startAgent(peers, s, 1, 'agent-answer.xml', { pauseMs: 200 });
     const a = s.demo.agents[0]!;
     const b = s.demo.agents[1]!;
@@ -80,6 +93,22 @@ describe('/metrics after a real call', { skip }, () => {
       `${delta('tongdai_rtp_packets_received_total')}`,
     );
     assert.ok(delta('tongdai_rtp_packets_sent_total') > 20);
+    // CHANNEL_CREATE, _ANSWER and _DESTROY went through the tenant's chain to the subscriber and into the log.
+    const got = await listener.waitFor(['CHANNEL_CREATE', 'CHANNEL_ANSWER', 'CHANNEL_DESTROY'], 3, 5000);
+    const ev = await waitFor(async () => {
+      const x = await scrape(metricsUrl);
+      return value(x, 'tongdai_event_log_rows_total') - value(before, 'tongdai_event_log_rows_total') >= 3
+        ? x
+        : null;
+    });
+    const evDelta = (series: string) => value(ev, series) - value(before, series);
+    assert.ok(evDelta('tongdai_realtime_chain_tasks_total{kind="call"}') >= 3);
+    assert.ok(evDelta('tongdai_realtime_chain_run_seconds_total{kind="call"}') > 0);
+    assert.ok(evDelta('tongdai_realtime_deliveries_total') >= got.length);
+    assert.ok(evDelta('tongdai_realtime_socket_writes_total') >= 1);
+    assert.ok(evDelta('tongdai_realtime_batches_total') >= 1);
+    assert.equal(value(ev, 'tongdai_event_log_failures_total'), 0);
+    assert.ok(ev.has('tongdai_event_log_backlog'));
     assert.equal(value(m, 'tongdai_rtp_packets_lost_total'), 0, 'nothing lost on loopback');
     // Gauges read from the store and the process.
     assert.ok(value(m, 'tongdai_sip_registrations') >= 1);
