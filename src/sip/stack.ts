@@ -101,7 +101,8 @@ export class SipStack {
     if (this.servers.size >= (this.opts.maxServerTransactions ?? 20_000)) {
       const busy = makeResponse(req, 503);
       busy.headers.add('retry-after', '5');
-      return this.transport.send(busy, remote);
+      this.transport.send(busy, remote);
+      return;
     }
     const tx = new ServerTransaction(
       req,

@@ -7,7 +7,8 @@ export const T1 = 500;
 export const T2 = 4000;
 export const TIMEOUT = 64 * T1;
 
-type Send = (msg: SipRequest | SipResponse, to: Remote) => void;
+/** Puts a message on the wire; `false` when it could not be sent at all (a WebSocket connection that is gone). */
+type Send = (msg: SipRequest | SipResponse, to: Remote) => boolean | void;
 
 export function branchOf(msg: SipRequest | SipResponse): string {
   const top = msg.headers.get('via');
@@ -89,7 +90,14 @@ export class ClientTransaction {
   ) {}
 
   start(): void {
-    this.send(this.request, this.remote);
+    if (this.send(this.request, this.remote) === false) {
+      // RFC 3261 §8.1.3.1: a transport failure is taken as a 503 from the peer, now rather than at timer B/F
+      // (a browser phone whose WebSocket dropped stays bound for its grace period; its fork branch ends at once).
+      setImmediate(() => {
+        if (!this.final) this.receive(makeResponse(this.request, 503, 'Service Unavailable (transport)'));
+      });
+      return;
+    }
     if (this.remote.transport === 'udp') this.retransmit(T1);
     this.timeoutTimer = setTimeout(() => this.timeout(), TIMEOUT);
     this.timeoutTimer.unref();

@@ -191,21 +191,27 @@ export class SipTransport {
     this.opts.onMessage(msg, remote);
   }
 
-  /** Send a message; over TCP reuses the connection to that peer, else opens one. */
-  send(msg: SipMessage, to: Remote): void {
+  /**
+   * Send a message; over TCP reuses the connection to that peer, else opens one. `false` when it cannot be sent:
+   * a WebSocket connection is only ever the peer's own, so once it is gone nothing can reach that contact.
+   */
+  send(msg: SipMessage, to: Remote): boolean {
     // Transaction timers may still fire during shutdown; there is nothing left to send them on.
-    if (this.closed) return;
+    if (this.closed) return true;
     this.tap?.(msg, 'out');
     const data = serialize(msg);
     if (to.transport === 'udp') {
       this.udp?.send(data, to.port, to.address, (err) => err && this.opts.onError?.(err, to));
-      return;
+      return true;
     }
     if (isWebSocket(to.transport)) {
       const ws = this.wsConns.get(`${to.transport}|${keyOf(to)}`);
-      if (!ws) return this.opts.onError?.(new Error('websocket connection gone'), to);
+      if (!ws) {
+        this.opts.onError?.(new Error('websocket connection gone'), to);
+        return false;
+      }
       ws.send(data.toString());
-      return;
+      return true;
     }
     let s = this.conns.get(keyOf(to));
     if (!s || s.destroyed) {
@@ -213,6 +219,7 @@ export class SipTransport {
       this.adopt(s, to);
     }
     s.write(data);
+    return true;
   }
 
   /** The address and port to advertise in Via and Contact. */

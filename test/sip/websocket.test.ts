@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { FakeClock, systemClock } from '../../src/clock.js';
+import { newTag } from '../../src/sip/headers.js';
+import { Headers, type SipResponse } from '../../src/sip/message.js';
 import { type TestServer, requireTool, startTestServer } from '../helpers/harness.js';
 import { registerContact, startAgent, startCustomer } from './helpers/agents.js';
 import { type JsSipPhone, jssipPhone } from './helpers/jssip.js';
@@ -121,6 +123,39 @@ describe('SIP over WebSocket (RFC 7118): registration, origins, limits, dropped 
       5000,
       'agent logged out',
     );
+  });
+
+  it('a request to a binding whose connection dropped fails at once with 503 (RFC 3261 §8.1.3.1), not after 32 s', async () => {
+    const p = phone(1, { min: 600, max: 600 });
+    await p.registered();
+    const [b] = bindings(1);
+    assert.ok(b);
+    (p.ua._transport.socket._ws as WebSocket).terminate();
+    await waitFor(() => bindings(1)[0]!.expiresAt <= clock.now() + 10_000, 5000, 'grace armed');
+    const stack = s.t.telephony.sip.stack;
+    const h = new Headers();
+    h.add('max-forwards', '70');
+    h.add('from', `<sip:tongdai@${s.demo.sip_domain}>;tag=${newTag()}`);
+    h.add('to', `<${b.contact.replace(/^<|>$/g, '')}>`);
+    h.add('call-id', `dropped-${Date.now()}@test`);
+    h.add('cseq', '1 OPTIONS');
+    const started = performance.now();
+    const res = await new Promise<SipResponse>((resolve) =>
+      stack.request(
+        {
+          kind: 'request',
+          method: 'OPTIONS',
+          uri: `sip:${agent(1).extension}@${s.demo.sip_domain}`,
+          headers: h,
+          body: '',
+        },
+        b.remote,
+        resolve,
+      ),
+    );
+    assert.equal(res.status, 503);
+    assert.match(res.reason, /transport/);
+    assert.ok(performance.now() - started < 1000, `answered after ${performance.now() - started} ms`);
   });
 
   it('reconnecting within the grace period restores the registration on the new connection', async () => {
