@@ -141,6 +141,9 @@ describe('monitoring and recording control with real SIP peers', { skip }, () =>
       'the customer bridged to the agent',
     );
     const id = live.callId;
+    // Both phones talk from the answer on, as phones do (not only once they are sent audio).
+    customerAudio.talkFromAnswer(live.a.media.endpoint.localPort);
+    agentAudio.talkFromAnswer(live.b!.media.endpoint.localPort);
     const both = { customer: customerAudio, agent: agentAudio };
     // Bridged is a signalling state: on a loaded machine the first packets can trail it by a second or so, so wait
     // (up to 5 s) for both directions to carry audio before measuring who hears whom.

@@ -57,7 +57,7 @@ export class TonePhone {
     readonly amplitude = 6000,
   ) {
     this.sock.on('message', (b, rinfo) => {
-      if (this.back && this.source === null) {
+      if (this.back && this.timer === null) {
         this.source = rinfo.port;
         this.talk(() => this.source!);
       }
@@ -81,6 +81,17 @@ export class TonePhone {
   /** Talk to wherever tongdai's audio comes from, once it comes (how a phone learns nothing else from the SDP here). */
   talkBack(): void {
     this.back = true;
+  }
+
+  /**
+   * Start talking to tongdai's port for this leg now, as a phone does once its call is answered, unless audio came
+   * first (then it is already answering its source). Without it a talkBack() phone waits to be sent audio, and a
+   * stray packet that reached the fresh port first (latched: first source wins until the signalled address
+   * speaks, src/media/endpoint.ts) would leave both waiting for good.
+   */
+  talkFromAnswer(port: number): void {
+    if (!this.back || this.timer !== null) return;
+    this.talk(() => this.source ?? port);
   }
 
   /** Send the tone to `port` on loopback every 20 ms until `stop()`. */
