@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { loadConfig } from './config.js';
 import { FatalConfigError } from './errors.js';
 
@@ -10,6 +11,8 @@ test('defaults', () => {
   assert.equal(c.databaseUrl, undefined);
   assert.equal(c.logLevel, 'info');
   assert.ok(c.dataDir.endsWith('/data'));
+  assert.equal(c.mediaWorkers, Math.min(2, availableParallelism()), 'media off the main thread by default');
+  assert.equal(loadConfig({ MEDIA_WORKERS: '0' }).mediaWorkers, 0);
   assert.ok(Object.isFrozen(c));
 });
 

@@ -71,7 +71,7 @@ export function serverEnv(storage: Storage, extra: Record<string, string> = {}):
     // test/console/console.test.ts proves the default limit on a server of its own.
     CONSOLE_LOGIN_PER_10S: '1000',
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    // The media and call suites run with media in worker threads too (MEDIA_WORKERS=2 npm test …).
+    // Media runs in worker threads by default; CI's PostgreSQL suite runs it in-thread (MEDIA_WORKERS=0, .ci/run).
     ...(process.env.MEDIA_WORKERS ? { MEDIA_WORKERS: process.env.MEDIA_WORKERS } : {}),
     ...storage.env,
     ...extra,
