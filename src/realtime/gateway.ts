@@ -46,7 +46,6 @@ import { registerSubscriptionHandlers } from './subscriptions.js';
 
 const PURGE_EVERY_MS = 60_000;
 
-/** Per kind of chain task: how many ran, ms spent queued behind earlier tasks, ms running (awaits included). */
 /** What the realtime side has done so far, for /metrics. */
 export interface RealtimeTotals {
   /** Engine.IO connections open now (Socket.IO v2, v4 and Python clients alike, authenticated or not). */
@@ -57,6 +56,7 @@ export interface RealtimeTotals {
   logBacklog: number;
 }
 
+/** Per kind of chain task: how many ran, ms spent queued behind earlier tasks, ms running (awaits included). */
 export interface ChainTiming {
   tasks: number;
   waitMs: number;
