@@ -317,11 +317,13 @@ describe('monitoring and recording control with real SIP peers', { skip }, () =>
       `${pauses[0]!.duration_ms} vs ${pausedMs}`,
     );
     assert.equal(row.paused_ms, pauses[0]!.duration_ms);
-    // The file: the longest silent stretch (both channels) is the pause, within 5 %.
+    // The file: the longest silent stretch (both channels) is the pause: never shorter than 95 % of it, and
+    // longer only by the phones' audio reaching the bridge again after the resume (up to 250 ms on a loaded
+    // machine: 2,197 ms of silence for a 2,046 ms pause was seen at load 10).
     const file = join(s.config.dataDir, row.path);
     const silent = longestSilenceMs(file);
     assert.ok(
-      Math.abs(silent - pausedMs) <= pausedMs * 0.05,
+      silent >= pausedMs * 0.95 && silent <= pausedMs + Math.max(pausedMs * 0.05, 250),
       `silence ${silent} ms vs paused ${pausedMs} ms`,
     );
     const stats = spawnSync('sox', [file, '-n', 'stats'], { encoding: 'utf8' });
