@@ -66,7 +66,8 @@ describe('structured logs redact secrets', () => {
         const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
         child.stdout.on('data', (b: Buffer) => {
           out += b.toString();
-          if (/tongdai is running at/.test(out)) {
+          // Both: the banner is written directly, the log line through pino's asynchronous stream (either first).
+          if (/tongdai is running at/.test(out) && /demo tenant created.*\n/.test(out)) {
             clearTimeout(timer);
             resolve();
           }
