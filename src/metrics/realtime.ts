@@ -1,6 +1,6 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { RealtimeTotals } from '../realtime/gateway.js';
-import { runningTotal } from './tenants.js';
+import { runningTotal, runningTotals } from './tenants.js';
 
 /**
  * The realtime side (Socket.IO events): connections, what the tenants' event chains spent waiting and running (by
@@ -16,23 +16,10 @@ export function realtimeMetrics(register: Registry, totals: () => RealtimeTotals
       this.set(totals().sockets);
     },
   });
-  const byKind = (name: string, help: string, pick: (t: RealtimeTotals['chain'][string]) => number) => {
-    const seen = new Map<string, number>();
-    new Counter({
-      name,
-      help,
-      labelNames: ['kind'],
-      registers: [register],
-      collect() {
-        for (const [kind, t] of Object.entries(totals().chain)) {
-          const v = pick(t);
-          const before = seen.get(kind) ?? 0;
-          if (v > before) this.inc({ kind }, v - before);
-          seen.set(kind, Math.max(before, v));
-        }
-      },
-    });
-  };
+  const byKind = (name: string, help: string, pick: (t: RealtimeTotals['chain'][string]) => number) =>
+    runningTotals(register, name, help, 'kind', () =>
+      Promise.resolve(Object.entries(totals().chain).map(([kind, t]) => [kind, pick(t)] as [string, number])),
+    );
   byKind(
     'tongdai_realtime_chain_tasks_total',
     'Tasks run in the tenants’ event chains, by kind',

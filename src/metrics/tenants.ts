@@ -50,15 +50,32 @@ export function runningTotal(
   help: string,
   read: () => Promise<number>,
 ): void {
-  let seen = 0;
+  runningTotals(register, name, help, null, async () => [['', await read()]]);
+}
+
+/** runningTotal() per value of one label (a closed set): `read` gives each value's running total. */
+export function runningTotals(
+  register: Registry,
+  name: string,
+  help: string,
+  label: string | null,
+  read: () => Promise<Iterable<[string, number]>>,
+): void {
+  const seen = new Map<string, number>();
   new Counter({
     name,
     help,
+    labelNames: label ? [label] : [],
     registers: [register],
     async collect() {
-      const v = await read();
-      if (v > seen) this.inc(v - seen);
-      seen = Math.max(seen, v);
+      for (const [value, v] of await read()) {
+        const before = seen.get(value) ?? 0;
+        if (v > before) {
+          if (label) this.inc({ [label]: value }, v - before);
+          else this.inc(v - before);
+        }
+        seen.set(value, Math.max(before, v));
+      }
     },
   });
 }
