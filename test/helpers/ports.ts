@@ -18,8 +18,19 @@ export async function freeUdpPort(even = false): Promise<number> {
   }
 }
 
+/**
+ * A SIP listening port for baresip: it binds UDP and TCP on `p` and SIP/TLS on `p + 1` (CI once saw "SIP/TLS
+ * transport failed: Address already in use" on the port above the one it was given), so both must be free.
+ */
+export async function freeSipPortPair(): Promise<number> {
+  for (;;) {
+    const port = await freeUdpPort();
+    if (port < 65535 && (await tcpPortFree(port + 1))) return port;
+  }
+}
+
 /** Whether a TCP port on loopback can be listened on right now. */
-async function tcpPortFree(port: number): Promise<boolean> {
+export async function tcpPortFree(port: number): Promise<boolean> {
   const srv = createServer();
   const ok = await new Promise<boolean>((r) => {
     srv.once('error', () => r(false));

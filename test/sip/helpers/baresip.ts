@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { toTelephonyPcm } from '../../../src/media/wav.js';
 import type { TestServer } from '../../helpers/harness.js';
 import { writeToneWav } from '../../media/tones.js';
+import { freeSipPortPair } from '../../helpers/ports.js';
 import { type Finished, type Peers, freeUdpPort, waitFor } from './peers.js';
 
 // baresip 1.0 (Debian's) answers MD5 challenges only: the default challenge offers MD5 first.
@@ -27,16 +28,48 @@ export class Baresip {
     run.proc.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
   }
 
+  /**
+   * Start baresip and wait until it says it is ready. Its ports are chosen free a moment before it binds them, so
+   * another peer of the suite can take one in between; a start that fails with "Address already in use" is tried
+   * again on new ports (up to three times).
+   */
   static async start(
     peers: Peers,
     s: TestServer,
     agent: TestServer['demo']['agents'][number],
     opts: { hz?: number } = {},
   ): Promise<Baresip> {
-    const dir = join(peers.dir, `baresip-${agent.extension}-${Date.now()}`);
+    for (let attempt = 1; ; attempt++) {
+      const phone = await Baresip.spawn(peers, s, agent, opts, attempt);
+      const outcome = await Promise.race([
+        waitFor(
+          () => phone.output.includes('baresip is ready') || phone.run.proc.exitCode !== null,
+          15_000,
+          'baresip',
+        )
+          .then(() => (phone.run.proc.exitCode === null ? 'ready' : 'exited'))
+          .catch(() => 'silent'),
+        phone.run.done.then(() => 'exited'),
+      ]);
+      if (outcome === 'ready') return phone;
+      if (attempt < 3 && phone.output.includes('Address already in use')) continue;
+      throw new Error(`baresip for ${agent.extension} did not start; it said:\n${phone.output.slice(-3000)}`);
+    }
+  }
+
+  private static async spawn(
+    peers: Peers,
+    s: TestServer,
+    agent: TestServer['demo']['agents'][number],
+    opts: { hz?: number },
+    attempt: number,
+  ): Promise<Baresip> {
+    const dir = join(peers.dir, `baresip-${agent.extension}-${Date.now()}-${attempt}`);
     mkdirSync(dir, { recursive: true });
-    const sipPort = await freeUdpPort();
-    const ctrlPort = await freeUdpPort();
+    // baresip binds UDP and TCP on sip_listen's port and SIP/TLS on the next one.
+    const sipPort = await freeSipPortPair();
+    let ctrlPort = await freeUdpPort();
+    while (ctrlPort === sipPort || ctrlPort === sipPort + 1) ctrlPort = await freeUdpPort();
     const rtp = 40000 + Math.floor(Math.random() * 900) * 20;
     writeFileSync(
       join(dir, 'config'),
