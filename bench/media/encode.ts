@@ -6,7 +6,11 @@
  * call-hour of audio). Reported: MB per call-hour, the compression ratio, encoding CPU seconds per call-hour and
  * the speed against real time.
  *
- *   node --import tsx bench/media/encode.ts [--minutes 10] [--threads 1] [--runs 2]
+ * Then short calls (`--short-seconds`, `--short-calls` of them): the pool's kept thread against a fresh thread per
+ * encode (how the pool worked before 2026-12-08; a new pool per encode reproduces it), alternated in the same run:
+ * CPU per call and its ratio.
+ *
+ *   node --import tsx bench/media/encode.ts [--minutes 10] [--threads 1] [--runs 2] [--short-seconds 60] [--short-calls 20]
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,6 +26,8 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     threads: { type: 'string', default: '1' },
     runs: { type: 'string', default: '2' },
+    'short-seconds': { type: 'string', default: '60' },
+    'short-calls': { type: 'string', default: '20' },
   },
 });
 const minutes = Number(values.minutes);
@@ -73,6 +79,34 @@ for (let run = 1; run <= runs; run++) {
       `${((minutes * 60) / cpuSec).toFixed(1)}× | ${loadavg()[0]!.toFixed(1)} |`,
   );
 }
+
+// Short calls: CPU per encode with the kept thread against a fresh thread per encode, alternated call by call.
+const shortSec = Number(values['short-seconds']);
+const shortCalls = Number(values['short-calls']);
+const shortWav = join(dir, 'short.wav');
+writeFileSync(shortWav, callRecording(shortSec));
+await pool.encode({ wavPath: shortWav, mp3Path: join(dir, 'short-warm.mp3') });
+const startedBefore = pool.started;
+const cpuOf = async (encode: () => Promise<unknown>) => {
+  const c0 = process.cpuUsage();
+  await encode();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e6;
+};
+let kept = 0;
+let fresh = 0;
+for (let i = 0; i < shortCalls; i++) {
+  kept += await cpuOf(() => pool.encode({ wavPath: shortWav, mp3Path: join(dir, `short-k${i}.mp3`) }));
+  fresh += await cpuOf(async () => {
+    const once = new EncoderPool(1);
+    try {
+      await once.encode({ wavPath: shortWav, mp3Path: join(dir, `short-f${i}.mp3`) });
+    } finally {
+      await once.close();
+    }
+  });
+}
+const threadsStarted = pool.started - startedBefore;
 await pool.close();
 rmSync(dir, { recursive: true, force: true });
 console.log(
@@ -83,3 +117,11 @@ console.log(
 );
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);
+console.log(
+  `\n| short calls | seconds each | thread per encode: CPU ms / call (baseline) | kept thread: CPU ms / call | ratio | threads started (kept) | load avg |`,
+);
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
+console.log(
+  `| ${shortCalls} | ${shortSec} | ${((fresh / shortCalls) * 1000).toFixed(0)} | ${((kept / shortCalls) * 1000).toFixed(0)} | ` +
+    `${(kept / fresh).toFixed(2)}× | ${threadsStarted} | ${loadavg()[0]!.toFixed(1)} |`,
+);

@@ -1,10 +1,14 @@
-/** Worker-thread entry (src/recordings/encoder.ts): one encode request in, its result or error out. */
-import { parentPort, workerData } from 'node:worker_threads';
+/**
+ * Worker-thread entry (src/recordings/encoder.ts): encode requests in, one at a time, each answered with its
+ * result or error; the thread stays for the next one until the pool ends it.
+ */
+import { parentPort } from 'node:worker_threads';
 import { type EncodeRequest, encodeWavToMp3 } from './encode-job.js';
 
-const req = workerData as EncodeRequest;
-try {
-  parentPort?.postMessage({ ok: true, result: encodeWavToMp3(req) });
-} catch (e) {
-  parentPort?.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
-}
+parentPort?.on('message', (req: EncodeRequest) => {
+  try {
+    parentPort?.postMessage({ ok: true, result: encodeWavToMp3(req) });
+  } catch (e) {
+    parentPort?.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) });
+  }
+});

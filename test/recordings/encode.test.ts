@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { EncoderPool } from '../../src/recordings/encoder.js';
 import { Mp3Error, inspectMp3 } from '../../src/recordings/mp3.js';
 import { requireTool } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { mp3DecoderMissing, mp3ToWav, toneOn, toneWav } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tongdai-enc-'));
@@ -87,4 +88,38 @@ test('an unreadable file or a missing one is refused with the reason; bad MP3 by
   assert.throws(() => inspectMp3(Buffer.from('not an mp3 at all')), Mp3Error);
   const good = readFileSync(join(dir, 'cut.mp3'));
   assert.throws(() => inspectMp3(good.subarray(0, good.length - 10)), /cut short/);
+});
+
+test('threads are kept for the next encode (also after a refused one), at most `threads` at once, and end when idle', async () => {
+  const own = new EncoderPool(2, 200);
+  try {
+    const wav = join(dir, 'reuse.wav');
+    writeFileSync(wav, toneWav(1, { hz: 440, from: 0, to: 1 }, { hz: 1000, from: 0, to: 1 }));
+    for (let i = 0; i < 3; i++) await own.encode({ wavPath: wav, mp3Path: join(dir, `reuse-${i}.mp3`) });
+    await assert.rejects(
+      own.encode({ wavPath: join(dir, 'nope.wav'), mp3Path: join(dir, 'n.mp3') }),
+      /ENOENT/,
+    );
+    await own.encode({ wavPath: wav, mp3Path: join(dir, 'reuse-after.mp3') });
+    assert.equal(own.started, 1, 'one after another: one thread');
+    // Five at once: two threads, the other three queued behind them; every one encoded.
+    const five = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => own.encode({ wavPath: wav, mp3Path: join(dir, `burst-${i}.mp3`) })),
+    );
+    assert.deepEqual(
+      five.map((r) => r.durationMs),
+      [1000, 1000, 1000, 1000, 1000],
+    );
+    assert.equal(own.started, 2, 'five at once: two threads');
+    assert.ok(own.size <= 2);
+    await waitFor(() => own.size === 0, 10_000, 'idle threads ended');
+    await own.encode({ wavPath: wav, mp3Path: join(dir, 'reuse-later.mp3') });
+    assert.equal(own.started, 3, 'a new thread once the idle ones ended');
+  } finally {
+    await own.close();
+  }
+  await assert.rejects(
+    own.encode({ wavPath: join(dir, 'reuse.wav'), mp3Path: join(dir, 'x.mp3') }),
+    /encoder stopped/,
+  );
 });
