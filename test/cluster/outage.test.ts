@@ -164,7 +164,11 @@ describe('PostgreSQL and Redis restarting under two nodes', { skip: missing }, (
         logs: logs.slice(-10),
       });
     // sipp's whole final screen (its message table has the unexpected-message column), its stderr and error log.
-    assert.equal(c.code, 0, c.stdout.slice(-4000) + c.stderr.slice(-1000) + sippErrors(peers) + (await state()));
+    assert.equal(
+      c.code,
+      0,
+      c.stdout.slice(-4000) + c.stderr.slice(-1000) + sippErrors(peers) + (await state()),
+    );
     const a = await agent.done;
     assert.equal(a.code, 0, a.stdout.slice(-800) + (await state()));
     const rec = await waitFor(
