@@ -169,11 +169,10 @@ export function AgentCard({ a, queues, onAct }) {
         : html`<div class="agent-call muted">${t(PRESENCE_KEY[a.presence])}</div>`
     }
     <div class="agent-stats muted">
-      ${t('callsToday')}: <span data-k="calls">${a.callsToday}</span> ·
-      <span class=${a.missedToday ? 'missed' : ''}
+      ${t('callsToday')}: <span data-k="calls">${a.callsToday}</span>${' · '}<span
+        class=${a.missedToday ? 'missed' : ''}
         >${t('missedOffers')}: <span data-k="missed">${a.missedToday}</span></span
-      >
-      · ${t('talkTime')}: ${duration(a.talkSecToday)}
+      >${' · '}${t('talkTime')}: ${duration(a.talkSecToday)}
     </div>
   </div>`;
 }
