@@ -163,8 +163,7 @@ export function AgentCard({ a, queues, onAct }) {
                 }))
             }
           >
-            ☏ ${a.currentCall.caller}${q ? ` · ${q.name}` : ''} ·
-            <${Since} at=${a.currentCall.since} />
+            ☏ ${a.currentCall.caller}${q ? ` · ${q.name}` : ''}${' · '}<${Since} at=${a.currentCall.since} />
           </div>`
         : html`<div class="agent-call muted">${t(PRESENCE_KEY[a.presence])}</div>`
     }
