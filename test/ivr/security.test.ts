@@ -6,19 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
+import {
+  type NativeRoute,
+  assertNativeRefusals,
+  assertOutOfScope,
+  assertUnauthenticated,
+} from '../helpers/native-security.js';
 import { type OtherTenant, otherTenant } from '../helpers/tenants.js';
 
 const FLOW = {
   start: 'main',
   nodes: { main: { type: 'menu', prompt: ['welcome'], options: { '1': { type: 'hangup' } } } },
 };
-
-const isNativeError = (body: any, code: string) =>
-  body !== null &&
-  typeof body === 'object' &&
-  Object.keys(body).join() === 'error' &&
-  body.error.code === code &&
-  typeof body.error.message === 'string';
 
 describe('native IVR routes — security', () => {
   let s: TestServer;
@@ -70,7 +69,7 @@ describe('native IVR routes — security', () => {
       ['PUT', `/api/ivr/flows/${flowA}`, { name: 'x', flow: FLOW }],
       ['DELETE', `/api/ivr/flows/${flowA}`],
       ['PUT', `/api/ivr/numbers/${numberA}`, { flow_id: flowA }],
-    ] as [string, string, unknown?][];
+    ] as NativeRoute[];
 
   /** A's flows, their versions and numbers, to compare before and after an attack. */
   const snapshotA = async () => {
@@ -100,49 +99,35 @@ describe('native IVR routes — security', () => {
   };
 
   it('no credential, a broken key or a revoked key: 401 in the native shape, nothing changed', async () => {
-    const revoked = await s.t.ctx.credentials.createApiKey(s.demo.tenant_id, ['admin'], 'to revoke');
-    await s.t.ctx.credentials.revokeApiKey(revoked.key);
     const before = await snapshotA();
-    for (const [method, path, body] of routes()) {
-      for (const key of [undefined, 'td_live_not-a-key', revoked.key]) {
-        const r = await as(key, method, path, body);
-        assert.equal(r.status, 401, `${method} ${path} with ${key ?? 'no key'}: ${r.status}`);
-        assert.ok(isNativeError(r.body, 'UNAUTHORIZED'), `${method} ${path}: ${JSON.stringify(r.body)}`);
-      }
-    }
+    await assertUnauthenticated(s, as, routes());
     assert.deepEqual(await snapshotA(), before);
   });
 
   it("a key without the routes' `queue` scope: 403, nothing changed", async () => {
-    const callOnly = (await s.t.ctx.credentials.createApiKey(s.demo.tenant_id, ['call'], 'call only')).key;
     const before = await snapshotA();
-    for (const [method, path, body] of routes()) {
-      const r = await as(callOnly, method, path, body);
-      assert.equal(r.status, 403, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-      assert.ok(isNativeError(r.body, 'INSUFFICIENT_SCOPE'), JSON.stringify(r.body));
-    }
+    await assertOutOfScope(s, as, routes());
     assert.deepEqual(await snapshotA(), before);
   });
 
   it("another tenant's flow and number are not found for every verb, and A's rows are unchanged", async () => {
     const before = await snapshotA();
-    for (const [method, path, body] of routes().filter(
-      ([, p]) => p.includes(`/${flowA}`) || p.includes(numberA),
-    )) {
-      const r = await asB(method, path, body);
-      assert.equal(r.status, 404, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-      assert.ok(isNativeError(r.body, 'NOT_FOUND'), JSON.stringify(r.body));
-    }
+    const ofA = routes().filter(([, p]) => p.includes(`/${flowA}`) || p.includes(numberA));
+    await assertNativeRefusals(as, ofA, [b.apiKey], 404, 'NOT_FOUND');
     // Crossing the two: B points A's number at B's flow, and B's own number at A's flow; A points its number at B's.
-    for (const [who, number, flow] of [
-      [asB, numberA, flowB],
-      [asB, numberB, flowA],
-      [asA, numberA, flowB],
-    ] as const) {
-      const r = await who('PUT', `/api/ivr/numbers/${number}`, { flow_id: flow });
-      assert.equal(r.status, 404, `${number} → flow ${flow}: ${r.status} ${JSON.stringify(r.body)}`);
-      assert.ok(isNativeError(r.body, 'NOT_FOUND'), JSON.stringify(r.body));
-    }
+    const point = (number: string, flow: number): NativeRoute => [
+      'PUT',
+      `/api/ivr/numbers/${number}`,
+      { flow_id: flow },
+    ];
+    await assertNativeRefusals(
+      as,
+      [point(numberA, flowB), point(numberB, flowA)],
+      [b.apiKey],
+      404,
+      'NOT_FOUND',
+    );
+    await assertNativeRefusals(as, [point(numberA, flowB)], [s.demo.api_key], 404, 'NOT_FOUND');
     // B's own number and flow work (the refusals above are about ownership, not a broken route).
     const own = await asB('PUT', `/api/ivr/numbers/${numberB}`, { flow_id: flowB });
     assert.equal(own.status, 200, JSON.stringify(own.body));

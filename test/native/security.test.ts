@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAgent } from '../../src/domain/agents.js';
 import { type TestServer, call, startTestServer } from '../helpers/harness.js';
+import {
+  type NativeRoute,
+  assertNativeRefusals,
+  assertOutOfScope,
+  assertUnauthenticated,
+} from '../helpers/native-security.js';
 import { type OtherTenant, otherTenant } from '../helpers/tenants.js';
-
-const isNativeError = (body: any, code: string) =>
-  body !== null &&
-  typeof body === 'object' &&
-  Object.keys(body).join() === 'error' &&
-  body.error.code === code &&
-  typeof body.error.message === 'string';
 
 describe('native family: teams, roles, service packages — security', () => {
   let s: TestServer;
@@ -59,7 +58,7 @@ describe('native family: teams, roles, service packages — security', () => {
       ['POST', '/api/roles', { name: 'x' }],
       ['GET', '/api/service-packages'],
       ['POST', '/api/service-packages', { name: 'x', max_agents: 1 }],
-    ] as [string, string, unknown?][];
+    ] as NativeRoute[];
 
   /** A's teams, members, roles and packages, to compare before and after an attack. */
   const snapshotA = async () => {
@@ -79,37 +78,21 @@ describe('native family: teams, roles, service packages — security', () => {
   };
 
   it('no credential, a broken key or a revoked key: 401 in the native shape, before the body', async () => {
-    const revoked = await s.t.ctx.credentials.createApiKey(s.demo.tenant_id, ['admin'], 'to revoke');
-    await s.t.ctx.credentials.revokeApiKey(revoked.key);
     const before = await snapshotA();
-    for (const [method, path, body] of routes()) {
-      for (const key of [undefined, 'td_live_not-a-key', revoked.key]) {
-        const r = await as(key, method, path, body);
-        assert.equal(r.status, 401, `${method} ${path} with ${key ?? 'no key'}: ${r.status}`);
-        assert.ok(isNativeError(r.body, 'UNAUTHORIZED'), `${method} ${path}: ${JSON.stringify(r.body)}`);
-      }
-    }
+    await assertUnauthenticated(s, as, routes());
     assert.deepEqual(await snapshotA(), before);
   });
 
   it("a key without the route's scope: 403, nothing changed", async () => {
-    const callOnly = (await s.t.ctx.credentials.createApiKey(s.demo.tenant_id, ['call'], 'call only')).key;
     const before = await snapshotA();
-    for (const [method, path, body] of routes()) {
-      const r = await as(callOnly, method, path, body);
-      assert.equal(r.status, 403, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-      assert.ok(isNativeError(r.body, 'INSUFFICIENT_SCOPE'), JSON.stringify(r.body));
-    }
+    await assertOutOfScope(s, as, routes());
     assert.deepEqual(await snapshotA(), before);
   });
 
   it("another tenant's team is not found for every verb, and A's data is unchanged", async () => {
     const before = await snapshotA();
-    for (const [method, path, body] of routes().filter(([, p]) => p.includes(`/teams/${teamA}`))) {
-      const r = await asB(method, path, body);
-      assert.equal(r.status, 404, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`);
-      assert.ok(isNativeError(r.body, 'NOT_FOUND'), JSON.stringify(r.body));
-    }
+    const ofA = routes().filter(([, p]) => p.includes(`/teams/${teamA}`));
+    await assertNativeRefusals(as, ofA, [b.apiKey], 404, 'NOT_FOUND');
     // B's own team cannot take A's agent; A's team cannot take B's agent (through A's key either).
     const teamB = (await asB('POST', '/api/teams', { name: 'B team' })).body.id as number;
     const steal = await asB('POST', `/api/teams/${teamB}/members`, { agent_ids: [agentA] });
