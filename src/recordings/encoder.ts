@@ -3,8 +3,8 @@
  * `threads` worker threads, each taking one encode at a time, the rest queued. A thread is kept for the next
  * encode and ended after `idleMs` without one (its memory is returned then). Starting a thread is the expensive
  * part: under tsx (TypeScript sources run directly, as bin/tongdai.mjs does) the worker registers tsx's loader
- * itself and compiles the encoder, ≈ 0.6 CPU-seconds, where a 3 s call's encode takes ≈ 0.05–0.2
- * (docs/performance.md § Recordings), so one thread per encode cost more than the encodes.
+ * itself and compiles the encoder, ≈ 0.6 CPU-seconds, about what encoding a minute of call costs
+ * (docs/performance.md § Recordings: a thread per encode made one-minute calls cost 1.6×).
  */
 import { Worker } from 'node:worker_threads';
 import type { EncodeRequest, EncodeResult } from './encode-job.js';
@@ -39,8 +39,7 @@ export class EncoderPool {
   private readonly slots = new Set<Slot>();
   private readonly waiting: (() => void)[] = [];
   private closed = false;
-  /** Threads started since the pool was made (for tests and the bench: reuse shows as few starts). */
-  started = 0;
+  private starts = 0;
 
   constructor(
     private readonly threads = 1,
@@ -67,7 +66,7 @@ export class EncoderPool {
 
   private spawn(): Slot {
     const slot: Slot = { worker: spawnWorker(), job: null, idle: null };
-    this.started++;
+    this.starts++;
     this.slots.add(slot);
     slot.worker.on('message', (m: Reply) => {
       const job = slot.job;
@@ -111,6 +110,11 @@ export class EncoderPool {
       void slot.worker.terminate();
     }, this.idleMs);
     slot.idle.unref();
+  }
+
+  /** Threads started since the pool was made (for tests and the bench: reuse shows as few starts). */
+  get started(): number {
+    return this.starts;
   }
 
   /** Threads alive now (busy or idle). */

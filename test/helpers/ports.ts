@@ -30,7 +30,7 @@ export async function freeSipPortPair(): Promise<number> {
 }
 
 /** Whether a TCP port on loopback can be listened on right now. */
-export async function tcpPortFree(port: number): Promise<boolean> {
+async function tcpPortFree(port: number): Promise<boolean> {
   const srv = createServer();
   const ok = await new Promise<boolean>((r) => {
     srv.once('error', () => r(false));

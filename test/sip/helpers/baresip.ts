@@ -41,17 +41,17 @@ export class Baresip {
   ): Promise<Baresip> {
     for (let attempt = 1; ; attempt++) {
       const phone = await Baresip.spawn(peers, s, agent, opts, attempt);
-      const outcome = await Promise.race([
-        waitFor(
-          () => phone.output.includes('baresip is ready') || phone.run.proc.exitCode !== null,
-          15_000,
-          'baresip',
-        )
-          .then(() => (phone.run.proc.exitCode === null ? 'ready' : 'exited'))
-          .catch(() => 'silent'),
-        phone.run.done.then(() => 'exited'),
-      ]);
-      if (outcome === 'ready') return phone;
+      // Ready, or exited (a lost port race ends the process at once); either ends the wait.
+      const { proc } = phone.run;
+      const ready = await waitFor(
+        () => phone.output.includes('baresip is ready') || proc.exitCode !== null,
+        15_000,
+        'baresip',
+      ).then(
+        () => proc.exitCode === null,
+        () => false,
+      );
+      if (ready) return phone;
       if (attempt < 3 && phone.output.includes('Address already in use')) continue;
       throw new Error(`baresip for ${agent.extension} did not start; it said:\n${phone.output.slice(-3000)}`);
     }
